@@ -1,0 +1,8 @@
+/** Type-checking is done once by `tsc --noEmit`; tests are only transpiled. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  testTimeout: 20000,
+};

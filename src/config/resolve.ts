@@ -1,0 +1,89 @@
+/**
+ * The whole configuration: service settings plus the options of every known processor,
+ * checked across fields (processor and exporter names, endpoint syntax) and frozen.
+ */
+import type { ProcessorFactory } from '../pipeline/processor';
+import { parseGrpcEndpoint } from '../exporters/otlp-grpc';
+import { ConfigError, deepFreeze, loadConfig, type Sections } from './load';
+import type { OptionShape } from './options';
+import { serviceSections, type ServiceConfig } from './settings';
+
+export const EXPORTER_TYPES = ['otlp', 'debug'] as const;
+export type ExporterType = (typeof EXPORTER_TYPES)[number];
+
+export interface ResolvedConfig {
+  readonly service: ServiceConfig;
+  /** Options of every known processor, by processor name (also those not in the chain). */
+  readonly processorOptions: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /** Exporters in use, after applying the default. */
+  readonly exporters: readonly ExporterType[];
+  readonly origins: Readonly<Record<string, string>>;
+  readonly file: string | undefined;
+}
+
+export function allSections(processors: readonly ProcessorFactory<OptionShape>[]): Sections {
+  const sections: Sections = { ...serviceSections };
+  for (const p of processors) {
+    if (p.name in sections) throw new Error(`processor name "${p.name}" collides with a config section`);
+    sections[p.name] = p.options;
+  }
+  return sections;
+}
+
+export function resolveConfig(env: NodeJS.ProcessEnv, processors: readonly ProcessorFactory<OptionShape>[]): ResolvedConfig {
+  const loaded = loadConfig(allSections(processors), env);
+  const service = loaded.values as unknown as ServiceConfig;
+  const problems = [...loaded.problems];
+  // Names the source of a value in messages: its env var, or the file and key.
+  const where = (path: string, envName: string): string => {
+    const origin = loaded.origins[path];
+    if (origin === 'file') return `${loaded.file}: ${path}`;
+    return origin && origin !== 'default' ? origin : envName;
+  };
+
+  const known = processors.map((p) => p.name);
+  const seen = new Set<string>();
+  for (const name of service[''].processors) {
+    if (!known.includes(name)) problems.push(`${where('processors', 'OLP_PROCESSORS')}: unknown processor "${name}" (known: ${known.join(', ')})`);
+    else if (seen.has(name)) problems.push(`${where('processors', 'OLP_PROCESSORS')}: processor "${name}" is listed twice`);
+    seen.add(name);
+  }
+
+  const endpoint = service.otlp.endpoint;
+  let exporters = service[''].exporters as readonly string[];
+  if (exporters.length === 0) exporters = endpoint ? ['otlp'] : ['debug'];
+  for (const name of exporters) {
+    if (!(EXPORTER_TYPES as readonly string[]).includes(name)) {
+      problems.push(`${where('exporters', 'OLP_EXPORTERS')}: unknown exporter "${name}" (known: ${EXPORTER_TYPES.join(', ')})`);
+    }
+  }
+  if (new Set(exporters).size !== exporters.length) problems.push(`${where('exporters', 'OLP_EXPORTERS')}: an exporter is listed twice`);
+  if (exporters.includes('otlp')) {
+    if (!endpoint) {
+      problems.push(`${where('exporters', 'OLP_EXPORTERS')}: the otlp exporter needs OTEL_EXPORTER_OTLP_LOGS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT`);
+    } else {
+      try {
+        parseGrpcEndpoint(endpoint, service.otlp.insecure);
+      } catch (e) {
+        problems.push(`${where('otlp.endpoint', 'OTEL_EXPORTER_OTLP_ENDPOINT')}: ${(e as Error).message}`);
+      }
+    }
+  }
+  if (service.retry.initial_interval > service.retry.max_interval) {
+    problems.push(`${where('retry.initial_interval', 'OLP_RETRY_INITIAL_INTERVAL')}: must not exceed the max interval (OLP_RETRY_MAX_INTERVAL)`);
+  }
+  if (service.queue.max_records < service.batch.max_records) {
+    problems.push(`${where('queue.max_records', 'OLP_QUEUE_MAX_RECORDS')}: must be at least the batch size (OLP_BATCH_MAX_RECORDS)`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const processorOptions: Record<string, Readonly<Record<string, unknown>>> = {};
+  for (const p of processors) processorOptions[p.name] = loaded.values[p.name]!;
+  return deepFreeze({
+    service,
+    processorOptions,
+    exporters: exporters as ExporterType[],
+    origins: loaded.origins,
+    file: loaded.file,
+  });
+}

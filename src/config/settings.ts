@@ -1,0 +1,90 @@
+/**
+ * Service-level settings: receiver, batching, queue, retry, exporters, logging.
+ * Processor options are declared next to each processor (src/processors/*).
+ */
+import { z } from 'zod';
+import { opt, type OptionShape, type OptionValues } from './options';
+
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+// OTEL_LOG_LEVEL uses the SDK's names; map them onto ours.
+const OTEL_LOG_LEVEL_ALIASES: Record<string, LogLevel> = { none: 'silent', verbose: 'trace', all: 'trace', warning: 'warn' };
+
+export const serviceSections = {
+  '': {
+    processors: opt.list(['severity', 'resource'], 'Processing chain: processor names in order. Empty for passthrough.'),
+    exporters: opt.list([], 'Exporters to send to: `otlp`, `debug`. Default: `otlp` when an OTLP endpoint is set, else `debug`.', {
+      defaultText: 'otlp if endpoint set, else debug',
+    }),
+    shutdown_timeout: opt.duration('30s', 'On SIGTERM/SIGINT: how long to drain batches and queues before exiting.'),
+    log_level: opt.custom<LogLevel>(
+      LOG_LEVELS.join(' | '),
+      (raw) => {
+        const s = String(raw).trim().toLowerCase();
+        return (OTEL_LOG_LEVEL_ALIASES[s] ?? s) as LogLevel;
+      },
+      z.enum(LOG_LEVELS),
+      'info',
+      "Level of the service's own logs (JSON on stderr). OTEL_LOG_LEVEL is honoured when OLP_LOG_LEVEL is unset.",
+      { env: ['OLP_LOG_LEVEL', 'OTEL_LOG_LEVEL'] },
+    ),
+  },
+  grpc: {
+    endpoint: opt.string('0.0.0.0:4317', 'OTLP/gRPC receiver listen address (host:port).', { nonEmpty: true }),
+    max_recv_mib: opt.int(16, 'Largest request accepted, in MiB (after decompression); larger ones get RESOURCE_EXHAUSTED.', { min: 1, max: 1024 }),
+  },
+  limits: {
+    max_body_bytes: opt.int(1024 * 1024, 'Largest string body accepted (UTF-8 bytes); a larger record is rejected alone, reported in partial_success.', {
+      min: 1,
+    }),
+  },
+  metrics: {
+    endpoint: opt.string('0.0.0.0:8888', 'Prometheus self-metrics listen address (GET /metrics). Empty disables.'),
+  },
+  batch: {
+    max_records: opt.int(8192, 'Records per export request: a batch is sent when it reaches this size.', { min: 1, max: 1_000_000 }),
+    max_delay: opt.duration('200ms', 'Longest a record waits in a partial batch before it is sent.', { min: 1 }),
+  },
+  queue: {
+    max_records: opt.int(100_000, 'Records held per exporter (batching plus sending queue). When full, receivers answer RESOURCE_EXHAUSTED with RetryInfo so the sender retries.', {
+      min: 1,
+    }),
+    consumers: opt.int(10, 'Concurrent export requests per exporter.', { min: 1, max: 256 }),
+  },
+  retry: {
+    enabled: opt.bool(true, 'Retry exports that failed with a retryable status.'),
+    initial_interval: opt.duration('5s', 'First backoff interval (randomised ±50%, ×1.5 each retry).', { min: 1 }),
+    max_interval: opt.duration('30s', 'Upper bound of one backoff interval.', { min: 1 }),
+    max_elapsed: opt.duration('300s', 'Give up on a batch (counted as dropped, reason retries_exhausted) after this long. 0 retries forever.'),
+  },
+  otlp: {
+    endpoint: opt.string('', 'Downstream OTLP/gRPC endpoint, e.g. `http://collector:4317` (`https://` for TLS).', {
+      env: ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+    }),
+    protocol: opt.enum(['grpc'] as const, 'grpc', 'Transport of the otlp exporter.', {
+      env: ['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
+    }),
+    headers: opt.map('Metadata sent with every export (`key=value,…`, percent-decoded).', {
+      env: ['OTEL_EXPORTER_OTLP_LOGS_HEADERS', 'OTEL_EXPORTER_OTLP_HEADERS'],
+      secret: true,
+    }),
+    compression: opt.enum(['gzip', 'none'] as const, 'none', 'Compression of export requests.', {
+      env: ['OTEL_EXPORTER_OTLP_LOGS_COMPRESSION', 'OTEL_EXPORTER_OTLP_COMPRESSION'],
+    }),
+    timeout: opt.duration('10s', 'Deadline of one export attempt (a bare number is milliseconds, as the OTel spec defines).', {
+      env: ['OTEL_EXPORTER_OTLP_LOGS_TIMEOUT', 'OTEL_EXPORTER_OTLP_TIMEOUT'],
+      bareUnitMs: true,
+      min: 1,
+    }),
+    insecure: opt.bool(false, 'Plaintext when the endpoint has no scheme (`http://` is always plaintext, `https://` always TLS).', {
+      env: ['OTEL_EXPORTER_OTLP_LOGS_INSECURE', 'OTEL_EXPORTER_OTLP_INSECURE'],
+    }),
+  },
+  debug: {
+    verbosity: opt.enum(['basic', 'normal', 'detailed'] as const, 'normal', 'debug exporter: `basic` one line per batch, `normal` one line per record, `detailed` every field.'),
+  },
+} satisfies Record<string, OptionShape>;
+
+export type ServiceSections = typeof serviceSections;
+export type ServiceConfig = { readonly [S in keyof ServiceSections]: OptionValues<ServiceSections[S]> };

@@ -1,0 +1,96 @@
+/**
+ * Failure classes and their mapping to gRPC status codes, in one place. Components throw or
+ * return these values; only the edges (receiver answers, exporter retry decisions) map them.
+ */
+import { status as GrpcStatus } from '@grpc/grpc-js';
+
+export type FailureKind =
+  /** The caller sent something we cannot accept; retrying the same data will not help. */
+  | 'invalid_input'
+  /** Too large (message size, limits). */
+  | 'too_large'
+  /** Temporarily unable to accept (queue full, memory limit): retry later. */
+  | 'overloaded'
+  /** Shutting down: retry elsewhere or later. */
+  | 'unavailable'
+  /** Our own bug or an unexpected state. */
+  | 'internal';
+
+export class PipelineError extends Error {
+  constructor(
+    readonly kind: FailureKind,
+    message: string,
+    /** For 'overloaded': how long the sender should wait before retrying. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'PipelineError';
+  }
+}
+
+export function grpcCodeFor(kind: FailureKind): GrpcStatus {
+  switch (kind) {
+    case 'invalid_input':
+      return GrpcStatus.INVALID_ARGUMENT;
+    case 'too_large':
+      return GrpcStatus.RESOURCE_EXHAUSTED;
+    case 'overloaded':
+      return GrpcStatus.RESOURCE_EXHAUSTED;
+    case 'unavailable':
+      return GrpcStatus.UNAVAILABLE;
+    case 'internal':
+      return GrpcStatus.INTERNAL;
+  }
+}
+
+/** HTTP status for the same kinds (OTLP/HTTP receiver). */
+export function httpStatusFor(kind: FailureKind): number {
+  switch (kind) {
+    case 'invalid_input':
+      return 400;
+    case 'too_large':
+      return 413;
+    case 'overloaded':
+      return 429;
+    case 'unavailable':
+      return 503;
+    case 'internal':
+      return 500;
+  }
+}
+
+/** How an export attempt failed, as seen by the exporter's retry stage. */
+export class ExportError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+    /** gRPC status code (or transport-specific code) for metrics and logs. */
+    readonly code: string,
+    /** Server-requested delay (RetryInfo), in ms. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'ExportError';
+  }
+}
+
+/**
+ * gRPC codes an OTLP exporter retries (OTLP spec, "Failures"): RESOURCE_EXHAUSTED only when
+ * the server sent RetryInfo, meaning it can recover.
+ */
+export function classifyGrpcExportFailure(code: GrpcStatus, message: string, retryAfterMs: number | undefined): ExportError {
+  const name = GrpcStatus[code] ?? String(code);
+  switch (code) {
+    case GrpcStatus.CANCELLED:
+    case GrpcStatus.DEADLINE_EXCEEDED:
+    case GrpcStatus.ABORTED:
+    case GrpcStatus.OUT_OF_RANGE:
+    case GrpcStatus.UNAVAILABLE:
+    case GrpcStatus.DATA_LOSS:
+      return new ExportError(message, true, name, retryAfterMs);
+    case GrpcStatus.RESOURCE_EXHAUSTED:
+      return new ExportError(message, retryAfterMs !== undefined, name, retryAfterMs);
+    default:
+      return new ExportError(message, false, name);
+  }
+}

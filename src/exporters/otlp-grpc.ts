@@ -1,0 +1,83 @@
+/** OTLP/gRPC transport: one Export call per batch, the request already encoded. */
+import * as grpc from '@grpc/grpc-js';
+import Long from 'long';
+import { EXPORT_METHOD_PATH, decodeExportResponse, retryDelayFromStatusDetails } from '../otlp/codec';
+import { ExportError, classifyGrpcExportFailure } from '../errors';
+import type { EncodedBatch, SendResult, Transport } from './transport';
+
+export interface OtlpGrpcOptions {
+  readonly endpoint: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly compression: 'gzip' | 'none';
+  readonly insecure: boolean;
+}
+
+export interface GrpcTarget {
+  readonly address: string;
+  readonly tls: boolean;
+}
+
+/**
+ * OTLP endpoint → grpc-js target. `http://` means plaintext and `https://` TLS; without a
+ * scheme, `insecure` decides (OTEL_EXPORTER_OTLP_INSECURE). The port defaults to 4317.
+ */
+export function parseGrpcEndpoint(endpoint: string, insecure: boolean): GrpcTarget {
+  const m = /^(https?):\/\/([^/]+)\/?$/.exec(endpoint.trim());
+  const hostPort = m ? m[2]! : endpoint.trim().replace(/\/$/, '');
+  if (!hostPort || hostPort.includes('/')) throw new Error(`invalid OTLP/gRPC endpoint "${endpoint}": expected http(s)://host:port`);
+  const hasPort = /:\d+$/.test(hostPort) && !/^\[[^\]]*\]$/.test(hostPort);
+  return { address: hasPort ? hostPort : `${hostPort}:4317`, tls: m ? m[1] === 'https' : !insecure };
+}
+
+const identity = (b: Buffer): Buffer => b;
+
+export class OtlpGrpcTransport implements Transport {
+  private readonly client: grpc.Client;
+  private readonly metadata: grpc.Metadata;
+
+  constructor(options: OtlpGrpcOptions) {
+    const target = parseGrpcEndpoint(options.endpoint, options.insecure);
+    const channelOptions: grpc.ChannelOptions = {
+      // The downstream enforces its own limit; do not cap what we send below it.
+      'grpc.max_send_message_length': -1,
+      'grpc.max_receive_message_length': 4 * 1024 * 1024,
+    };
+    if (options.compression === 'gzip') channelOptions['grpc.default_compression_algorithm'] = 2;
+    const creds = target.tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+    this.client = new grpc.Client(target.address, creds, channelOptions);
+    this.metadata = new grpc.Metadata();
+    for (const [k, v] of Object.entries(options.headers)) this.metadata.set(k.toLowerCase(), v);
+  }
+
+  send(batch: EncodedBatch, timeoutMs: number): Promise<SendResult> {
+    return new Promise((resolve, reject) => {
+      this.client.makeUnaryRequest<Buffer, Buffer>(
+        EXPORT_METHOD_PATH,
+        identity,
+        identity,
+        Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength),
+        this.metadata,
+        { deadline: Date.now() + timeoutMs },
+        (err, response) => {
+          if (err) {
+            const details = err.metadata?.get('grpc-status-details-bin')[0];
+            const delay = retryDelayFromStatusDetails(typeof details === 'string' ? Buffer.from(details) : details);
+            reject(classifyGrpcExportFailure(err.code, err.details || err.message, delay));
+            return;
+          }
+          try {
+            const res = decodeExportResponse(response ?? Buffer.alloc(0));
+            const ps = res.partialSuccess;
+            resolve({ rejected: ps ? Long.fromValue(ps.rejectedLogRecords).toNumber() : 0, message: ps?.errorMessage ?? '' });
+          } catch (e) {
+            reject(new ExportError(`undecodable ExportLogsServiceResponse: ${(e as Error).message}`, false, 'BAD_RESPONSE'));
+          }
+        },
+      );
+    });
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/** Command-line entry point: `otlp-log-processor [run|send] …`. */
+import { MAIN_HELP, runHelp } from './cli/help';
+import { runCommand } from './cli/run';
+import { sendCommand } from './cli/send';
+import { builtinProcessors } from './processors/registry';
+
+function version(): string {
+  // package.json sits two levels above dist/src and one above src.
+  for (const p of ['../../package.json', '../package.json']) {
+    try {
+      return (require(p) as { version: string }).version;
+    } catch {
+      // try the next layout
+    }
+  }
+  return 'unknown';
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command === '-h' || command === '--help' || command === 'help') {
+    process.stdout.write(MAIN_HELP);
+    return 0;
+  }
+  if (command === '-v' || command === '--version') {
+    process.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  if (command === undefined || command === 'run') {
+    if (rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(runHelp(builtinProcessors));
+      return 0;
+    }
+    if (rest.length > 0) {
+      process.stderr.write(`otlp-log-processor run: unexpected argument "${rest[0]}" (configure with env vars; see run --help)\n`);
+      return 2;
+    }
+    return runCommand(process.env);
+  }
+  if (command === 'send') return sendCommand(rest, process.env);
+  process.stderr.write(`otlp-log-processor: unknown command "${command}"\n\n${MAIN_HELP}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Exit explicitly: open handles (gRPC channels) must not keep a finished command alive.
+    setImmediate(() => process.exit(code));
+  },
+  (err: Error) => {
+    process.stderr.write(`otlp-log-processor: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

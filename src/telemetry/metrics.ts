@@ -1,0 +1,104 @@
+/**
+ * The service's own metrics (Prometheus). One registry per service instance, so tests and
+ * several instances in one process never share counters.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly receiverAccepted = new Counter({
+    name: 'olp_receiver_accepted_log_records_total',
+    help: 'Log records accepted by a receiver and handed to the pipeline.',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+  readonly receiverRefused = new Counter({
+    name: 'olp_receiver_refused_log_records_total',
+    help: 'Log records refused by a receiver (answered with an error or counted as rejected in partial_success).',
+    labelNames: ['transport', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly receiverRequestsFailed = new Counter({
+    name: 'olp_receiver_failed_requests_total',
+    help: 'Export requests answered with an error status, by status.',
+    labelNames: ['transport', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly processorIncoming = new Counter({
+    name: 'olp_processor_incoming_log_records_total',
+    help: 'Log records entering a processor.',
+    labelNames: ['processor'] as const,
+    registers: [this.registry],
+  });
+  readonly processorOutgoing = new Counter({
+    name: 'olp_processor_outgoing_log_records_total',
+    help: 'Log records leaving a processor.',
+    labelNames: ['processor'] as const,
+    registers: [this.registry],
+  });
+  readonly processorErrors = new Counter({
+    name: 'olp_processor_errors_total',
+    help: 'Batches for which a processor threw; the batch was passed on as it was.',
+    labelNames: ['processor'] as const,
+    registers: [this.registry],
+  });
+  readonly processorSeconds = new Histogram({
+    name: 'olp_processor_batch_duration_seconds',
+    help: 'Time a processor spent on one batch.',
+    labelNames: ['processor'] as const,
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+    registers: [this.registry],
+  });
+  readonly dropped = new Counter({
+    name: 'olp_dropped_log_records_total',
+    help: 'Log records the service dropped after accepting them, by component and reason.',
+    labelNames: ['component', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly exporterSent = new Counter({
+    name: 'olp_exporter_sent_log_records_total',
+    help: 'Log records an exporter delivered (the downstream answered OK).',
+    labelNames: ['exporter'] as const,
+    registers: [this.registry],
+  });
+  readonly exporterSendFailed = new Counter({
+    name: 'olp_exporter_send_failed_requests_total',
+    help: 'Export attempts that failed, by status code (retried or not).',
+    labelNames: ['exporter', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly exporterQueueSize = new Gauge({
+    name: 'olp_exporter_queue_size',
+    help: 'Log records waiting in an exporter (batching plus sending queue).',
+    labelNames: ['exporter'] as const,
+    registers: [this.registry],
+  });
+  readonly exporterQueueCapacity = new Gauge({
+    name: 'olp_exporter_queue_capacity',
+    help: 'Capacity of an exporter queue, in log records.',
+    labelNames: ['exporter'] as const,
+    registers: [this.registry],
+  });
+  readonly exporterBatchSize = new Histogram({
+    name: 'olp_exporter_batch_size_log_records',
+    help: 'Log records per export request.',
+    labelNames: ['exporter'] as const,
+    buckets: [1, 10, 50, 100, 500, 1000, 2000, 4096, 8192, 16384],
+    registers: [this.registry],
+  });
+
+  constructor(options: { processMetrics?: boolean } = {}) {
+    if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'olp_' });
+  }
+
+  /** Sum of a counter across label values matching `labels` (used by tests and the shutdown summary). */
+  async total(counter: Counter<string>, labels: Record<string, string> = {}): Promise<number> {
+    const data = await counter.get();
+    let sum = 0;
+    for (const v of data.values) {
+      if (Object.entries(labels).every(([k, want]) => v.labels[k] === want)) sum += v.value;
+    }
+    return sum;
+  }
+}

@@ -1,0 +1,151 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { ConfigError } from '../../src/config/load';
+import { resolveConfig } from '../../src/config/resolve';
+import { builtinProcessors } from '../../src/processors/registry';
+
+function resolve(env: Record<string, string>) {
+  return resolveConfig(env, builtinProcessors);
+}
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    resolve(env);
+  } catch (e) {
+    if (e instanceof ConfigError) return [...e.problems];
+    throw e;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+function tempYaml(text: string): string {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'olp-config-')), 'config.yaml');
+  fs.writeFileSync(file, text);
+  return file;
+}
+
+describe('configuration', () => {
+  test('uses the documented defaults when nothing is set', () => {
+    const c = resolve({});
+    expect(c.service.grpc.endpoint).toBe('0.0.0.0:4317');
+    expect(c.service.grpc.max_recv_mib).toBe(16);
+    expect(c.service[''].processors).toEqual(['severity', 'resource']);
+    expect(c.service.batch).toEqual({ max_records: 8192, max_delay: 200 });
+    expect(c.service.retry).toEqual({ enabled: true, initial_interval: 5000, max_interval: 30000, max_elapsed: 300000 });
+    expect(c.service[''].shutdown_timeout).toBe(30000);
+    expect(c.service.otlp.timeout).toBe(10000);
+    expect(c.exporters).toEqual(['debug']);
+  });
+
+  test('picks the otlp exporter when an endpoint is set, the signal-specific variable first', () => {
+    const c = resolve({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4317', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://b:4317' });
+    expect(c.exporters).toEqual(['otlp']);
+    expect(c.service.otlp.endpoint).toBe('http://b:4317');
+    expect(c.origins['otlp.endpoint']).toBe('OTEL_EXPORTER_OTLP_LOGS_ENDPOINT');
+  });
+
+  test('parses OTLP headers, compression, timeout in ms and insecure like the OTel SDKs', () => {
+    const c = resolve({
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317',
+      OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20abc,x-tenant=t1',
+      OTEL_EXPORTER_OTLP_COMPRESSION: 'gzip',
+      OTEL_EXPORTER_OTLP_TIMEOUT: '2500',
+      OTEL_EXPORTER_OTLP_INSECURE: 'true',
+    });
+    expect(c.service.otlp.headers).toEqual({ authorization: 'Bearer abc', 'x-tenant': 't1' });
+    expect(c.service.otlp.compression).toBe('gzip');
+    expect(c.service.otlp.timeout).toBe(2500);
+    expect(c.service.otlp.insecure).toBe(true);
+  });
+
+  test('treats an empty OTEL_* variable as unset but an empty OLP_PROCESSORS as an empty chain', () => {
+    const c = resolve({ OTEL_EXPORTER_OTLP_ENDPOINT: '', OLP_PROCESSORS: '' });
+    expect(c.exporters).toEqual(['debug']);
+    expect(c.service[''].processors).toEqual([]);
+  });
+
+  test('returns a deeply frozen config', () => {
+    const c = resolve({});
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.service.grpc)).toBe(true);
+    expect(Object.isFrozen(c.service[''].processors)).toBe(true);
+  });
+
+  test.each([
+    [{ OLP_GRPC_MAX_RECV_MIB: 'lots' }, 'OLP_GRPC_MAX_RECV_MIB: expected an integer, got "lots"'],
+    [{ OLP_GRPC_MAX_RECV_MIB: '0' }, 'OLP_GRPC_MAX_RECV_MIB: must be at least 1'],
+    [{ OLP_BATCH_MAX_DELAY: '200' }, 'OLP_BATCH_MAX_DELAY: expected a duration with a unit'],
+    [{ OLP_SHUTDOWN_TIMEOUT: 'soon' }, 'OLP_SHUTDOWN_TIMEOUT: expected a duration'],
+    [{ OLP_RETRY_ENABLED: 'maybe' }, 'OLP_RETRY_ENABLED: expected true or false'],
+    [{ OTEL_EXPORTER_OTLP_COMPRESSION: 'zstd' }, 'OTEL_EXPORTER_OTLP_COMPRESSION:'],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }, 'OTEL_EXPORTER_OTLP_PROTOCOL:'],
+    [{ OTEL_EXPORTER_OTLP_TIMEOUT: '-5' }, 'OTEL_EXPORTER_OTLP_TIMEOUT:'],
+    [{ OLP_PROCESSORS: 'severity,sevrity' }, 'OLP_PROCESSORS: unknown processor "sevrity"'],
+    [{ OLP_PROCESSORS: 'severity,severity' }, 'OLP_PROCESSORS: processor "severity" is listed twice'],
+    [{ OLP_EXPORTERS: 'kafka' }, 'OLP_EXPORTERS: unknown exporter "kafka"'],
+    [{ OLP_EXPORTERS: 'otlp' }, 'OLP_EXPORTERS: the otlp exporter needs OTEL_EXPORTER_OTLP_LOGS_ENDPOINT'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://host:4317/v1/logs' }, 'OTEL_EXPORTER_OTLP_ENDPOINT: invalid OTLP/gRPC endpoint'],
+    [{ OLP_GRPC_ENDPIONT: 'x' }, 'OLP_GRPC_ENDPIONT: unknown variable (did you mean OLP_GRPC_ENDPOINT?)'],
+    [{ OLP_RESOURCE_ATTRIBUTES: 'novalue' }, 'OLP_RESOURCE_ATTRIBUTES: expected key=value pairs'],
+    [{ OLP_ATTRIBUTES_ACTIONS: 'explode x' }, 'OLP_ATTRIBUTES_ACTIONS: cannot parse action "explode x"'],
+    [{ OLP_RETRY_INITIAL_INTERVAL: '1m', OLP_RETRY_MAX_INTERVAL: '30s' }, 'OLP_RETRY_INITIAL_INTERVAL: must not exceed'],
+    [{ OLP_LOG_LEVEL: 'chatty' }, 'OLP_LOG_LEVEL:'],
+  ])('rejects %j with a message naming the variable', (env, message) => {
+    expect(problemsOf(env).join('\n')).toContain(message);
+  });
+
+  test('reports every problem at once', () => {
+    expect(problemsOf({ OLP_GRPC_MAX_RECV_MIB: 'x', OLP_BATCH_MAX_DELAY: 'y', OLP_NOPE: '1' })).toHaveLength(3);
+  });
+
+  test('does not echo secret values in messages', () => {
+    const text = problemsOf({ OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%zzsecret' }).join('\n');
+    expect(text).toContain('OTEL_EXPORTER_OTLP_HEADERS');
+    expect(text).not.toContain('Bearer%zzsecret');
+  });
+
+  test('reads a YAML file, expands ${env:VAR}, and lets env vars override it', () => {
+    const file = tempYaml(`
+processors: [severity, attributes]
+grpc:
+  endpoint: 127.0.0.1:5317
+  max_recv_mib: 8
+batch:
+  max_delay: 50ms
+otlp:
+  endpoint: \${env:DOWNSTREAM}
+  headers:
+    x-token: \${env:TOKEN:-none}
+attributes:
+  actions:
+    - { action: insert, key: env, value: prod }
+    - { action: upsert, key: retries, value: 3 }
+`);
+    const c = resolve({ OLP_CONFIG: file, DOWNSTREAM: 'http://down:4317', OLP_GRPC_MAX_RECV_MIB: '4' });
+    expect(c.service[''].processors).toEqual(['severity', 'attributes']);
+    expect(c.service.grpc).toEqual({ endpoint: '127.0.0.1:5317', max_recv_mib: 4 });
+    expect(c.origins['grpc.max_recv_mib']).toBe('OLP_GRPC_MAX_RECV_MIB');
+    expect(c.origins['grpc.endpoint']).toBe('file');
+    expect(c.service.batch.max_delay).toBe(50);
+    expect(c.service.otlp.endpoint).toBe('http://down:4317');
+    expect(c.service.otlp.headers).toEqual({ 'x-token': 'none' });
+    expect(c.exporters).toEqual(['otlp']);
+    expect(c.processorOptions.attributes!.actions).toEqual([
+      { action: 'insert', key: 'env', value: 'prod' },
+      { action: 'upsert', key: 'retries', value: 3 },
+    ]);
+  });
+
+  test('rejects unknown keys and bad values in the YAML file, naming file and key', () => {
+    const file = tempYaml('grpc:\n  endpiont: x\n  max_recv_mib: many\nbogus: 1\n');
+    const text = problemsOf({ OLP_CONFIG: file }).join('\n');
+    expect(text).toContain(`${file}: grpc.endpiont: unknown key (did you mean endpoint?)`);
+    expect(text).toContain(`${file}: grpc.max_recv_mib: expected an integer`);
+    expect(text).toContain(`${file}: bogus: unknown key`);
+  });
+
+  test('reports an unreadable config file naming OLP_CONFIG', () => {
+    expect(problemsOf({ OLP_CONFIG: '/nonexistent/olp.yaml' }).join('\n')).toContain('OLP_CONFIG=/nonexistent/olp.yaml: cannot read');
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * An in-test OTLP/gRPC server that records every Export request it receives, decoded, and
+ * can be told to fail the next calls with a status (optionally with RetryInfo).
+ */
+import * as grpc from '@grpc/grpc-js';
+import { EXPORT_METHOD_PATH, decodeLogsData, encodeExportResponse, encodeRetryStatusDetails } from '../../src/otlp/codec';
+import { countRecords, type LogRecord, type LogsData } from '../../src/otlp/model';
+
+export interface PlannedFailure {
+  code: grpc.status;
+  message?: string;
+  retryAfterMs?: number;
+}
+
+export class OtlpTestServer {
+  readonly requests: LogsData[] = [];
+  readonly metadata: grpc.Metadata[] = [];
+  /** Failures answered to the next calls, in order. */
+  readonly failures: PlannedFailure[] = [];
+  /** When set, successful answers carry this partial_success. */
+  partialSuccess: { rejectedLogRecords: number; errorMessage: string } | undefined;
+  calls = 0;
+  private server = new grpc.Server();
+  private waiters: { n: number; resolve: () => void }[] = [];
+  port = 0;
+
+  async start(): Promise<this> {
+    const identity = (b: Buffer): Buffer => b;
+    this.server.addService(
+      { Export: { path: EXPORT_METHOD_PATH, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
+      {
+        Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+          this.calls++;
+          const failure = this.failures.shift();
+          if (failure) {
+            const md = new grpc.Metadata();
+            if (failure.retryAfterMs !== undefined) {
+              md.set('grpc-status-details-bin', Buffer.from(encodeRetryStatusDetails(failure.code, failure.message ?? 'planned', failure.retryAfterMs)));
+            }
+            cb({ code: failure.code, details: failure.message ?? 'planned failure', metadata: md });
+            return;
+          }
+          this.requests.push(decodeLogsData(call.request));
+          this.metadata.push(call.metadata);
+          cb(null, Buffer.from(encodeExportResponse(this.partialSuccess ? { partialSuccess: this.partialSuccess } : {})));
+          this.notify();
+        },
+      },
+    );
+    this.port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+    );
+    return this;
+  }
+
+  get endpoint(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  get recordCount(): number {
+    return this.requests.reduce((n, r) => n + countRecords(r), 0);
+  }
+
+  /** Every received record, in arrival order. */
+  records(): LogRecord[] {
+    return this.requests.flatMap((r) => r.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)));
+  }
+
+  /** Resolves once at least n records have arrived (rejects after timeoutMs). */
+  waitForRecords(n: number, timeoutMs = 10_000): Promise<void> {
+    if (this.recordCount >= n) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`timed out waiting for ${n} records (got ${this.recordCount})`)), timeoutMs);
+      this.waiters.push({ n, resolve: () => (clearTimeout(timer), resolve()) });
+    });
+  }
+
+  private notify(): void {
+    const have = this.recordCount;
+    this.waiters = this.waiters.filter((w) => (have >= w.n ? (w.resolve(), false) : true));
+  }
+
+  stop(): Promise<void> {
+    return new Promise((resolve) => this.server.tryShutdown(() => resolve()));
+  }
+}

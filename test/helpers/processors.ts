@@ -1,0 +1,21 @@
+/** Creates a processor from its factory with default options plus overrides. */
+import pino from 'pino';
+import type { OptionShape, OptionValues } from '../../src/config/options';
+import type { DropSink, Processor, ProcessorFactory } from '../../src/pipeline/processor';
+
+export function createProcessor<S extends OptionShape>(
+  factory: ProcessorFactory<S>,
+  overrides: Partial<OptionValues<S>> = {},
+  env: Record<string, string> = {},
+): Processor {
+  const defaults = Object.fromEntries(Object.entries(factory.options).map(([k, o]) => [k, o.default]));
+  return factory.create({ ...defaults, ...overrides } as OptionValues<S>, { logger: pino({ level: 'silent' }), clock: { now: () => 0 }, env });
+}
+
+/** A DropSink that remembers what it was told. */
+export class RecordingDrops implements DropSink {
+  readonly counts: Record<string, number> = {};
+  drop(reason: string, count: number): void {
+    this.counts[reason] = (this.counts[reason] ?? 0) + count;
+  }
+}

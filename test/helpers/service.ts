@@ -1,0 +1,25 @@
+/** Starts the real service in-process with a config given as env vars, on free ports. */
+import pino from 'pino';
+import { resolveConfig } from '../../src/config/resolve';
+import { builtinProcessors } from '../../src/processors/registry';
+import { startService, type RunningService } from '../../src/service';
+import { MemorySink } from './memory-sink';
+
+export interface TestService extends RunningService {
+  readonly endpoint: string;
+  readonly stdout: MemorySink;
+}
+
+export async function startTestService(env: Record<string, string>): Promise<TestService> {
+  const fullEnv = { OLP_GRPC_ENDPOINT: '127.0.0.1:0', OLP_METRICS_ENDPOINT: '127.0.0.1:0', OLP_BATCH_MAX_DELAY: '20ms', ...env };
+  const config = resolveConfig(fullEnv, builtinProcessors);
+  const stdout = new MemorySink();
+  const service = await startService(config, {
+    logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
+    processors: builtinProcessors,
+    env: fullEnv,
+    stdout,
+    processMetrics: false,
+  });
+  return { ...service, shutdown: service.shutdown, endpoint: `http://127.0.0.1:${service.grpcPort}`, stdout };
+}
