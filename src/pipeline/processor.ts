@@ -29,6 +29,22 @@ export interface DropSink {
 export interface Processor {
   /** Returns the batch to pass on: usually `batch` itself, changed in place. */
   process(batch: LogsData, drops: DropSink): LogsData;
+  /** State the runner persists for the processor (periodically and at shutdown) and restores at start. */
+  readonly state?: PersistentState;
+}
+
+/**
+ * A processor's durable state. The processor only converts to and from bytes; the runner owns
+ * the file, the timer, checksums and atomic replacement.
+ */
+export interface PersistentState {
+  /** File the state is kept in. */
+  readonly path: string;
+  /** How often to save while running; 0 saves only at shutdown. */
+  readonly intervalMs: number;
+  snapshot(): Uint8Array;
+  /** Loads a snapshot; throws when the content is not valid (the runner logs it and starts empty). */
+  restore(data: Uint8Array): void;
 }
 
 export interface ProcessorFactory<S extends OptionShape = OptionShape> {

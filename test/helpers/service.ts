@@ -2,6 +2,7 @@
 import pino from 'pino';
 import { resolveConfig } from '../../src/config/resolve';
 import { builtinProcessors } from '../../src/processors/registry';
+import type { ProcessorFactory } from '../../src/pipeline/processor';
 import { startService, type RunningService } from '../../src/service';
 import { MemorySink } from './memory-sink';
 
@@ -10,13 +11,14 @@ export interface TestService extends RunningService {
   readonly stdout: MemorySink;
 }
 
-export async function startTestService(env: Record<string, string>): Promise<TestService> {
+/** `processors` defaults to the built-in set; pass more to test a processor before it is registered. */
+export async function startTestService(env: Record<string, string>, processors: readonly ProcessorFactory<any>[] = builtinProcessors): Promise<TestService> {
   const fullEnv = { OLP_GRPC_ENDPOINT: '127.0.0.1:0', OLP_METRICS_ENDPOINT: '127.0.0.1:0', OLP_BATCH_MAX_DELAY: '20ms', ...env };
-  const config = resolveConfig(fullEnv, builtinProcessors);
+  const config = resolveConfig(fullEnv, processors);
   const stdout = new MemorySink();
   const service = await startService(config, {
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),
-    processors: builtinProcessors,
+    processors,
     env: fullEnv,
     stdout,
     processMetrics: false,
