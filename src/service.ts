@@ -9,6 +9,7 @@ import type { OptionShape, OptionValues } from './config/options';
 import { OptionError, type ProcessorFactory, type ProcessorContext, type Clock } from './pipeline/processor';
 import { ProcessingChain, type ChainStage } from './pipeline/chain';
 import { ConfigError } from './config/load';
+import { persistPeriodically, restoreStates } from './pipeline/state-store';
 import { envNames } from './config/options';
 import { Pipeline } from './pipeline/pipeline';
 import { QueuedExporter } from './exporters/queued-exporter';
@@ -47,7 +48,10 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
   const metrics = new Metrics({ processMetrics: deps.processMetrics ?? true });
   const ctx: ProcessorContext = { logger, clock: deps.clock ?? { now: () => Date.now() }, env: deps.env ?? process.env };
 
-  const chain = new ProcessingChain(createStages(config, deps.processors, ctx), metrics, logger);
+  const stages = createStages(config, deps.processors, ctx);
+  const states = stages.flatMap((st) => (st.processor.state ? [{ processor: st.name, state: st.processor.state }] : []));
+  restoreStates(states, logger);
+  const chain = new ProcessingChain(stages, metrics, logger);
 
   const exporters = config.exporters.map((name) => {
     const transport: Transport =
@@ -93,6 +97,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
     throw e;
   }
   const metricsPort = metricsServer ? (metricsServer.address() as { port: number }).port : undefined;
+  const persistence = persistPeriodically(states, logger);
 
   logger.info(
     {
@@ -111,6 +116,8 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       const deadline = Date.now() + s[''].shutdown_timeout;
       logger.info({ timeoutMs: s[''].shutdown_timeout }, 'shutting down: refusing new requests, draining');
       await receiver.stop(deadline);
+      // Nothing reaches the chain any more: its state is final.
+      persistence.stop();
       await Promise.all(exporters.map((e) => e.shutdown(deadline)));
       await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
       const dropped = await metrics.total(metrics.dropped);
