@@ -13,6 +13,8 @@ export type FailureKind =
   | 'overloaded'
   /** Shutting down: retry elsewhere or later. */
   | 'unavailable'
+  /** Missing or wrong credentials. */
+  | 'unauthenticated'
   /** Our own bug or an unexpected state. */
   | 'internal';
 
@@ -38,6 +40,8 @@ export function grpcCodeFor(kind: FailureKind): GrpcStatus {
       return GrpcStatus.RESOURCE_EXHAUSTED;
     case 'unavailable':
       return GrpcStatus.UNAVAILABLE;
+    case 'unauthenticated':
+      return GrpcStatus.UNAUTHENTICATED;
     case 'internal':
       return GrpcStatus.INTERNAL;
   }
@@ -54,6 +58,8 @@ export function httpStatusFor(kind: FailureKind): number {
       return 429;
     case 'unavailable':
       return 503;
+    case 'unauthenticated':
+      return 401;
     case 'internal':
       return 500;
   }

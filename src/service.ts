@@ -17,7 +17,10 @@ import { OtlpGrpcTransport } from './exporters/otlp-grpc';
 import { DebugTransport, type TextSink } from './exporters/debug';
 import type { Transport } from './exporters/transport';
 import { GrpcReceiver } from './receiver/grpc-receiver';
+import { BearerAuth } from './receiver/auth';
+import { loadServerCredentials } from './receiver/tls';
 import { Metrics } from './telemetry/metrics';
+import { boundPort, closeServer, startHttpEndpoint, type Route } from './telemetry/http-endpoint';
 
 /** RetryInfo delay suggested to senders when a queue is full. */
 const QUEUE_FULL_RETRY_AFTER_MS = 1000;
@@ -37,6 +40,8 @@ export interface RunningService {
   readonly grpcPort: number;
   /** Undefined when the metrics endpoint is disabled. */
   readonly metricsPort: number | undefined;
+  /** Port serving /healthz and /readyz; undefined when neither endpoint is enabled. */
+  readonly healthPort: number | undefined;
   readonly metrics: Metrics;
   /** Stops accepting, drains within the shutdown timeout, closes everything. Idempotent. */
   shutdown(): Promise<void>;
@@ -56,7 +61,13 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
   const exporters = config.exporters.map((name) => {
     const transport: Transport =
       name === 'otlp'
-        ? new OtlpGrpcTransport({ endpoint: s.otlp.endpoint, headers: s.otlp.headers, compression: s.otlp.compression, insecure: s.otlp.insecure })
+        ? new OtlpGrpcTransport({
+            endpoint: s.otlp.endpoint,
+            headers: s.otlp.headers,
+            compression: s.otlp.compression,
+            insecure: s.otlp.insecure,
+            tls: { caFile: s.otlp.certificate, certFile: s.otlp.client_certificate, keyFile: s.otlp.client_key, reloadIntervalMs: s.grpc.tls_reload_interval },
+          })
         : new DebugTransport(s.debug.verbosity, deps.stdout);
     return new QueuedExporter(
       name,
@@ -82,27 +93,73 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
   const pipeline = new Pipeline(
     chain,
     exporters,
-    { limits: { maxBodyBytes: s.limits.max_body_bytes }, batchMaxRecords: s.batch.max_records, queueFullRetryAfterMs: QUEUE_FULL_RETRY_AFTER_MS },
+    {
+      limits: {
+        maxBodyBytes: s.limits.max_body_bytes,
+        maxAttributes: s.limits.max_attributes,
+        maxAttributeKeyBytes: s.limits.max_attribute_key_bytes,
+        maxAttributeValueBytes: s.limits.max_attribute_value_bytes,
+        maxDepth: s.limits.max_depth,
+        maxCollectionLength: s.limits.max_collection_length,
+      },
+      maxRecordsPerRequest: s.limits.max_records,
+      batchMaxRecords: s.batch.max_records,
+      queueFullRetryAfterMs: QUEUE_FULL_RETRY_AFTER_MS,
+    },
     metrics,
     logger,
   );
-  const receiver = new GrpcReceiver({ endpoint: s.grpc.endpoint, maxRecvBytes: s.grpc.max_recv_mib * 1024 * 1024 }, pipeline, metrics, logger);
-  const metricsServer = s.metrics.endpoint ? await startMetricsServer(s.metrics.endpoint, metrics) : undefined;
+  const auth =
+    s.auth.bearer_tokens.length > 0 || s.auth.bearer_token_file ? new BearerAuth(s.auth.bearer_tokens, s.auth.bearer_token_file, logger, s.grpc.tls_reload_interval) : undefined;
+  const tls = await loadServerCredentials(
+    { certFile: s.grpc.tls_cert_file, keyFile: s.grpc.tls_key_file, clientCaFile: s.grpc.tls_client_ca_file, reloadIntervalMs: s.grpc.tls_reload_interval },
+    logger,
+  );
+  const receiver = new GrpcReceiver(
+    {
+      endpoint: s.grpc.endpoint,
+      maxRecvBytes: s.grpc.max_recv_mib * 1024 * 1024,
+      credentials: tls.credentials,
+      auth,
+      forwardMetadata: s.otlp.forward_metadata.map((k) => k.toLowerCase()),
+    },
+    pipeline,
+    metrics,
+    logger,
+  );
+  let phase: 'starting' | 'ready' | 'draining' = 'starting';
+  const routes = httpRoutes(metrics, () => phase);
+  const httpServers: http.Server[] = [];
   let grpcPort: number;
   try {
+    if (s.metrics.endpoint) {
+      const own = s.health.endpoint ? { '/metrics': routes['/metrics']! } : routes;
+      httpServers.push(await startHttpEndpoint(s.metrics.endpoint, 'OLP_METRICS_ENDPOINT', own));
+    }
+    if (s.health.endpoint) {
+      httpServers.push(await startHttpEndpoint(s.health.endpoint, 'OLP_HEALTH_ENDPOINT', { '/healthz': routes['/healthz']!, '/readyz': routes['/readyz']! }));
+    }
     grpcPort = await receiver.start();
   } catch (e) {
-    metricsServer?.close();
+    auth?.close();
+    tls.close();
+    await Promise.all(httpServers.map(closeServer));
     for (const exp of exporters) await exp.shutdown(Date.now());
     throw e;
   }
-  const metricsPort = metricsServer ? (metricsServer.address() as { port: number }).port : undefined;
+  const metricsPort = s.metrics.endpoint ? boundPort(httpServers[0]!) : undefined;
+  const healthPort = s.health.endpoint ? boundPort(httpServers[httpServers.length - 1]!) : metricsPort;
+  receiver.setServing(true);
+  phase = 'ready';
   const persistence = persistPeriodically(states, logger);
 
   logger.info(
     {
       grpc: `${s.grpc.endpoint.replace(/:\d+$/, '')}:${grpcPort}`,
+      tls: s.grpc.tls_cert_file ? (s.grpc.tls_client_ca_file ? 'mtls' : 'tls') : 'off',
+      auth: auth ? 'bearer' : 'off',
       metrics: metricsPort !== undefined ? `${s.metrics.endpoint.replace(/:\d+$/, '')}:${metricsPort}` : 'off',
+      health: healthPort !== undefined ? `${(s.health.endpoint || s.metrics.endpoint).replace(/:\d+$/, '')}:${healthPort}` : 'off',
       processors: s[''].processors,
       exporters: config.exporters,
       config: config.file ?? 'env only',
@@ -114,19 +171,22 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
   const shutdown = (): Promise<void> => {
     stopping ??= (async () => {
       const deadline = Date.now() + s[''].shutdown_timeout;
+      phase = 'draining';
       logger.info({ timeoutMs: s[''].shutdown_timeout }, 'shutting down: refusing new requests, draining');
       await receiver.stop(deadline);
       // Nothing reaches the chain any more: its state is final.
       persistence.stop();
       await Promise.all(exporters.map((e) => e.shutdown(deadline)));
-      await new Promise<void>((resolve) => (metricsServer ? metricsServer.close(() => resolve()) : resolve()));
+      await Promise.all(httpServers.map(closeServer));
+      auth?.close();
+      tls.close();
       const dropped = await metrics.total(metrics.dropped);
       logger.info({ dropped }, 'stopped');
     })();
     return stopping;
   };
 
-  return { grpcPort, metricsPort, metrics, shutdown };
+  return { grpcPort, metricsPort, healthPort, metrics, shutdown };
 }
 
 /** Creates the chain's processors; option errors become a ConfigError naming the env var. */
@@ -148,28 +208,14 @@ export function createStages(config: ResolvedConfig, factories: readonly Process
   return stages;
 }
 
-function startMetricsServer(endpoint: string, metrics: Metrics): Promise<http.Server> {
-  const m = /^(.*):(\d+)$/.exec(endpoint);
-  if (!m) return Promise.reject(new Error(`OLP_METRICS_ENDPOINT: expected host:port, got "${endpoint}"`));
-  const server = http.createServer((req, res) => {
-    if (req.method === 'GET' && req.url?.split('?')[0] === '/metrics') {
-      metrics.registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType });
-          res.end(text);
-        },
-        (err: Error) => {
-          res.writeHead(500);
-          res.end(err.message);
-        },
-      );
-      return;
-    }
-    res.writeHead(404);
-    res.end('not found\n');
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', (e) => reject(new Error(`cannot listen on ${endpoint} (OLP_METRICS_ENDPOINT): ${e.message}`)));
-    server.listen(Number(m[2]), m[1]!.replace(/^\[|\]$/g, ''), () => resolve(server));
-  });
+/** /metrics, /healthz (the process is up) and /readyz (receiver listening, exporters started, not draining). */
+function httpRoutes(metrics: Metrics, phase: () => 'starting' | 'ready' | 'draining'): Record<string, Route> {
+  return {
+    '/metrics': async () => ({ status: 200, contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    '/healthz': async () => ({ status: 200, contentType: 'application/json', body: '{"status":"ok"}\n' }),
+    '/readyz': async () => {
+      const p = phase();
+      return { status: p === 'ready' ? 200 : 503, contentType: 'application/json', body: `{"status":"${p}"}\n` };
+    },
+  };
 }

@@ -67,6 +67,8 @@ export const MAIN_HELP = `Usage: otlp-log-processor <command> [options]
 Commands:
   run             Run the service (default). Configured by env vars; see 'run --help'.
   send [FILE...]  Send log lines from files or stdin as OTLP log records; see 'send --help'.
+  validate        Check the configuration (env vars, OLP_CONFIG) and report every problem.
+  print-config    Print the effective configuration, secrets redacted (--format yaml|json).
 
 Options:
   -h, --help      Show help.

@@ -2,11 +2,14 @@
  * The whole configuration: service settings plus the options of every known processor,
  * checked across fields (processor and exporter names, endpoint syntax) and frozen.
  */
+import * as fs from 'node:fs';
 import type { ProcessorFactory } from '../pipeline/processor';
 import { parseGrpcEndpoint } from '../exporters/otlp-grpc';
 import { ConfigError, deepFreeze, loadConfig, type Sections } from './load';
 import type { OptionShape } from './options';
 import { serviceSections, type ServiceConfig } from './settings';
+
+const LISTEN_ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/;
 
 export const EXPORTER_TYPES = ['otlp', 'debug'] as const;
 export type ExporterType = (typeof EXPORTER_TYPES)[number];
@@ -67,6 +70,42 @@ export function resolveConfig(env: NodeJS.ProcessEnv, processors: readonly Proce
       } catch (e) {
         problems.push(`${where('otlp.endpoint', 'OTEL_EXPORTER_OTLP_ENDPOINT')}: ${(e as Error).message}`);
       }
+    }
+  }
+  const listenAddresses: [string, string, string][] = [
+    ['grpc.endpoint', 'OLP_GRPC_ENDPOINT', service.grpc.endpoint],
+    ['metrics.endpoint', 'OLP_METRICS_ENDPOINT', service.metrics.endpoint],
+    ['health.endpoint', 'OLP_HEALTH_ENDPOINT', service.health.endpoint],
+  ];
+  for (const [path, envName, value] of listenAddresses) {
+    if (value !== '' && !LISTEN_ADDRESS.test(value)) problems.push(`${where(path, envName)}: expected host:port (e.g. 0.0.0.0:4317 or [::]:4317), got "${value}"`);
+  }
+  const pairs: [string, string, string, string, string, string][] = [
+    ['grpc.tls_cert_file', 'OLP_GRPC_TLS_CERT_FILE', service.grpc.tls_cert_file, 'grpc.tls_key_file', 'OLP_GRPC_TLS_KEY_FILE', service.grpc.tls_key_file],
+    ['otlp.client_certificate', 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', service.otlp.client_certificate, 'otlp.client_key', 'OTEL_EXPORTER_OTLP_CLIENT_KEY', service.otlp.client_key],
+  ];
+  for (const [certPath, certEnv, cert, keyPath, keyEnv, key] of pairs) {
+    if (cert && !key) problems.push(`${where(keyPath, keyEnv)}: required with ${where(certPath, certEnv)}`);
+    if (key && !cert) problems.push(`${where(certPath, certEnv)}: required with ${where(keyPath, keyEnv)}`);
+  }
+  if (service.grpc.tls_client_ca_file && !service.grpc.tls_cert_file) {
+    problems.push(`${where('grpc.tls_client_ca_file', 'OLP_GRPC_TLS_CLIENT_CA_FILE')}: mTLS needs the receiver's own certificate (OLP_GRPC_TLS_CERT_FILE, OLP_GRPC_TLS_KEY_FILE)`);
+  }
+  const files: [string, string, string][] = [
+    ['grpc.tls_cert_file', 'OLP_GRPC_TLS_CERT_FILE', service.grpc.tls_cert_file],
+    ['grpc.tls_key_file', 'OLP_GRPC_TLS_KEY_FILE', service.grpc.tls_key_file],
+    ['grpc.tls_client_ca_file', 'OLP_GRPC_TLS_CLIENT_CA_FILE', service.grpc.tls_client_ca_file],
+    ['auth.bearer_token_file', 'OLP_AUTH_BEARER_TOKEN_FILE', service.auth.bearer_token_file],
+    ['otlp.certificate', 'OTEL_EXPORTER_OTLP_CERTIFICATE', service.otlp.certificate],
+    ['otlp.client_certificate', 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', service.otlp.client_certificate],
+    ['otlp.client_key', 'OTEL_EXPORTER_OTLP_CLIENT_KEY', service.otlp.client_key],
+  ];
+  for (const [path, envName, file] of files) {
+    if (!file) continue;
+    try {
+      fs.accessSync(file, fs.constants.R_OK);
+    } catch (e) {
+      problems.push(`${where(path, envName)}: cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
   if (service.retry.initial_interval > service.retry.max_interval) {

@@ -32,15 +32,40 @@ export const serviceSections = {
   },
   grpc: {
     endpoint: opt.string('0.0.0.0:4317', 'OTLP/gRPC receiver listen address (host:port).', { nonEmpty: true }),
-    max_recv_mib: opt.int(16, 'Largest request accepted, in MiB (after decompression); larger ones get RESOURCE_EXHAUSTED.', { min: 1, max: 1024 }),
-  },
-  limits: {
-    max_body_bytes: opt.int(1024 * 1024, 'Largest string body accepted (UTF-8 bytes); a larger record is rejected alone, reported in partial_success.', {
+    max_recv_mib: opt.int(16, 'Largest request accepted, in MiB (after decompression, so a gzip bomb is refused too); larger ones get RESOURCE_EXHAUSTED.', {
       min: 1,
+      max: 1024,
+    }),
+    tls_cert_file: opt.string('', 'PEM certificate (chain) of the receiver. With the key file, the receiver accepts TLS only.'),
+    tls_key_file: opt.string('', 'PEM private key of the receiver certificate.'),
+    tls_client_ca_file: opt.string('', 'PEM CA bundle; when set, clients must present a certificate it signed (mTLS).'),
+    tls_reload_interval: opt.duration('1m', 'How often certificate, key and CA files (receiver and exporter) and the bearer token file are re-read, so rotated files apply without restart.', {
+      min: 1000,
     }),
   },
+  auth: {
+    bearer_tokens: opt.list([], 'Accepted bearer tokens (`authorization: Bearer <token>`); when set (or a token file is), other requests get UNAUTHENTICATED.', {
+      secret: true,
+      defaultText: '',
+    }),
+    bearer_token_file: opt.string('', 'File with accepted bearer tokens, one per line (# comments); re-read when it changes (checked every OLP_GRPC_TLS_RELOAD_INTERVAL).'),
+  },
+  limits: {
+    max_records: opt.int(100_000, 'Records per request; a larger request is refused whole (RESOURCE_EXHAUSTED, not retryable: split it).', { min: 1 }),
+    max_body_bytes: opt.int(1024 * 1024, 'Largest string or bytes body (UTF-8 bytes). A record over any per-record limit is rejected alone, reported in partial_success.', {
+      min: 1,
+    }),
+    max_attributes: opt.int(1000, 'Attributes per record.', { min: 0 }),
+    max_attribute_key_bytes: opt.int(1024, 'Length of an attribute key (also keys inside maps).', { min: 1 }),
+    max_attribute_value_bytes: opt.int(64 * 1024, 'Length of one string or bytes value inside attributes or a structured body.', { min: 1 }),
+    max_depth: opt.int(32, 'Nesting depth of arrays and maps in a body or attribute value.', { min: 1, max: 1000 }),
+    max_collection_length: opt.int(10_000, 'Entries in one array or map value.', { min: 1 }),
+  },
   metrics: {
-    endpoint: opt.string('0.0.0.0:8888', 'Prometheus self-metrics listen address (GET /metrics). Empty disables.'),
+    endpoint: opt.string('0.0.0.0:8888', 'Prometheus self-metrics listen address (GET /metrics); also serves /healthz and /readyz unless OLP_HEALTH_ENDPOINT is set. Empty disables.'),
+  },
+  health: {
+    endpoint: opt.string('', 'Separate listen address for /healthz (live) and /readyz (ready). Empty: served on the metrics endpoint.'),
   },
   batch: {
     max_records: opt.int(8192, 'Records per export request: a batch is sent when it reaches this size.', { min: 1, max: 1_000_000 }),
@@ -79,6 +104,19 @@ export const serviceSections = {
     }),
     insecure: opt.bool(false, 'Plaintext when the endpoint has no scheme (`http://` is always plaintext, `https://` always TLS).', {
       env: ['OTEL_EXPORTER_OTLP_LOGS_INSECURE', 'OTEL_EXPORTER_OTLP_INSECURE'],
+    }),
+    certificate: opt.string('', 'PEM CA bundle to verify the downstream with (instead of the system roots); re-read every OLP_GRPC_TLS_RELOAD_INTERVAL.', {
+      env: ['OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CERTIFICATE'],
+    }),
+    client_certificate: opt.string('', 'PEM client certificate for mTLS to the downstream.', {
+      env: ['OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE'],
+    }),
+    client_key: opt.string('', 'PEM private key of the client certificate.', {
+      env: ['OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY', 'OTEL_EXPORTER_OTLP_CLIENT_KEY'],
+    }),
+    forward_metadata: opt.list([], 'Incoming request metadata keys (e.g. `x-tenant`, `authorization`) sent along with the records they came with, like the Collector\'s headers_setter; batches are kept apart per value. Off by default.', {
+      env: ['OLP_OTLP_FORWARD_METADATA'],
+      defaultText: '',
     }),
   },
   debug: {

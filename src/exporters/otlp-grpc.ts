@@ -4,12 +4,15 @@ import Long from 'long';
 import { EXPORT_METHOD_PATH, decodeExportResponse, retryDelayFromStatusDetails } from '../otlp/codec';
 import { ExportError, classifyGrpcExportFailure } from '../errors';
 import type { EncodedBatch, SendResult, Transport } from './transport';
+import { channelCredentials, type ClientTlsFiles } from '../receiver/tls';
 
 export interface OtlpGrpcOptions {
   readonly endpoint: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly compression: 'gzip' | 'none';
   readonly insecure: boolean;
+  /** TLS files; used when the endpoint means TLS. Absent: system roots, no client certificate. */
+  readonly tls?: ClientTlsFiles;
 }
 
 export interface GrpcTarget {
@@ -43,7 +46,9 @@ export class OtlpGrpcTransport implements Transport {
       'grpc.max_receive_message_length': 4 * 1024 * 1024,
     };
     if (options.compression === 'gzip') channelOptions['grpc.default_compression_algorithm'] = 2;
-    const creds = target.tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure();
+    const creds = target.tls
+      ? channelCredentials(options.tls ?? { caFile: '', certFile: '', keyFile: '', reloadIntervalMs: 60_000 })
+      : grpc.credentials.createInsecure();
     this.client = new grpc.Client(target.address, creds, channelOptions);
     this.metadata = new grpc.Metadata();
     for (const [k, v] of Object.entries(options.headers)) this.metadata.set(k.toLowerCase(), v);
@@ -56,7 +61,7 @@ export class OtlpGrpcTransport implements Transport {
         identity,
         identity,
         Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength),
-        this.metadata,
+        batch.metadata ? this.withForwarded(batch.metadata) : this.metadata,
         { deadline: Date.now() + timeoutMs },
         (err, response) => {
           if (err) {
@@ -79,5 +84,12 @@ export class OtlpGrpcTransport implements Transport {
 
   async close(): Promise<void> {
     this.client.close();
+  }
+
+  /** Configured headers plus the forwarded incoming metadata (which wins: it is the sender's). */
+  private withForwarded(forwarded: Readonly<Record<string, string>>): grpc.Metadata {
+    const md = this.metadata.clone();
+    for (const [k, v] of Object.entries(forwarded)) md.set(k, v);
+    return md;
   }
 }

@@ -8,6 +8,7 @@ import type { Metrics } from '../telemetry/metrics';
 import { ExportError } from '../errors';
 import { backoffDelay, type RetryPolicy } from './retry';
 import type { EncodedBatch, Transport } from './transport';
+import { Batcher } from './batcher';
 
 export interface ExporterSettings {
   readonly maxQueuedRecords: number;
@@ -25,9 +26,7 @@ export interface ExporterContext {
 }
 
 export class QueuedExporter {
-  private pending: EncodedBatch[] = [];
-  private pendingRecords = 0;
-  private flushTimer: NodeJS.Timeout | undefined;
+  private readonly batcher: Batcher;
   private readonly queue: EncodedBatch[] = [];
   private queuedRecords = 0;
   private inFlight = new Set<EncodedBatch>();
@@ -48,6 +47,7 @@ export class QueuedExporter {
     this.log = ctx.logger.child({ exporter: name });
     this.component = `exporter/${name}`;
     this.random = ctx.random ?? Math.random;
+    this.batcher = new Batcher(settings.batchMaxRecords, settings.batchMaxDelayMs, (batch) => this.enqueue(batch));
     ctx.metrics.exporterQueueCapacity.set({ exporter: name }, settings.maxQueuedRecords);
     this.updateGauge();
   }
@@ -58,7 +58,7 @@ export class QueuedExporter {
 
   /** Records waiting (batching + queue), not counting those being sent. */
   get size(): number {
-    return this.pendingRecords + this.queuedRecords;
+    return this.batcher.size + this.queuedRecords;
   }
 
   hasRoomFor(records: number): boolean {
@@ -67,30 +67,18 @@ export class QueuedExporter {
 
   /** Takes ownership of an encoded batch; the caller checked hasRoomFor first. */
   offer(batch: EncodedBatch): void {
-    if (batch.records === 0) return;
-    if (this.pendingRecords + batch.records > this.settings.batchMaxRecords) this.flush();
-    this.pending.push(batch);
-    this.pendingRecords += batch.records;
-    if (this.pendingRecords >= this.settings.batchMaxRecords) this.flush();
-    else if (!this.flushTimer) this.flushTimer = setTimeout(() => this.flush(), this.settings.batchMaxDelayMs);
+    this.batcher.add(batch);
     this.updateGauge();
   }
 
-  /** Moves the partial batch into the sending queue. */
+  /** Moves partial batches into the sending queue. */
   flush(): void {
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-    }
-    if (this.pending.length === 0) return;
-    const merged: EncodedBatch =
-      this.pending.length === 1
-        ? this.pending[0]!
-        : { bytes: Buffer.concat(this.pending.map((b) => b.bytes)), records: this.pendingRecords };
-    this.pending = [];
-    this.pendingRecords = 0;
-    this.queue.push(merged);
-    this.queuedRecords += merged.records;
+    this.batcher.flushAll();
+  }
+
+  private enqueue(batch: EncodedBatch): void {
+    this.queue.push(batch);
+    this.queuedRecords += batch.records;
     this.updateGauge();
     this.idle.shift()?.();
   }
@@ -157,6 +145,8 @@ export class QueuedExporter {
       try {
         const result = await this.transport.send(batch, timeoutMs);
         this.ctx.metrics.exporterSent.inc({ exporter: this.name }, batch.records - result.rejected);
+        const now = Date.now();
+        for (const t of batch.receivedAt ?? []) this.ctx.metrics.endToEndLatency.observe({ exporter: this.name }, (now - t) / 1000);
         if (result.rejected > 0) {
           this.drop('downstream_rejected', result.rejected);
           this.log.warn({ rejected: result.rejected, message: result.message }, 'downstream rejected part of a batch (partial success); not retried');

@@ -4,6 +4,10 @@
 export interface EncodedBatch {
   readonly bytes: Uint8Array;
   readonly records: number;
+  /** When each request merged into this batch was received (epoch ms), for the end-to-end latency metric. */
+  readonly receivedAt?: readonly number[];
+  /** Incoming request metadata to send along (OLP_OTLP_FORWARD_METADATA); batches never mix different values. */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 export interface SendResult {

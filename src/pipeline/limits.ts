@@ -1,23 +1,81 @@
 /**
- * Per-record checks made before the chain. A record that fails is rejected alone: the sender
- * learns of it through partial_success, and the rest of the request goes on.
+ * Per-record checks made before the chain. A record that breaks a limit is rejected alone:
+ * the sender learns of it through partial_success, and the rest of the request goes on.
+ * Recursion is bounded: a value is never descended past max_depth.
  */
-import type { LogsData } from '../otlp/model';
+import type { AnyValue, KeyValue, LogsData } from '../otlp/model';
 
 export interface RecordLimits {
   readonly maxBodyBytes: number;
+  readonly maxAttributes: number;
+  readonly maxAttributeKeyBytes: number;
+  readonly maxAttributeValueBytes: number;
+  readonly maxDepth: number;
+  readonly maxCollectionLength: number;
 }
 
 export interface Rejection {
   readonly rejected: number;
-  /** Describes the first rejected record, naming the field. */
+  /** Describes the first rejected record, naming the field and the limit's variable. */
   readonly message: string;
+  /** Rejected records by reason (metric label). */
+  readonly reasons: Readonly<Record<string, number>>;
 }
 
-export function rejectOversizeRecords(data: LogsData, limits: RecordLimits): Rejection {
+interface Violation {
+  readonly reason: string;
+  readonly detail: string;
+}
+
+/** UTF-8 byte length without allocating; a string is at most 3 bytes per UTF-16 unit. */
+function over(s: string, max: number): number {
+  if (s.length * 3 <= max) return 0;
+  const n = Buffer.byteLength(s);
+  return n > max ? n : 0;
+}
+
+function checkValue(v: AnyValue | null | undefined, limits: RecordLimits, depth: number, path: string, maxString: number): Violation | undefined {
+  if (!v) return undefined;
+  if (typeof v.stringValue === 'string') {
+    const n = over(v.stringValue, maxString);
+    if (n) return { reason: maxString === limits.maxBodyBytes ? 'body_too_large' : 'value_too_large', detail: `${path} is ${n} bytes, over the ${maxString}-byte limit (${maxString === limits.maxBodyBytes ? 'OLP_LIMITS_MAX_BODY_BYTES' : 'OLP_LIMITS_MAX_ATTRIBUTE_VALUE_BYTES'})` };
+    return undefined;
+  }
+  if (v.bytesValue && v.bytesValue.length > maxString) {
+    return { reason: 'value_too_large', detail: `${path} is ${v.bytesValue.length} bytes, over the ${maxString}-byte limit` };
+  }
+  const list = v.arrayValue?.values ?? v.kvlistValue?.values;
+  if (!list) return undefined;
+  if (depth >= limits.maxDepth) return { reason: 'too_deep', detail: `${path} nests deeper than ${limits.maxDepth} levels (OLP_LIMITS_MAX_DEPTH)` };
+  if (list.length > limits.maxCollectionLength) {
+    return { reason: 'collection_too_long', detail: `${path} has ${list.length} entries, over ${limits.maxCollectionLength} (OLP_LIMITS_MAX_COLLECTION_LENGTH)` };
+  }
+  if (v.arrayValue) {
+    const values = v.arrayValue.values;
+    for (let i = 0; i < values.length; i++) {
+      const bad = checkValue(values[i], limits, depth + 1, `${path}[${i}]`, limits.maxAttributeValueBytes);
+      if (bad) return bad;
+    }
+    return undefined;
+  }
+  return checkKeyValues(v.kvlistValue!.values, limits, depth + 1, path);
+}
+
+function checkKeyValues(list: readonly KeyValue[], limits: RecordLimits, depth: number, path: string): Violation | undefined {
+  for (let i = 0; i < list.length; i++) {
+    const kv = list[i]!;
+    const n = over(kv.key, limits.maxAttributeKeyBytes);
+    if (n) return { reason: 'key_too_long', detail: `${path}[${i}].key is ${n} bytes, over ${limits.maxAttributeKeyBytes} (OLP_LIMITS_MAX_ATTRIBUTE_KEY_BYTES)` };
+    const bad = checkValue(kv.value, limits, depth, `${path}[${i}].value`, limits.maxAttributeValueBytes);
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
+export function rejectInvalidRecords(data: LogsData, limits: RecordLimits): Rejection {
   let rejected = 0;
   let message = '';
-  const max = limits.maxBodyBytes;
+  const reasons: Record<string, number> = {};
   for (let r = 0; r < data.resourceLogs.length; r++) {
     const scopes = data.resourceLogs[r]!.scopeLogs;
     for (let s = 0; s < scopes.length; s++) {
@@ -25,14 +83,17 @@ export function rejectOversizeRecords(data: LogsData, limits: RecordLimits): Rej
       let kept = 0;
       for (let i = 0; i < records.length; i++) {
         const rec = records[i]!;
-        const body = rec.body?.stringValue;
-        // UTF-8 takes at most 3 bytes per UTF-16 unit: only long strings need measuring.
-        const size = typeof body === 'string' && body.length * 3 > max ? Buffer.byteLength(body) : 0;
-        if (size > max) {
-          if (rejected === 0) {
-            message = `log record rejected: resource_logs[${r}].scope_logs[${s}].log_records[${i}].body is ${size} bytes, over the ${max}-byte limit (OLP_LIMITS_MAX_BODY_BYTES)`;
-          }
+        const path = `resource_logs[${r}].scope_logs[${s}].log_records[${i}]`;
+        let bad: Violation | undefined;
+        if (rec.attributes.length > limits.maxAttributes) {
+          bad = { reason: 'too_many_attributes', detail: `${path}.attributes has ${rec.attributes.length} entries, over ${limits.maxAttributes} (OLP_LIMITS_MAX_ATTRIBUTES)` };
+        } else {
+          bad = checkValue(rec.body, limits, 0, `${path}.body`, limits.maxBodyBytes) ?? checkKeyValues(rec.attributes, limits, 0, `${path}.attributes`);
+        }
+        if (bad) {
+          if (rejected === 0) message = bad.detail;
           rejected++;
+          reasons[bad.reason] = (reasons[bad.reason] ?? 0) + 1;
           continue;
         }
         records[kept++] = rec;
@@ -40,6 +101,5 @@ export function rejectOversizeRecords(data: LogsData, limits: RecordLimits): Rej
       records.length = kept;
     }
   }
-  if (rejected > 1) message = `${rejected} log records rejected; first: ${message.replace(/^log record rejected: /, '')}`;
-  return { rejected, message };
+  return { rejected, message: rejected === 0 ? '' : `${rejected} log record${rejected > 1 ? 's' : ''} rejected; first: ${message}`, reasons };
 }

@@ -80,6 +80,13 @@ export class Metrics {
     labelNames: ['exporter'] as const,
     registers: [this.registry],
   });
+  readonly endToEndLatency = new Histogram({
+    name: 'olp_pipeline_latency_seconds',
+    help: 'Time from receiving a request to its successful export (per request and exporter): processing, batching, queueing, retries and the send.',
+    labelNames: ['exporter'] as const,
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
   readonly exporterBatchSize = new Histogram({
     name: 'olp_exporter_batch_size_log_records',
     help: 'Log records per export request.',

@@ -91,6 +91,8 @@ describe('configuration', () => {
     [{ OLP_ATTRIBUTES_ACTIONS: 'explode x' }, 'OLP_ATTRIBUTES_ACTIONS: cannot parse action "explode x"'],
     [{ OLP_RETRY_INITIAL_INTERVAL: '1m', OLP_RETRY_MAX_INTERVAL: '30s' }, 'OLP_RETRY_INITIAL_INTERVAL: must not exceed'],
     [{ OLP_LOG_LEVEL: 'chatty' }, 'OLP_LOG_LEVEL:'],
+    [{ OLP_GRPC_ENDPOINT: 'localhost' }, 'OLP_GRPC_ENDPOINT: expected host:port'],
+    [{ OLP_METRICS_ENDPOINT: ':8888x' }, 'OLP_METRICS_ENDPOINT: expected host:port'],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(problemsOf(env).join('\n')).toContain(message);
   });

@@ -57,6 +57,24 @@ describe('service end to end', () => {
     expect(bodies(sink.records())).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
   });
 
+  test('forwards the selected incoming metadata with the records it came with, never mixing senders in a batch', async () => {
+    const s = await start({ OLP_OTLP_FORWARD_METADATA: 'X-Tenant', OLP_BATCH_MAX_DELAY: '200ms' });
+    await Promise.all([
+      exportLogs(s.endpoint, request([record('a1')]), { metadata: { 'x-tenant': 'a', 'x-other': 'secret' } }),
+      exportLogs(s.endpoint, request([record('b1')]), { metadata: { 'x-tenant': 'b' } }),
+      exportLogs(s.endpoint, request([record('a2')]), { metadata: { 'x-tenant': 'a' } }),
+      exportLogs(s.endpoint, request([record('none')])),
+    ]);
+    await sink.waitForRecords(4);
+    const byTenant = sink.requests.map((r, i) => [sink.metadata[i]!.get('x-tenant')[0] ?? '-', bodies(r.resourceLogs.flatMap((rl) => rl.scopeLogs[0]!.logRecords)).sort().join(',')]);
+    expect(byTenant.sort()).toEqual([
+      ['-', 'none'],
+      ['a', 'a1,a2'],
+      ['b', 'b1'],
+    ]);
+    expect(sink.metadata.every((m) => m.get('x-other').length === 0)).toBe(true);
+  });
+
   test('accepts gzip-compressed requests', async () => {
     const s = await start();
     expect((await exportLogs(s.endpoint, request([record('zipped')]), { gzip: true })).code).toBe(status.OK);
@@ -71,6 +89,27 @@ describe('service end to end', () => {
     expect(bad.details).toMatch(/cannot decode ExportLogsServiceRequest/);
     expect((await exportLogs(s.endpoint, request([record('after')]))).code).toBe(status.OK);
     await sink.waitForRecords(1);
+  });
+
+  test('refuses a request with invalid UTF-8 in a string field as INVALID_ARGUMENT, as proto3 requires', async () => {
+    const s = await start();
+    const bytes = Buffer.from(encodeLogsData(request([record('AAAA')])));
+    bytes[bytes.indexOf(Buffer.from('AAAA'))] = 0xff;
+    const res = await exportRaw(s.endpoint, bytes);
+    expect(res.code).toBe(status.INVALID_ARGUMENT);
+    expect(res.details).toMatch(/not valid for encoding utf-8/);
+  });
+
+  test('survives hundreds of corrupted payloads over gRPC, answering each OK or INVALID_ARGUMENT', async () => {
+    const s = await start();
+    const valid = Buffer.from(encodeLogsData(request([record('a'), record('b', { attributes: [{ key: 'k', value: { intValue: Long.fromNumber(7) } }] })])));
+    for (let i = 0; i < 300; i++) {
+      const bytes = Buffer.from(valid);
+      bytes[(i * 7919) % bytes.length] = (i * 31) & 0xff;
+      const cut = i % 3 === 0 ? bytes.subarray(0, (i * 13) % bytes.length) : bytes;
+      expect([status.OK, status.INVALID_ARGUMENT]).toContain((await exportRaw(s.endpoint, cut)).code);
+    }
+    expect((await exportLogs(s.endpoint, request([record('still fine')]))).code).toBe(status.OK);
   });
 
   test('answers RESOURCE_EXHAUSTED to a request over OLP_GRPC_MAX_RECV_MIB, including one that only inflates past it', async () => {
@@ -91,6 +130,16 @@ describe('service end to end', () => {
     await sink.waitForRecords(2);
     expect(bodies(sink.records())).toEqual(['ok-1', 'ok-2']);
     expect(await s.metrics.total(s.metrics.receiverRefused, { reason: 'body_too_large' })).toBe(1);
+  });
+
+  test('refuses a request with more records than OLP_LIMITS_MAX_RECORDS as a whole, without RetryInfo', async () => {
+    const s = await start({ OLP_LIMITS_MAX_RECORDS: '3' });
+    const res = await exportLogs(s.endpoint, request(['a', 'b', 'c', 'd'].map((b) => record(b))));
+    expect(res.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(res.details).toMatch(/4 log records, over the limit of 3 \(OLP_LIMITS_MAX_RECORDS\)/);
+    expect(res.retryAfterMs).toBeUndefined();
+    expect(await s.metrics.total(s.metrics.receiverRefused, { reason: 'too_many_records' })).toBe(4);
+    expect((await exportLogs(s.endpoint, request([record('ok')]))).code).toBe(status.OK);
   });
 
   test('answers RESOURCE_EXHAUSTED with RetryInfo when the exporter queue is full, and counts the refusal', async () => {
@@ -134,6 +183,7 @@ describe('service end to end', () => {
       const text = await (await fetch(`http://127.0.0.1:${s.metricsPort}/metrics`)).text();
       expect(text).toMatch(/olp_receiver_accepted_log_records_total\{transport="grpc"\} 2/);
       expect(text).toMatch(/olp_exporter_sent_log_records_total\{exporter="otlp"\} 2/);
+      expect(text).toMatch(/olp_pipeline_latency_seconds_count\{exporter="otlp"\} 1/);
     });
   });
 });

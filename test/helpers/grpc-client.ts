@@ -10,15 +10,23 @@ export interface ExportOutcome {
   retryAfterMs?: number;
 }
 
-export async function exportRaw(endpoint: string, bytes: Uint8Array, options: { gzip?: boolean } = {}): Promise<ExportOutcome> {
+export interface ExportOptions {
+  gzip?: boolean;
+  credentials?: grpc.ChannelCredentials;
+  metadata?: Record<string, string>;
+}
+
+export async function exportRaw(endpoint: string, bytes: Uint8Array, options: ExportOptions = {}): Promise<ExportOutcome> {
   const target = endpoint.replace(/^https?:\/\//, '');
   const channelOptions: grpc.ChannelOptions = { 'grpc.max_send_message_length': -1 };
   if (options.gzip) channelOptions['grpc.default_compression_algorithm'] = 2;
-  const client = new grpc.Client(target, grpc.credentials.createInsecure(), channelOptions);
+  const client = new grpc.Client(target, options.credentials ?? grpc.credentials.createInsecure(), channelOptions);
+  const metadata = new grpc.Metadata();
+  for (const [k, v] of Object.entries(options.metadata ?? {})) metadata.set(k, v);
   try {
     return await new Promise<ExportOutcome>((resolve) => {
       const identity = (b: Buffer): Buffer => b;
-      client.makeUnaryRequest<Buffer, Buffer>(EXPORT_METHOD_PATH, identity, identity, Buffer.from(bytes), new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err, res) => {
+      client.makeUnaryRequest<Buffer, Buffer>(EXPORT_METHOD_PATH, identity, identity, Buffer.from(bytes), metadata, { deadline: Date.now() + 10_000 }, (err, res) => {
         if (err) {
           const d = err.metadata?.get('grpc-status-details-bin')[0];
           resolve({ code: err.code, details: err.details, retryAfterMs: retryDelayFromStatusDetails(typeof d === 'string' ? Buffer.from(d) : d) });
@@ -32,6 +40,6 @@ export async function exportRaw(endpoint: string, bytes: Uint8Array, options: { 
   }
 }
 
-export function exportLogs(endpoint: string, data: LogsData, options: { gzip?: boolean } = {}): Promise<ExportOutcome> {
+export function exportLogs(endpoint: string, data: LogsData, options: ExportOptions = {}): Promise<ExportOutcome> {
   return exportRaw(endpoint, encodeLogsData(data), options);
 }

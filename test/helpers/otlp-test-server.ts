@@ -24,7 +24,8 @@ export class OtlpTestServer {
   private waiters: { n: number; resolve: () => void }[] = [];
   port = 0;
 
-  async start(): Promise<this> {
+  /** Listens on 127.0.0.1 (insecure unless credentials are given). */
+  async start(credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<this> {
     const identity = (b: Buffer): Buffer => b;
     this.server.addService(
       { Export: { path: EXPORT_METHOD_PATH, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
@@ -48,7 +49,7 @@ export class OtlpTestServer {
       },
     );
     this.port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
+      this.server.bindAsync('127.0.0.1:0', credentials, (err, port) => (err ? reject(err) : resolve(port))),
     );
     return this;
   }

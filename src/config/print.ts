@@ -1,0 +1,32 @@
+/**
+ * The effective configuration as a document in the OLP_CONFIG file layout, so that
+ * `print-config` output can be saved and loaded back. Secrets are redacted.
+ */
+import { formatDuration } from './values';
+import type { Option } from './options';
+import type { Sections } from './load';
+import type { ResolvedConfig } from './resolve';
+
+export const REDACTED = '<redacted>';
+
+function present(option: Option<unknown>, value: unknown): unknown {
+  if (option.secret) {
+    if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).map((k) => [k, REDACTED]));
+    return value === '' ? '' : REDACTED;
+  }
+  if (option.type.startsWith('duration')) return formatDuration(value as number);
+  return value;
+}
+
+export function configDocument(config: ResolvedConfig, sections: Sections): Record<string, unknown> {
+  const doc: Record<string, unknown> = {};
+  const values = { ...config.service, ...config.processorOptions } as Record<string, Record<string, unknown>>;
+  for (const [section, shape] of Object.entries(sections)) {
+    const out: Record<string, unknown> = {};
+    for (const [key, option] of Object.entries(shape)) out[key] = present(option, values[section]![key]);
+    if (section === '') Object.assign(doc, out);
+    else doc[section] = out;
+  }
+  doc.exporters = [...config.exporters];
+  return doc;
+}

@@ -1,0 +1,40 @@
+/** The service's own HTTP endpoints: Prometheus metrics and liveness / readiness probes. */
+import * as http from 'node:http';
+
+export type Route = () => Promise<{ status: number; contentType: string; body: string }>;
+
+/** Listens on host:port (port 0 picks a free one) and serves GET routes by path. */
+export function startHttpEndpoint(endpoint: string, variable: string, routes: Readonly<Record<string, Route>>): Promise<http.Server> {
+  const m = /^(.*):(\d+)$/.exec(endpoint);
+  if (!m) return Promise.reject(new Error(`${variable}: expected host:port, got "${endpoint}"`));
+  const server = http.createServer((req, res) => {
+    const route = routes[req.url?.split('?')[0] ?? ''];
+    if (!route) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
+      return;
+    }
+    route().then(
+      (r) => res.writeHead(r.status, { 'content-type': r.contentType }).end(req.method === 'HEAD' ? undefined : r.body),
+      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
+    );
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', (e) => reject(new Error(`cannot listen on ${endpoint} (${variable}): ${e.message}`)));
+    server.listen(Number(m[2]), m[1]!.replace(/^\[|\]$/g, ''), () => resolve(server));
+  });
+}
+
+export function boundPort(server: http.Server): number {
+  return (server.address() as { port: number }).port;
+}
+
+export function closeServer(server: http.Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
