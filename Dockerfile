@@ -48,8 +48,8 @@ COPY --from=build /app/proto ./proto
 # filesystem is read-only (Kubernetes: an emptyDir mounted at /tmp).
 VOLUME ["/tmp"]
 
-# 4317: OTLP/gRPC receiver (+ grpc.health.v1.Health). 8888: /metrics, /healthz, /readyz.
-EXPOSE 4317 8888
+# 4317: OTLP/gRPC receiver (+ grpc.health.v1.Health). 4318: OTLP/HTTP receiver. 8888: /metrics, /healthz, /readyz.
+EXPOSE 4317 4318 8888
 
 # Numeric UID:GID (the `node` user of the base image) so that runAsNonRoot can be verified.
 USER 1000:1000

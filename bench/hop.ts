@@ -84,7 +84,7 @@ async function main(): Promise<void> {
 
   const sink = await startSink();
   const service = spawn(process.execPath, [cli, 'run'], {
-    env: { PATH: process.env.PATH, OLP_GRPC_ENDPOINT: '127.0.0.1:0', OLP_METRICS_ENDPOINT: '', OLP_PROCESSORS: processors, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`, OLP_LOG_LEVEL: 'info' },
+    env: { PATH: process.env.PATH, OLP_GRPC_ENDPOINT: '127.0.0.1:0', OLP_HTTP_ENDPOINT: '', OLP_METRICS_ENDPOINT: '', OLP_PROCESSORS: processors, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`, OLP_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   const port = await new Promise<number>((resolve, reject) => {

@@ -2,7 +2,9 @@
  * Assembles and runs the service: receiver → pipeline (chain) → exporters, plus the
  * self-metrics endpoint. Owns start-up order and the bounded graceful shutdown.
  */
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { ResolvedConfig } from './config/resolve';
 import type { OptionShape, OptionValues } from './config/options';
@@ -13,7 +15,11 @@ import { persistPeriodically, restoreStates } from './pipeline/state-store';
 import { envNames } from './config/options';
 import { Pipeline } from './pipeline/pipeline';
 import { QueuedExporter } from './exporters/queued-exporter';
+import { WriteAheadLog } from './queue/wal';
+import { MemoryLimiter } from './pipeline/memory-limiter';
 import { OtlpGrpcTransport } from './exporters/otlp-grpc';
+import { OtlpHttpTransport } from './exporters/otlp-http';
+import { HttpReceiver } from './receiver/http-receiver';
 import { DebugTransport, type TextSink } from './exporters/debug';
 import type { Transport } from './exporters/transport';
 import { GrpcReceiver } from './receiver/grpc-receiver';
@@ -38,6 +44,8 @@ export interface ServiceDeps {
 
 export interface RunningService {
   readonly grpcPort: number;
+  /** Undefined when the OTLP/HTTP receiver is disabled. */
+  readonly httpPort: number | undefined;
   /** Undefined when the metrics endpoint is disabled. */
   readonly metricsPort: number | undefined;
   /** Port serving /healthz and /readyz; undefined when neither endpoint is enabled. */
@@ -58,22 +66,33 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
   restoreStates(states, logger);
   const chain = new ProcessingChain(stages, metrics, logger);
 
-  const exporters = config.exporters.map((name) => {
-    const transport: Transport =
-      name === 'otlp'
-        ? new OtlpGrpcTransport({
-            endpoint: s.otlp.endpoint,
-            headers: s.otlp.headers,
-            compression: s.otlp.compression,
-            insecure: s.otlp.insecure,
-            tls: { caFile: s.otlp.certificate, certFile: s.otlp.client_certificate, keyFile: s.otlp.client_key, reloadIntervalMs: s.grpc.tls_reload_interval },
-          })
-        : new DebugTransport(s.debug.verbosity, deps.stdout);
+  // Queue full, disk full and memory limit all answer this retryable kind (OLP_QUEUE_FULL_CODE).
+  const refuseKind = s.queue.full_code === 'unavailable' ? ('unavailable' as const) : ('overloaded' as const);
+  // Persistent queue: one write-ahead log per exporter, locked against a second process.
+  const wals: WriteAheadLog[] = [];
+  try {
+    for (const name of s.queue.dir ? config.exporters : []) {
+      wals.push(
+        WriteAheadLog.open(
+          { dir: path.join(s.queue.dir, name), fsync: s.queue.fsync, fsyncIntervalMs: s.queue.fsync_interval, retryAfterMs: QUEUE_FULL_RETRY_AFTER_MS, fullKind: refuseKind },
+          { name, logger: logger.child({ exporter: name }), metrics },
+        ),
+      );
+    }
+  } catch (e) {
+    for (const w of wals) await w.close();
+    throw e;
+  }
+
+  const exporters = config.exporters.map((name, i) => {
+    const transport: Transport = name === 'otlp' ? otlpTransport(config) : new DebugTransport(s.debug.verbosity, deps.stdout);
     return new QueuedExporter(
       name,
       transport,
       {
         maxQueuedRecords: s.queue.max_records,
+        maxQueuedBytes: s.queue.max_mib * 1024 * 1024,
+        fullPolicy: s.queue.full_policy,
         consumers: name === 'debug' ? 1 : s.queue.consumers,
         batchMaxRecords: s.batch.max_records,
         batchMaxDelayMs: s.batch.max_delay,
@@ -85,10 +104,15 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
           maxElapsedMs: s.retry.max_elapsed,
         },
       },
-      { logger, metrics },
+      { logger, metrics, wal: wals[i] },
     );
   });
   for (const e of exporters) e.start();
+  const memoryLimiter =
+    s.memory.limit_mib > 0
+      ? new MemoryLimiter({ limitMib: s.memory.limit_mib, spikeMib: s.memory.spike_mib, retryAfterMs: QUEUE_FULL_RETRY_AFTER_MS, refuseKind }, { metrics, logger })
+      : undefined;
+  memoryLimiter?.start();
 
   const pipeline = new Pipeline(
     chain,
@@ -105,6 +129,8 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       maxRecordsPerRequest: s.limits.max_records,
       batchMaxRecords: s.batch.max_records,
       queueFullRetryAfterMs: QUEUE_FULL_RETRY_AFTER_MS,
+      queueFullKind: refuseKind,
+      memoryLimiter,
     },
     metrics,
     logger,
@@ -127,10 +153,19 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
     metrics,
     logger,
   );
+  const httpReceiver = s.http.endpoint
+    ? new HttpReceiver(
+        { endpoint: s.http.endpoint, maxRecvBytes: s.http.max_recv_mib * 1024 * 1024, auth, forwardMetadata: s.otlp.forward_metadata.map((k) => k.toLowerCase()) },
+        pipeline,
+        metrics,
+        logger,
+      )
+    : undefined;
   let phase: 'starting' | 'ready' | 'draining' = 'starting';
   const routes = httpRoutes(metrics, () => phase);
   const httpServers: http.Server[] = [];
   let grpcPort: number;
+  let httpPort: number | undefined;
   try {
     if (s.metrics.endpoint) {
       const own = s.health.endpoint ? { '/metrics': routes['/metrics']! } : routes;
@@ -140,10 +175,13 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       httpServers.push(await startHttpEndpoint(s.health.endpoint, 'OLP_HEALTH_ENDPOINT', { '/healthz': routes['/healthz']!, '/readyz': routes['/readyz']! }));
     }
     grpcPort = await receiver.start();
+    httpPort = await httpReceiver?.start();
   } catch (e) {
+    await receiver.stop(Date.now());
     auth?.close();
     tls.close();
     await Promise.all(httpServers.map(closeServer));
+    memoryLimiter?.stop();
     for (const exp of exporters) await exp.shutdown(Date.now());
     throw e;
   }
@@ -156,6 +194,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
   logger.info(
     {
       grpc: `${s.grpc.endpoint.replace(/:\d+$/, '')}:${grpcPort}`,
+      http: httpPort !== undefined ? `${s.http.endpoint.replace(/:\d+$/, '')}:${httpPort}` : 'off',
       tls: s.grpc.tls_cert_file ? (s.grpc.tls_client_ca_file ? 'mtls' : 'tls') : 'off',
       auth: auth ? 'bearer' : 'off',
       metrics: metricsPort !== undefined ? `${s.metrics.endpoint.replace(/:\d+$/, '')}:${metricsPort}` : 'off',
@@ -173,10 +212,12 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       const deadline = Date.now() + s[''].shutdown_timeout;
       phase = 'draining';
       logger.info({ timeoutMs: s[''].shutdown_timeout }, 'shutting down: refusing new requests, draining');
-      await receiver.stop(deadline);
+      await Promise.all([receiver.stop(deadline), httpReceiver?.stop(deadline)]);
       // Nothing reaches the chain any more: its state is final.
       persistence.stop();
+      // Memory queues drain within the deadline; persistent queues stop and keep the rest for the next start.
       await Promise.all(exporters.map((e) => e.shutdown(deadline)));
+      memoryLimiter?.stop();
       await Promise.all(httpServers.map(closeServer));
       auth?.close();
       tls.close();
@@ -186,7 +227,28 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
     return stopping;
   };
 
-  return { grpcPort, metricsPort, healthPort, metrics, shutdown };
+  return { grpcPort, httpPort, metricsPort, healthPort, metrics, shutdown };
+}
+
+function otlpTransport(config: ResolvedConfig): Transport {
+  const o = config.service.otlp;
+  if (config.otlpHttpUrl) {
+    const read = (f: string): Buffer | undefined => (f ? fs.readFileSync(f) : undefined);
+    return new OtlpHttpTransport({
+      url: config.otlpHttpUrl,
+      protocol: o.protocol as 'http/protobuf' | 'http/json',
+      headers: o.headers,
+      compression: o.compression,
+      tls: { ca: read(o.certificate), cert: read(o.client_certificate), key: read(o.client_key) },
+    });
+  }
+  return new OtlpGrpcTransport({
+    endpoint: o.endpoint,
+    headers: o.headers,
+    compression: o.compression,
+    insecure: o.insecure,
+    tls: { caFile: o.certificate, certFile: o.client_certificate, keyFile: o.client_key, reloadIntervalMs: config.service.grpc.tls_reload_interval },
+  });
 }
 
 /** Creates the chain's processors; option errors become a ConfigError naming the env var. */

@@ -11,6 +11,7 @@ export const REDACTED = '<redacted>';
 
 function present(option: Option<unknown>, value: unknown): unknown {
   if (option.secret) {
+    if (Array.isArray(value)) return value.map(() => REDACTED);
     if (value && typeof value === 'object') return Object.fromEntries(Object.keys(value).map((k) => [k, REDACTED]));
     return value === '' ? '' : REDACTED;
   }

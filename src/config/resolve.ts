@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import type { ProcessorFactory } from '../pipeline/processor';
 import { parseGrpcEndpoint } from '../exporters/otlp-grpc';
+import { otlpHttpLogsUrl } from '../exporters/otlp-http';
 import { ConfigError, deepFreeze, loadConfig, type Sections } from './load';
 import type { OptionShape } from './options';
 import { serviceSections, type ServiceConfig } from './settings';
@@ -22,6 +23,8 @@ export interface ResolvedConfig {
   readonly exporters: readonly ExporterType[];
   readonly origins: Readonly<Record<string, string>>;
   readonly file: string | undefined;
+  /** The logs URL of the otlp exporter when it speaks OTLP/HTTP. */
+  readonly otlpHttpUrl: string | undefined;
 }
 
 export function allSections(processors: readonly ProcessorFactory<OptionShape>[]): Sections {
@@ -61,12 +64,15 @@ export function resolveConfig(env: NodeJS.ProcessEnv, processors: readonly Proce
     }
   }
   if (new Set(exporters).size !== exporters.length) problems.push(`${where('exporters', 'OLP_EXPORTERS')}: an exporter is listed twice`);
+  let otlpHttpUrl: string | undefined;
   if (exporters.includes('otlp')) {
     if (!endpoint) {
       problems.push(`${where('exporters', 'OLP_EXPORTERS')}: the otlp exporter needs OTEL_EXPORTER_OTLP_LOGS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT`);
     } else {
       try {
-        parseGrpcEndpoint(endpoint, service.otlp.insecure);
+        if (service.otlp.protocol === 'grpc') parseGrpcEndpoint(endpoint, service.otlp.insecure);
+        // Only the generic variable is a base URL (OTel spec); the _LOGS_ one and the YAML key are the full URL.
+        else otlpHttpUrl = otlpHttpLogsUrl(endpoint, loaded.origins['otlp.endpoint'] !== 'OTEL_EXPORTER_OTLP_ENDPOINT');
       } catch (e) {
         problems.push(`${where('otlp.endpoint', 'OTEL_EXPORTER_OTLP_ENDPOINT')}: ${(e as Error).message}`);
       }
@@ -76,6 +82,7 @@ export function resolveConfig(env: NodeJS.ProcessEnv, processors: readonly Proce
     ['grpc.endpoint', 'OLP_GRPC_ENDPOINT', service.grpc.endpoint],
     ['metrics.endpoint', 'OLP_METRICS_ENDPOINT', service.metrics.endpoint],
     ['health.endpoint', 'OLP_HEALTH_ENDPOINT', service.health.endpoint],
+    ['http.endpoint', 'OLP_HTTP_ENDPOINT', service.http.endpoint],
   ];
   for (const [path, envName, value] of listenAddresses) {
     if (value !== '' && !LISTEN_ADDRESS.test(value)) problems.push(`${where(path, envName)}: expected host:port (e.g. 0.0.0.0:4317 or [::]:4317), got "${value}"`);
@@ -124,5 +131,6 @@ export function resolveConfig(env: NodeJS.ProcessEnv, processors: readonly Proce
     exporters: exporters as ExporterType[],
     origins: loaded.origins,
     file: loaded.file,
+    otlpHttpUrl,
   });
 }

@@ -43,6 +43,10 @@ export const serviceSections = {
       min: 1000,
     }),
   },
+  http: {
+    endpoint: opt.string('0.0.0.0:4318', 'OTLP/HTTP receiver listen address (POST /v1/logs, protobuf or JSON). Empty disables it.'),
+    max_recv_mib: opt.int(16, 'Largest OTLP/HTTP body accepted, in MiB, as sent and after gzip inflation; larger ones get 413.', { min: 1, max: 1024 }),
+  },
   auth: {
     bearer_tokens: opt.list([], 'Accepted bearer tokens (`authorization: Bearer <token>`); when set (or a token file is), other requests get UNAUTHENTICATED.', {
       secret: true,
@@ -76,6 +80,12 @@ export const serviceSections = {
       min: 1,
     }),
     consumers: opt.int(10, 'Concurrent export requests per exporter.', { min: 1, max: 256 }),
+    max_mib: opt.int(256, 'Encoded bytes held per exporter (batching plus sending queue), in MiB; full like OLP_QUEUE_MAX_RECORDS. 0 = no byte limit.', { min: 0 }),
+    dir: opt.string('', 'Directory of the persistent queue (write-ahead log, one subdirectory per exporter). Requests are acknowledged once in the log; unsent ones are re-sent after a restart. Empty: in-memory queue only.'),
+    fsync: opt.enum(['batch', 'interval'] as const, 'batch', 'Persistent queue: `batch` fsyncs each group of writes before acknowledging; `interval` every OLP_QUEUE_FSYNC_INTERVAL (survives a process crash, not a power loss).'),
+    fsync_interval: opt.duration('1s', 'Persistent queue with OLP_QUEUE_FSYNC=interval: how often the log is fsynced.', { min: 1 }),
+    full_policy: opt.enum(['reject', 'drop_oldest'] as const, 'reject', 'When a queue is full: `reject` new requests (retryable, see OLP_QUEUE_FULL_CODE) or `drop_oldest` queued batches to make room (counted as dropped, reason queue_full_drop_oldest).'),
+    full_code: opt.enum(['resource_exhausted', 'unavailable'] as const, 'resource_exhausted', 'Status answered when a queue is full, the memory limit is reached or the queue disk is full; both carry RetryInfo.'),
   },
   retry: {
     enabled: opt.bool(true, 'Retry exports that failed with a retryable status.'),
@@ -84,10 +94,12 @@ export const serviceSections = {
     max_elapsed: opt.duration('300s', 'Give up on a batch (counted as dropped, reason retries_exhausted) after this long. 0 retries forever.'),
   },
   otlp: {
-    endpoint: opt.string('', 'Downstream OTLP/gRPC endpoint, e.g. `http://collector:4317` (`https://` for TLS).', {
-      env: ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'],
-    }),
-    protocol: opt.enum(['grpc'] as const, 'grpc', 'Transport of the otlp exporter.', {
+    endpoint: opt.string(
+      '',
+      'Downstream OTLP endpoint: gRPC `http://collector:4317` (`https://` for TLS); for OTLP/HTTP the generic variable is a base URL that gets `/v1/logs` appended, the `_LOGS_` one is used as is.',
+      { env: ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'OTEL_EXPORTER_OTLP_ENDPOINT'] },
+    ),
+    protocol: opt.enum(['grpc', 'http/protobuf', 'http/json'] as const, 'grpc', 'Transport of the otlp exporter.', {
       env: ['OTEL_EXPORTER_OTLP_LOGS_PROTOCOL', 'OTEL_EXPORTER_OTLP_PROTOCOL'],
     }),
     headers: opt.map('Metadata sent with every export (`key=value,…`, percent-decoded).', {
@@ -118,6 +130,10 @@ export const serviceSections = {
       env: ['OLP_OTLP_FORWARD_METADATA'],
       defaultText: '',
     }),
+  },
+  memory: {
+    limit_mib: opt.int(0, 'Memory limiter hard limit on the resident set size (RSS), in MiB: above it a GC is forced; above the soft limit (limit − spike) new requests are refused with a retryable status. 0 = off.', { min: 0 }),
+    spike_mib: opt.int(0, 'Headroom between the soft and hard limits, in MiB. 0 = 20% of OLP_MEMORY_LIMIT_MIB.', { min: 0 }),
   },
   debug: {
     verbosity: opt.enum(['basic', 'normal', 'detailed'] as const, 'normal', 'debug exporter: `basic` one line per batch, `normal` one line per record, `detailed` every field.'),

@@ -6,10 +6,15 @@
  */
 import type { EncodedBatch } from './transport';
 
+/** A batch plus the persistent-queue entries it holds, marked done once it is delivered or dropped. */
+export interface TrackedBatch extends EncodedBatch {
+  readonly walIds?: readonly number[];
+}
+
 interface Partition {
   readonly key: string;
   readonly metadata: Readonly<Record<string, string>> | undefined;
-  batches: EncodedBatch[];
+  batches: TrackedBatch[];
   records: number;
   timer: NodeJS.Timeout | undefined;
 }
@@ -22,11 +27,12 @@ export function metadataKey(metadata: Readonly<Record<string, string>> | undefin
 export class Batcher {
   private readonly partitions = new Map<string, Partition>();
   private records = 0;
+  private byteCount = 0;
 
   constructor(
     private readonly maxRecords: number,
     private readonly maxDelayMs: number,
-    private readonly emit: (batch: EncodedBatch) => void,
+    private readonly emit: (batch: TrackedBatch) => void,
   ) {}
 
   /** Records waiting in partial batches. */
@@ -34,7 +40,12 @@ export class Batcher {
     return this.records;
   }
 
-  add(batch: EncodedBatch): void {
+  /** Encoded bytes waiting in partial batches. */
+  get bytes(): number {
+    return this.byteCount;
+  }
+
+  add(batch: TrackedBatch): void {
     if (batch.records === 0) return;
     const key = metadataKey(batch.metadata);
     let p = this.partitions.get(key);
@@ -49,6 +60,7 @@ export class Batcher {
     p.batches.push(batch);
     p.records += batch.records;
     this.records += batch.records;
+    this.byteCount += batch.bytes.length;
     if (p.records >= this.maxRecords) this.flush(p);
     else if (!p.timer) {
       const partition = p;
@@ -65,8 +77,9 @@ export class Batcher {
     if (this.partitions.get(p.key) === p) this.partitions.delete(p.key);
     if (p.batches.length === 0) return;
     this.records -= p.records;
+    for (const b of p.batches) this.byteCount -= b.bytes.length;
     // Concatenated ExportLogsServiceRequest encodings are one request with all their resource_logs.
-    const merged: EncodedBatch =
+    const merged: TrackedBatch =
       p.batches.length === 1
         ? p.batches[0]!
         : {
@@ -74,6 +87,7 @@ export class Batcher {
             records: p.records,
             receivedAt: p.batches.flatMap((b) => b.receivedAt ?? []),
             metadata: p.metadata,
+            walIds: p.batches.some((b) => b.walIds) ? p.batches.flatMap((b) => b.walIds ?? []) : undefined,
           };
     p.batches = [];
     p.records = 0;

@@ -2,13 +2,21 @@
  * The exporter stack, as in the Collector's exporterhelper: batching → bounded queue →
  * N consumers → retry (exponential backoff with jitter) → per-attempt timeout → transport.
  * Records are held encoded: merging batches is a byte concatenation, never a re-encode.
+ *
+ * With a write-ahead log (persistent queue) each offered request is first appended to the
+ * log, and `offer` resolves only then (the receiver acknowledges after that). Its entry is
+ * marked done once the batch it was merged into is delivered or dropped for good (counted);
+ * on shutdown what is unsent stays in the log and is re-sent by the next start.
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../telemetry/metrics';
 import { ExportError } from '../errors';
 import { backoffDelay, type RetryPolicy } from './retry';
 import type { EncodedBatch, Transport } from './transport';
-import { Batcher } from './batcher';
+import { Batcher, type TrackedBatch } from './batcher';
+import type { WriteAheadLog } from '../queue/wal';
+
+export type QueueFullPolicy = 'reject' | 'drop_oldest';
 
 export interface ExporterSettings {
   readonly maxQueuedRecords: number;
@@ -17,19 +25,29 @@ export interface ExporterSettings {
   readonly batchMaxDelayMs: number;
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
+  /** Encoded bytes held (batching plus queue); 0 or absent = no byte limit. */
+  readonly maxQueuedBytes?: number;
+  /** `reject` (default): hasRoomFor says no when full. `drop_oldest`: always room; the oldest queued batches are dropped, counted. */
+  readonly fullPolicy?: QueueFullPolicy;
 }
 
 export interface ExporterContext {
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly random?: () => number;
+  /** The persistent queue; absent = in-memory queue only. */
+  readonly wal?: WriteAheadLog;
 }
 
 export class QueuedExporter {
   private readonly batcher: Batcher;
-  private readonly queue: EncodedBatch[] = [];
+  private readonly queue: TrackedBatch[] = [];
   private queuedRecords = 0;
-  private inFlight = new Set<EncodedBatch>();
+  private queuedBytes = 0;
+  /** Offered, waiting for the write-ahead log: counted so concurrent requests cannot overfill. */
+  private reservedRecords = 0;
+  private reservedBytes = 0;
+  private inFlight = new Set<TrackedBatch>();
   private idle: (() => void)[] = [];
   private consumers: Promise<void>[] = [];
   private draining = false;
@@ -52,23 +70,87 @@ export class QueuedExporter {
     this.updateGauge();
   }
 
+  /** Starts the consumers; with a persistent queue, first queues what the previous run left unsent. */
   start(): void {
+    for (const entry of this.ctx.wal?.takeRecovered() ?? []) this.add({ ...entry.batch, walIds: [entry.id] });
     for (let i = 0; i < this.settings.consumers; i++) this.consumers.push(this.consumeLoop());
   }
 
   /** Records waiting (batching + queue), not counting those being sent. */
   get size(): number {
-    return this.batcher.size + this.queuedRecords;
+    return this.batcher.size + this.queuedRecords + this.reservedRecords;
   }
 
-  hasRoomFor(records: number): boolean {
-    return this.size + records <= this.settings.maxQueuedRecords;
+  /** Encoded bytes waiting (batching + queue). */
+  get bytes(): number {
+    return this.batcher.bytes + this.queuedBytes + this.reservedBytes;
   }
 
-  /** Takes ownership of an encoded batch; the caller checked hasRoomFor first. */
-  offer(batch: EncodedBatch): void {
+  /** Whether a request of this size may be offered. An empty queue takes any request, so an oversized one is not refused forever. */
+  hasRoomFor(records: number, bytes = 0): boolean {
+    if (this.settings.fullPolicy === 'drop_oldest' || this.size === 0) return true;
+    const maxBytes = this.settings.maxQueuedBytes ?? 0;
+    return this.size + records <= this.settings.maxQueuedRecords && (maxBytes === 0 || this.bytes + bytes <= maxBytes);
+  }
+
+  /**
+   * Takes ownership of an encoded batch; the caller checked hasRoomFor first. Without a
+   * persistent queue the batch is queued before this returns; with one, the promise resolves
+   * once it is in the log (and rejects with a PipelineError when it cannot be written).
+   */
+  offer(batch: EncodedBatch): Promise<void> {
+    const wal = this.ctx.wal;
+    if (!wal) {
+      this.add(batch);
+      return Promise.resolve();
+    }
+    return this.offerPersistent(wal, batch);
+  }
+
+  private async offerPersistent(wal: WriteAheadLog, batch: EncodedBatch): Promise<void> {
+    this.reservedRecords += batch.records;
+    this.reservedBytes += batch.bytes.length;
+    let id: number;
+    try {
+      id = await wal.append(batch);
+    } finally {
+      this.reservedRecords -= batch.records;
+      this.reservedBytes -= batch.bytes.length;
+    }
+    this.add({ ...batch, walIds: [id] });
+  }
+
+  private add(batch: TrackedBatch): void {
     this.batcher.add(batch);
+    if (this.settings.fullPolicy === 'drop_oldest') this.dropOldestWhileFull();
     this.updateGauge();
+  }
+
+  private overfull(): boolean {
+    const maxBytes = this.settings.maxQueuedBytes ?? 0;
+    return this.size > this.settings.maxQueuedRecords || (maxBytes > 0 && this.bytes > maxBytes);
+  }
+
+  /** drop_oldest policy: makes room by dropping the oldest queued batches (counted, and done in the log). */
+  private dropOldestWhileFull(): void {
+    while (this.overfull()) {
+      if (this.queue.length === 0) {
+        if (this.batcher.size === 0) return;
+        this.batcher.flushAll();
+      }
+      const oldest = this.queue.shift();
+      if (!oldest) return;
+      this.queuedRecords -= oldest.records;
+      this.queuedBytes -= oldest.bytes.length;
+      this.drop('queue_full_drop_oldest', oldest.records);
+      this.finish(oldest);
+      this.log.warn({ records: oldest.records }, 'queue full: oldest batch dropped (OLP_QUEUE_FULL_POLICY=drop_oldest)');
+    }
+  }
+
+  /** The batch is delivered or dropped for good: its log entries are done. */
+  private finish(batch: TrackedBatch): void {
+    if (batch.walIds) this.ctx.wal?.done(batch.walIds);
   }
 
   /** Moves partial batches into the sending queue. */
@@ -76,9 +158,10 @@ export class QueuedExporter {
     this.batcher.flushAll();
   }
 
-  private enqueue(batch: EncodedBatch): void {
+  private enqueue(batch: TrackedBatch): void {
     this.queue.push(batch);
     this.queuedRecords += batch.records;
+    this.queuedBytes += batch.bytes.length;
     this.updateGauge();
     this.idle.shift()?.();
   }
@@ -88,6 +171,7 @@ export class QueuedExporter {
    * passes; what is still unsent then is counted as dropped with reason `shutdown`.
    */
   async shutdown(deadline: number): Promise<void> {
+    if (this.ctx.wal) return this.shutdownPersistent(this.ctx.wal, deadline);
     this.flush();
     this.draining = true;
     for (const wake of this.idle.splice(0)) wake();
@@ -107,15 +191,38 @@ export class QueuedExporter {
       }
       this.queue.length = 0;
       this.queuedRecords = 0;
+      this.queuedBytes = 0;
       this.updateGauge();
     }
     await this.transport.close();
   }
 
-  private next(): Promise<EncodedBatch | undefined> {
+  /**
+   * Persistent queue: stops taking batches at once and waits (until `deadline`) for the sends
+   * under way; everything unsent stays in the log for the next start, so nothing is dropped.
+   */
+  private async shutdownPersistent(wal: WriteAheadLog, deadline: number): Promise<void> {
+    this.draining = true;
+    this.hardStop.abort();
+    for (const wake of this.idle.splice(0)) wake();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(this.consumers),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
+    ]);
+    clearTimeout(timer);
+    this.flush(); // Clears the batch timers; the records are in the log.
+    await wal.close();
+    this.log.info({ entries: wal.liveEntries, records: this.queuedRecords }, 'persistent queue left for the next start');
+    await this.transport.close();
+  }
+
+  private next(): Promise<TrackedBatch | undefined> {
+    if (this.hardStop.signal.aborted) return Promise.resolve(undefined);
     const item = this.queue.shift();
     if (item) {
       this.queuedRecords -= item.records;
+      this.queuedBytes -= item.bytes.length;
       this.updateGauge();
       return Promise.resolve(item);
     }
@@ -137,7 +244,13 @@ export class QueuedExporter {
   }
 
   /** Retry stage: tries until delivered, permanently failed, out of time, or hard-stopped. */
-  private async deliver(batch: EncodedBatch): Promise<void> {
+  private async deliver(batch: TrackedBatch): Promise<void> {
+    // Any outcome other than a hard stop is final: delivered, or dropped and counted.
+    if (await this.attempt(batch)) this.finish(batch);
+  }
+
+  /** Resolves true when the batch is delivered or dropped for good, false on a hard stop. */
+  private async attempt(batch: TrackedBatch): Promise<boolean> {
     const { retry, timeoutMs } = this.settings;
     const started = Date.now();
     this.ctx.metrics.exporterBatchSize.observe({ exporter: this.name }, batch.records);
@@ -153,24 +266,24 @@ export class QueuedExporter {
         } else if (result.message) {
           this.log.info({ message: result.message }, 'downstream sent a warning with a successful export');
         }
-        return;
+        return true;
       } catch (e) {
         const err = e instanceof ExportError ? e : new ExportError((e as Error).message, false, 'UNKNOWN');
         this.ctx.metrics.exporterSendFailed.inc({ exporter: this.name, code: err.code });
-        if (this.hardStop.signal.aborted) return; // counted by shutdown()
+        if (this.hardStop.signal.aborted) return false; // counted by shutdown(), or left in the log
         if (!err.retryable || !retry.enabled) {
           this.drop('export_failed', batch.records);
           this.log.error({ code: err.code, err: err.message, records: batch.records }, 'export failed permanently; batch dropped');
-          return;
+          return true;
         }
         const delay = backoffDelay(retry, attempt, this.random(), err.retryAfterMs);
         if (retry.maxElapsedMs > 0 && Date.now() - started + delay > retry.maxElapsedMs) {
           this.drop('retries_exhausted', batch.records);
           this.log.error({ code: err.code, err: err.message, records: batch.records, attempts: attempt + 1 }, 'export retries exhausted; batch dropped');
-          return;
+          return true;
         }
         this.log.warn({ code: err.code, err: err.message, retryInMs: delay, attempt: attempt + 1 }, 'export failed; will retry');
-        if (!(await this.sleep(delay))) return; // hard stop: counted by shutdown()
+        if (!(await this.sleep(delay))) return false; // hard stop: counted by shutdown(), or left in the log
       }
     }
   }
@@ -198,5 +311,6 @@ export class QueuedExporter {
 
   private updateGauge(): void {
     this.ctx.metrics.exporterQueueSize.set({ exporter: this.name }, this.size);
+    this.ctx.metrics.queueBytes.set({ exporter: this.name }, this.bytes);
   }
 }

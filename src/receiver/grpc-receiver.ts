@@ -51,7 +51,9 @@ export class GrpcReceiver {
       'grpc.max_receive_message_length': options.maxRecvBytes,
       'grpc.max_send_message_length': 4 * 1024 * 1024,
     });
-    this.server.addService(logsServiceDefinition, { Export: this.handleExport.bind(this) });
+    this.server.addService(logsServiceDefinition, {
+      Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => void this.handleExport(call, callback),
+    });
     this.health.addToServer(this.server);
   }
 
@@ -96,7 +98,8 @@ export class GrpcReceiver {
     });
   }
 
-  private handleExport(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): void {
+  /** Answers only once the pipeline resolved: the records are queued, or in the persistent queue's log. */
+  private async handleExport(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): Promise<void> {
     if (!this.accepting) {
       this.fail(callback, new PipelineError('unavailable', 'server is shutting down'));
       return;
@@ -109,7 +112,7 @@ export class GrpcReceiver {
       }
     }
     try {
-      const result = this.pipeline.consume(call.request, 'grpc', this.forwarded(call.metadata));
+      const result = await this.pipeline.consume(call.request, 'grpc', this.forwarded(call.metadata));
       if (result.rejected === 0) {
         callback(null, EMPTY_RESPONSE);
       } else {

@@ -50,6 +50,12 @@ export class Metrics {
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
     registers: [this.registry],
   });
+  readonly processorEvents = new Counter({
+    name: 'olp_processor_events_total',
+    help: 'Events a processor counts while transforming (e.g. redact matches per detector).',
+    labelNames: ['processor', 'event'] as const,
+    registers: [this.registry],
+  });
   readonly dropped = new Counter({
     name: 'olp_dropped_log_records_total',
     help: 'Log records the service dropped after accepting them, by component and reason.',
@@ -92,6 +98,58 @@ export class Metrics {
     help: 'Log records per export request.',
     labelNames: ['exporter'] as const,
     buckets: [1, 10, 50, 100, 500, 1000, 2000, 4096, 8192, 16384],
+    registers: [this.registry],
+  });
+
+  readonly queueBytes = new Gauge({
+    name: 'olp_exporter_queue_bytes',
+    help: 'Encoded bytes waiting in an exporter (batching plus sending queue).',
+    labelNames: ['exporter'] as const,
+    registers: [this.registry],
+  });
+  readonly walWritten = new Counter({
+    name: 'olp_queue_wal_written_batches_total',
+    help: 'Batches written to the persistent queue (write-ahead log).',
+    labelNames: ['exporter'] as const,
+    registers: [this.registry],
+  });
+  readonly walRecovered = new Counter({
+    name: 'olp_queue_wal_recovered_batches_total',
+    help: 'Unsent batches read back from the persistent queue at start-up.',
+    labelNames: ['exporter'] as const,
+    registers: [this.registry],
+  });
+  readonly walCorrupt = new Counter({
+    name: 'olp_queue_wal_corrupt_records_total',
+    help: 'Write-ahead log records found damaged at start-up and skipped, by kind (checksum, torn tail).',
+    labelNames: ['exporter', 'kind'] as const,
+    registers: [this.registry],
+  });
+  readonly walWriteErrors = new Counter({
+    name: 'olp_queue_wal_write_errors_total',
+    help: 'Failed writes to the persistent queue (the request was refused with a retryable status), by error code.',
+    labelNames: ['exporter', 'code'] as const,
+    registers: [this.registry],
+  });
+  readonly walSegments = new Gauge({
+    name: 'olp_queue_wal_segments',
+    help: 'Segment files in the persistent queue.',
+    labelNames: ['exporter'] as const,
+    registers: [this.registry],
+  });
+  readonly memoryUsage = new Gauge({
+    name: 'olp_memory_limiter_usage_bytes',
+    help: 'Resident set size as last measured by the memory limiter.',
+    registers: [this.registry],
+  });
+  readonly memoryRefusing = new Gauge({
+    name: 'olp_memory_limiter_refusing',
+    help: '1 while the memory limiter refuses new data (usage above the soft limit).',
+    registers: [this.registry],
+  });
+  readonly memoryGcs = new Counter({
+    name: 'olp_memory_limiter_forced_gc_total',
+    help: 'Garbage collections forced because usage was above the hard limit.',
     registers: [this.registry],
   });
 

@@ -33,12 +33,15 @@ describe('print-config', () => {
     const r = await runCli(['print-config'], {
       OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4317',
       OTEL_EXPORTER_OTLP_HEADERS: 'authorization=Bearer%20s3cr3t,x-tenant=a',
+      OLP_AUTH_BEARER_TOKENS: 'tok3n-one,tok3n-two',
       OLP_BATCH_MAX_DELAY: '1s',
     });
     expect(r.code).toBe(0);
     expect(r.stdout).not.toContain('s3cr3t');
+    expect(r.stdout).not.toContain('tok3n');
     const doc = parse(r.stdout) as Record<string, any>;
     expect(doc.otlp.headers).toEqual({ authorization: '<redacted>', 'x-tenant': '<redacted>' });
+    expect(doc.auth.bearer_tokens).toEqual(['<redacted>', '<redacted>']);
     expect(doc.batch).toEqual({ max_records: 8192, max_delay: '1s' });
     expect(doc.exporters).toEqual(['otlp']);
     expect(doc.processors).toEqual(['severity', 'resource']);
@@ -56,7 +59,7 @@ describe('print-config', () => {
 
   test('prints JSON with --format json and refuses an unknown format', async () => {
     const r = await runCli(['print-config', '--format', 'json']);
-    expect(JSON.parse(r.stdout).grpc).toEqual({ endpoint: '0.0.0.0:4317', max_recv_mib: 16 });
+    expect(JSON.parse(r.stdout).grpc).toMatchObject({ endpoint: '0.0.0.0:4317', max_recv_mib: 16 });
     const bad = await runCli(['print-config', '--format', 'xml']);
     expect(bad.code).toBe(2);
   });

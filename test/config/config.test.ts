@@ -59,6 +59,14 @@ describe('configuration', () => {
     expect(c.service.otlp.insecure).toBe(true);
   });
 
+  test.each([
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318' }, 'http://c:4318/v1/logs'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c/otlp/' }, 'https://c/otlp/v1/logs'],
+    [{ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://c:4318/custom/path' }, 'http://c:4318/custom/path'],
+  ])('builds the OTLP/HTTP logs URL from %j as the OTel spec says', (env, url) => {
+    expect(resolve({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', ...env }).otlpHttpUrl).toBe(url);
+  });
+
   test('treats an empty OTEL_* variable as unset but an empty OLP_PROCESSORS as an empty chain', () => {
     const c = resolve({ OTEL_EXPORTER_OTLP_ENDPOINT: '', OLP_PROCESSORS: '' });
     expect(c.exporters).toEqual(['debug']);
@@ -79,7 +87,9 @@ describe('configuration', () => {
     [{ OLP_SHUTDOWN_TIMEOUT: 'soon' }, 'OLP_SHUTDOWN_TIMEOUT: expected a duration'],
     [{ OLP_RETRY_ENABLED: 'maybe' }, 'OLP_RETRY_ENABLED: expected true or false'],
     [{ OTEL_EXPORTER_OTLP_COMPRESSION: 'zstd' }, 'OTEL_EXPORTER_OTLP_COMPRESSION:'],
-    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf' }, 'OTEL_EXPORTER_OTLP_PROTOCOL:'],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml' }, 'OTEL_EXPORTER_OTLP_PROTOCOL:'],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT: invalid OTLP/HTTP endpoint'],
+    [{ OLP_HTTP_ENDPOINT: '4318' }, 'OLP_HTTP_ENDPOINT: expected host:port'],
     [{ OTEL_EXPORTER_OTLP_TIMEOUT: '-5' }, 'OTEL_EXPORTER_OTLP_TIMEOUT:'],
     [{ OLP_PROCESSORS: 'severity,sevrity' }, 'OLP_PROCESSORS: unknown processor "sevrity"'],
     [{ OLP_PROCESSORS: 'severity,severity' }, 'OLP_PROCESSORS: processor "severity" is listed twice'],
@@ -126,7 +136,7 @@ attributes:
 `);
     const c = resolve({ OLP_CONFIG: file, DOWNSTREAM: 'http://down:4317', OLP_GRPC_MAX_RECV_MIB: '4' });
     expect(c.service[''].processors).toEqual(['severity', 'attributes']);
-    expect(c.service.grpc).toEqual({ endpoint: '127.0.0.1:5317', max_recv_mib: 4 });
+    expect(c.service.grpc).toMatchObject({ endpoint: '127.0.0.1:5317', max_recv_mib: 4 });
     expect(c.origins['grpc.max_recv_mib']).toBe('OLP_GRPC_MAX_RECV_MIB');
     expect(c.origins['grpc.endpoint']).toBe('file');
     expect(c.service.batch.max_delay).toBe(50);

@@ -178,8 +178,9 @@ describe('Dockerfile: runtime hardening', () => {
     expect(volumes).toEqual(['/tmp']);
     // The service writes no files (logs go to stderr, metrics are served), except to paths the
     // operator names: the state store (a stateful processor's state path) and the persistent
-    // queue (OLP_QUEUE_DIR). Those paths must be on a writable volume. A new file writer shows up here.
-    const allowed = (f: string): boolean => f === 'src/pipeline/state-store.ts' || f.startsWith('src/queue/');
+    // queue (OLP_QUEUE_DIR), which must be on a writable volume — and the `templates` command's
+    // --output file, which is not part of the service. A new file writer shows up here.
+    const allowed = (f: string): boolean => f === 'src/pipeline/state-store.ts' || f.startsWith('src/queue/') || f === 'src/cli/templates.ts';
     const writers = walk(path.join(ROOT, 'src'))
       .filter((f) => f.endsWith('.ts'))
       .filter((f) => /\b(writeFileSync|writeFile|writeSync|appendFileSync|appendFile|createWriteStream|mkdirSync|mkdtempSync|renameSync)\s*\(/.test(fs.readFileSync(f, 'utf8')))

@@ -71,9 +71,9 @@ const mutatedEncoding = fc
     return b;
   });
 
-function consumeSafely(pipeline: Pipeline, bytes: Uint8Array): void {
+async function consumeSafely(pipeline: Pipeline, bytes: Uint8Array): Promise<void> {
   try {
-    pipeline.consume(bytes, 'fuzz');
+    await pipeline.consume(bytes, 'fuzz');
   } catch (e) {
     if (!(e instanceof PipelineError)) throw e;
     expect(['invalid_input', 'too_large']).toContain(e.kind);
@@ -83,21 +83,21 @@ function consumeSafely(pipeline: Pipeline, bytes: Uint8Array): void {
 describe(`fuzzing the receive path (${RUNS} payloads per property)`, () => {
   const { pipeline, out } = pipelineWithAllProcessors();
 
-  test('random bytes are decoded or refused as invalid input, never crash', () => {
-    fc.assert(fc.property(fc.uint8Array({ maxLength: 2048 }), (bytes) => consumeSafely(pipeline, bytes)), { numRuns: RUNS });
+  test('random bytes are decoded or refused as invalid input, never crash', async () => {
+    await fc.assert(fc.asyncProperty(fc.uint8Array({ maxLength: 2048 }), (bytes) => consumeSafely(pipeline, bytes)), { numRuns: RUNS });
   });
 
-  test('mutated valid payloads are decoded or refused as invalid input, never crash', () => {
-    fc.assert(fc.property(mutatedEncoding, (bytes) => consumeSafely(pipeline, bytes)), { numRuns: RUNS });
+  test('mutated valid payloads are decoded or refused as invalid input, never crash', async () => {
+    await fc.assert(fc.asyncProperty(mutatedEncoding, (bytes) => consumeSafely(pipeline, bytes)), { numRuns: RUNS });
   });
 
-  test('valid payloads lose no record: every record is exported or counted as rejected, and the output decodes', () => {
-    fc.assert(
-      fc.property(logsDataArb(anySeverity), (data: LogsData) => {
+  test('valid payloads lose no record: every record is exported or counted as rejected, and the output decodes', async () => {
+    await fc.assert(
+      fc.asyncProperty(logsDataArb(anySeverity), async (data: LogsData) => {
         const before = countRecords(data);
         out.records = 0;
         out.batches = [];
-        const result = pipeline.consume(encodeLogsData(data), 'fuzz');
+        const result = await pipeline.consume(encodeLogsData(data), 'fuzz');
         expect(out.records + result.rejected).toBe(before);
         for (const b of out.batches) expect(countRecords(decodeLogsData(b.bytes))).toBe(b.records);
       }),
@@ -105,7 +105,7 @@ describe(`fuzzing the receive path (${RUNS} payloads per property)`, () => {
     );
   });
 
-  test('a body nested 100,000 levels deep is refused as invalid input, not a stack overflow crash', () => {
+  test('a body nested 100,000 levels deep is refused as invalid input, not a stack overflow crash', async () => {
     const varint = (n: number): number[] => {
       const out: number[] = [];
       for (; n > 127; n >>>= 7) out.push((n & 127) | 128);
@@ -131,7 +131,7 @@ describe(`fuzzing the receive path (${RUNS} payloads per property)`, () => {
       length += h.length;
     }
     const request = Buffer.concat([Buffer.from(headers.reverse().flat()), leaf]);
-    expect(() => pipeline.consume(request, 'fuzz')).toThrow(expect.objectContaining({ kind: 'invalid_input' }));
+    await expect(pipeline.consume(request, 'fuzz')).rejects.toMatchObject({ kind: 'invalid_input' });
   });
 });
 

@@ -41,7 +41,7 @@ export interface ServiceProcess {
 /** Starts `run` on free ports and resolves once it logged its start-up line. */
 export function startServiceProcess(env: Record<string, string>, timeoutMs = 15_000): Promise<ServiceProcess> {
   const child = spawn(process.execPath, [CLI, 'run'], {
-    env: { PATH: process.env.PATH ?? '', OLP_GRPC_ENDPOINT: '127.0.0.1:0', OLP_METRICS_ENDPOINT: '127.0.0.1:0', ...env },
+    env: { PATH: process.env.PATH ?? '', OLP_GRPC_ENDPOINT: '127.0.0.1:0', OLP_HTTP_ENDPOINT: '127.0.0.1:0', OLP_METRICS_ENDPOINT: '127.0.0.1:0', ...env },
     stdio: 'pipe',
   });
   let out = '';

@@ -13,7 +13,7 @@ export interface TestService extends RunningService {
 
 /** `processors` defaults to the built-in set; pass more to test a processor before it is registered. */
 export async function startTestService(env: Record<string, string>, processors: readonly ProcessorFactory<any>[] = builtinProcessors): Promise<TestService> {
-  const fullEnv = { OLP_GRPC_ENDPOINT: '127.0.0.1:0', OLP_METRICS_ENDPOINT: '127.0.0.1:0', OLP_BATCH_MAX_DELAY: '20ms', ...env };
+  const fullEnv = { OLP_GRPC_ENDPOINT: '127.0.0.1:0', OLP_HTTP_ENDPOINT: '127.0.0.1:0', OLP_METRICS_ENDPOINT: '127.0.0.1:0', OLP_BATCH_MAX_DELAY: '20ms', ...env };
   const config = resolveConfig(fullEnv, processors);
   const stdout = new MemorySink();
   const service = await startService(config, {

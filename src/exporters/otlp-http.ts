@@ -1,0 +1,249 @@
+/**
+ * OTLP/HTTP transport (http/protobuf and http/json): one POST per batch, on node:http(s) with
+ * a keep-alive agent (so TLS options and connection lifetime stay under our control).
+ * Response handling follows the OTLP/HTTP spec: 2xx carries ExportLogsServiceResponse;
+ * 429/502/503/504 and network failures are retryable (Retry-After honoured); other statuses
+ * are permanent.
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+import * as zlib from 'node:zlib';
+import Long from 'long';
+import { decodeExportResponse, decodeLogsData } from '../otlp/codec';
+import { decodeExportResponseJson, decodeStatus, decodeStatusJson, encodeLogsDataJson } from '../otlp/json';
+import type { ExportLogsServiceResponse } from '../otlp/model';
+import { ExportError } from '../errors';
+import type { EncodedBatch, SendResult, Transport } from './transport';
+
+export type OtlpHttpProtocol = 'http/protobuf' | 'http/json';
+
+export interface OtlpHttpOptions {
+  /** The logs URL itself, e.g. from otlpHttpLogsUrl(). */
+  readonly url: string;
+  readonly protocol: OtlpHttpProtocol;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly compression: 'gzip' | 'none';
+  /** For https URLs: CA bundle to trust instead of the system roots, client certificate and key (PEM). */
+  readonly tls?: { readonly ca?: string | Buffer; readonly cert?: string | Buffer; readonly key?: string | Buffer };
+}
+
+/**
+ * The URL to POST logs to, per the OTel exporter spec: the generic OTEL_EXPORTER_OTLP_ENDPOINT
+ * is a base to which `v1/logs` is appended (after its own path, if any); the signal-specific
+ * OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is used as is (an empty path meaning `/`).
+ */
+export function otlpHttpLogsUrl(endpoint: string, signalSpecific: boolean): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(endpoint.trim());
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
+    throw new Error(`invalid OTLP/HTTP endpoint "${endpoint}": expected http(s)://host[:port][/path]`);
+  }
+  if (!signalSpecific) url.pathname = url.pathname.replace(/\/?$/, '/v1/logs');
+  return url.toString();
+}
+
+/** Retry-After as delay-seconds or an HTTP-date, in ms from `now`; undefined when absent or unreadable. */
+export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // HTTP-date (IMF-fixdate or the obsolete forms) starts with a day name; Date.parse alone is too lenient.
+  const date = /^[A-Za-z]{3}/.test(v) ? Date.parse(v) : NaN;
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** Headers describing the request body or connection: never taken from forwarded metadata. */
+const OWN_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'connection', 'host', 'keep-alive', 'te', 'upgrade']);
+
+/** Statuses the OTLP/HTTP spec says to retry. */
+const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
+
+/** Responses are small (a partial_success, an error Status); read no more of a larger one. */
+const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/** Longest server message carried into an ExportError (and so into our logs). */
+const MAX_MESSAGE_CHARS = 1000;
+
+export class OtlpHttpTransport implements Transport {
+  private readonly url: URL;
+  private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
+  private readonly headers: Record<string, string>;
+  private readonly closing = new AbortController();
+
+  /** Throws on an invalid URL or header. */
+  constructor(private readonly options: OtlpHttpOptions) {
+    this.url = new URL(otlpHttpLogsUrl(options.url, true));
+    const tlsOptions = this.url.protocol === 'https:' ? { ...options.tls } : {};
+    this.agent = this.url.protocol === 'https:' ? new https.Agent({ keepAlive: true, ...tlsOptions }) : new http.Agent({ keepAlive: true });
+    this.request = this.url.protocol === 'https:' ? https.request : http.request;
+    this.headers = {};
+    for (const [k, v] of Object.entries(options.headers)) {
+      http.validateHeaderName(k);
+      http.validateHeaderValue(k, v);
+      this.headers[k.toLowerCase()] = v;
+    }
+    this.headers['content-type'] = options.protocol === 'http/json' ? 'application/json' : 'application/x-protobuf';
+    if (options.compression === 'gzip') this.headers['content-encoding'] = 'gzip';
+    else delete this.headers['content-encoding'];
+  }
+
+  async send(batch: EncodedBatch, timeoutMs: number): Promise<SendResult> {
+    if (this.closing.signal.aborted) throw new ExportError('transport closed', false, 'CLOSED');
+    const timeout = AbortSignal.timeout(timeoutMs);
+    const body = await this.encode(batch);
+    const signal = AbortSignal.any([timeout, this.closing.signal]);
+    let response: { status: number; headers: http.IncomingHttpHeaders; body: Buffer };
+    try {
+      response = await this.post(body, batch.metadata ? this.withForwarded(batch.metadata) : this.headers, signal);
+    } catch (e) {
+      throw this.networkError(e as NodeJS.ErrnoException, timeout, timeoutMs);
+    }
+    return this.interpret(response);
+  }
+
+  async close(): Promise<void> {
+    // Requests still in flight are abandoned (the exporter counted them at its deadline).
+    this.closing.abort();
+    this.agent.destroy();
+  }
+
+  private async encode(batch: EncodedBatch): Promise<Buffer> {
+    let payload: Buffer;
+    if (this.options.protocol === 'http/json') {
+      try {
+        payload = Buffer.from(encodeLogsDataJson(decodeLogsData(batch.bytes)));
+      } catch (e) {
+        throw new ExportError(`cannot encode batch as OTLP/JSON: ${(e as Error).message}`, false, 'BAD_BATCH');
+      }
+    } else {
+      payload = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+    }
+    if (this.options.compression !== 'gzip') return payload;
+    return new Promise((resolve, reject) => zlib.gzip(payload, (err, out) => (err ? reject(err) : resolve(out))));
+  }
+
+  /**
+   * Configured headers plus the forwarded incoming metadata (which wins: it is the sender's),
+   * except the headers that describe the body we send.
+   */
+  private withForwarded(forwarded: Readonly<Record<string, string>>): Record<string, string> {
+    const headers = { ...this.headers };
+    for (const [k, v] of Object.entries(forwarded)) {
+      const name = k.toLowerCase();
+      if (OWN_HEADERS.has(name)) continue;
+      try {
+        http.validateHeaderName(name);
+        http.validateHeaderValue(name, v);
+      } catch {
+        continue; // a gRPC metadata value HTTP cannot carry: leave it out rather than fail every attempt
+      }
+      headers[name] = v;
+    }
+    return headers;
+  }
+
+  private post(body: Buffer, headers: Record<string, string>, signal: AbortSignal): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const req = this.request(
+        this.url,
+        { method: 'POST', agent: this.agent, signal, headers: { ...headers, 'content-length': body.length } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          let done = false;
+          const finish = (): void => {
+            if (done) return;
+            done = true;
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) });
+          };
+          res.on('data', (chunk: Buffer) => {
+            if (size >= MAX_RESPONSE_BYTES) return;
+            chunks.push(chunk);
+            size += chunk.length;
+            // Enough to decide: drop the connection rather than read an oversized body.
+            if (size >= MAX_RESPONSE_BYTES) {
+              finish();
+              res.destroy();
+            }
+          });
+          res.on('end', finish);
+          res.on('error', (e) => {
+            if (!done) reject(e);
+          });
+          res.on('close', () => {
+            if (!done && !res.complete) reject(Object.assign(new Error('connection closed before the response was complete'), { code: 'ECONNRESET' }));
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  private networkError(e: NodeJS.ErrnoException, timeout: AbortSignal, timeoutMs: number): ExportError {
+    if (this.closing.signal.aborted) return new ExportError('export aborted: transport closed', true, 'CANCELLED');
+    if (timeout.aborted) return new ExportError(`no response within ${timeoutMs} ms`, true, 'TIMEOUT');
+    // Refused, reset, DNS, TLS: transient as far as we can tell, as gRPC's UNAVAILABLE is.
+    return new ExportError(`${this.url.host}: ${e.message}`, true, e.code ?? 'NETWORK');
+  }
+
+  private interpret(res: { status: number; headers: http.IncomingHttpHeaders; body: Buffer }): SendResult {
+    const { status } = res;
+    if (status >= 200 && status < 300) return this.success(res);
+    const text = `HTTP ${status} ${http.STATUS_CODES[status] ?? ''}`.trim();
+    const detail = statusMessage(res.headers['content-type'], res.body);
+    const message = detail ? `${text}: ${detail}` : text;
+    if (RETRYABLE_STATUS.has(status)) throw new ExportError(message, true, `HTTP_${status}`, parseRetryAfter(header(res.headers['retry-after'])));
+    throw new ExportError(message, false, `HTTP_${status}`);
+  }
+
+  /**
+   * A 2xx means the downstream took the batch: a body we cannot read becomes a warning, never
+   * a failure (which would drop or resend data that was delivered).
+   */
+  private success(res: { status: number; headers: http.IncomingHttpHeaders; body: Buffer }): SendResult {
+    if (res.body.length === 0) return { rejected: 0, message: '' };
+    const type = mediaType(res.headers['content-type']);
+    const json = type === 'application/json' || (type !== 'application/x-protobuf' && this.options.protocol === 'http/json');
+    let decoded: ExportLogsServiceResponse;
+    try {
+      decoded = json ? decodeExportResponseJson(res.body) : decodeExportResponse(res.body);
+    } catch (e) {
+      return { rejected: 0, message: `HTTP ${res.status} with an undecodable ExportLogsServiceResponse (${type || 'no content type'}): ${(e as Error).message}` };
+    }
+    const ps = decoded.partialSuccess;
+    return { rejected: ps ? Long.fromValue(ps.rejectedLogRecords ?? 0).toNumber() : 0, message: ps?.errorMessage ?? '' };
+  }
+}
+
+function header(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function mediaType(contentType: string | undefined): string {
+  return (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** The google.rpc.Status message of an error body, or its text when it is not a Status. */
+function statusMessage(contentType: string | undefined, body: Buffer): string {
+  if (body.length === 0) return '';
+  const type = mediaType(contentType);
+  try {
+    const status = type === 'application/x-protobuf' ? decodeStatus(body) : type === 'application/json' ? decodeStatusJson(body) : undefined;
+    if (status?.message) return truncate(status.message);
+  } catch {
+    // Not a Status after all: fall back to the text.
+  }
+  if (type === 'application/x-protobuf') return '';
+  const text = body.toString('utf8', 0, Math.min(body.length, MAX_MESSAGE_CHARS * 4)).replace(/\s+/g, ' ').trim();
+  return truncate(text);
+}
+
+function truncate(s: string): string {
+  return s.length > MAX_MESSAGE_CHARS ? `${s.slice(0, MAX_MESSAGE_CHARS)}…` : s;
+}

@@ -1,0 +1,322 @@
+/**
+ * OTLP/HTTP receiver: POST /v1/logs with a binary protobuf (application/x-protobuf) or OTLP/JSON
+ * (application/json) ExportLogsServiceRequest, optionally gzip-compressed. Answers in the
+ * request's encoding: ExportLogsServiceResponse on success, google.rpc.Status on failure, with
+ * the status codes and Retry-After headers of the OTLP/HTTP spec.
+ */
+import * as http from 'node:http';
+import * as zlib from 'node:zlib';
+import type { Logger } from 'pino';
+import { encodeExportResponse } from '../otlp/codec';
+import { decodeLogsDataJson, encodeExportResponseJson, encodeStatus, encodeStatusJson } from '../otlp/json';
+import type { LogsData } from '../otlp/model';
+import { PipelineError, grpcCodeFor, httpStatusFor } from '../errors';
+import type { Metrics } from '../telemetry/metrics';
+import type { ConsumeResult } from '../pipeline/pipeline';
+
+export interface HttpReceiverOptions {
+  /** host:port; port 0 picks a free one. */
+  readonly endpoint: string;
+  /** Largest request body accepted, in bytes, both as received and after gzip inflation. */
+  readonly maxRecvBytes: number;
+  /** When set, requests must carry an accepted bearer token (BearerAuth fits). */
+  readonly auth?: { verify(authorization: string | undefined): boolean };
+  /** Incoming header names (lower-case) to pass along with the records, as the gRPC receiver does with metadata. */
+  readonly forwardMetadata?: readonly string[];
+}
+
+/** What the receiver hands requests to: the Pipeline, or a stand-in in tests. May become async. */
+export interface LogsConsumer {
+  consume(bytes: Uint8Array, transport: string, metadata?: Readonly<Record<string, string>>): ConsumeResult | Promise<ConsumeResult>;
+  consumeData(
+    data: LogsData,
+    transport: string,
+    bytes?: Uint8Array,
+    metadata?: Readonly<Record<string, string>>,
+  ): ConsumeResult | Promise<ConsumeResult>;
+}
+
+export const OTLP_HTTP_LOGS_PATH = '/v1/logs';
+export const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
+export const JSON_CONTENT_TYPE = 'application/json';
+
+/** Retry-After sent while shutting down: long enough for a load balancer to move the sender elsewhere. */
+const SHUTDOWN_RETRY_AFTER_MS = 1000;
+
+type Encoding = 'protobuf' | 'json';
+
+/** google.rpc.Code values (the gRPC status codes) used for refusals outside the FailureKind mapping. */
+const RPC_INVALID_ARGUMENT = 3;
+const RPC_NOT_FOUND = 5;
+const RPC_UNIMPLEMENTED = 12;
+
+/** A refusal answered before the pipeline sees the request, with a status FailureKind does not map. */
+class HttpRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly rpcCode: number,
+    message: string,
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+function encodingOf(contentType: string | undefined): Encoding | undefined {
+  const mediaType = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  if (mediaType === PROTOBUF_CONTENT_TYPE) return 'protobuf';
+  if (mediaType === JSON_CONTENT_TYPE) return 'json';
+  return undefined;
+}
+
+export class HttpReceiver {
+  private readonly server: http.Server;
+  private accepting = true;
+  private inFlight = 0;
+  private idle: (() => void)[] = [];
+  private port = 0;
+
+  constructor(
+    private readonly options: HttpReceiverOptions,
+    private readonly pipeline: LogsConsumer,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+  }
+
+  /** Binds and starts; resolves with the bound port (useful with port 0). */
+  start(): Promise<number> {
+    const m = /^(.*):(\d+)$/.exec(this.options.endpoint);
+    if (!m) return Promise.reject(new Error(`OLP_HTTP_ENDPOINT: expected host:port, got "${this.options.endpoint}"`));
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error): void => reject(new Error(`cannot listen on ${this.options.endpoint} (OLP_HTTP_ENDPOINT): ${e.message}`));
+      this.server.once('error', onError);
+      this.server.listen(Number(m[2]), m[1]!.replace(/^\[|\]$/g, ''), () => {
+        this.server.off('error', onError);
+        this.port = (this.server.address() as { port: number }).port;
+        resolve(this.port);
+      });
+    });
+  }
+
+  get boundPort(): number {
+    return this.port;
+  }
+
+  /**
+   * Answers 503 to new requests while in-flight ones finish (bounded by `deadline`), then
+   * closes the listener and every connection.
+   */
+  async stop(deadline: number): Promise<void> {
+    this.accepting = false;
+    const remaining = (): number => Math.max(0, deadline - Date.now());
+    if (this.inFlight > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, remaining());
+        this.idle.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.closeAllConnections();
+        resolve();
+      }, remaining());
+      this.server.close(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.server.closeIdleConnections();
+    });
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const encoding = encodingOf(req.headers['content-type']);
+    // Errors before the content type is known are answered in JSON: readable by people and curl.
+    const answerIn = encoding ?? 'json';
+    if ((req.url ?? '').split('?')[0] !== OTLP_HTTP_LOGS_PATH) {
+      this.sendStatus(req, res, 404, answerIn, RPC_NOT_FOUND, `no such path; OTLP/HTTP logs are received on POST ${OTLP_HTTP_LOGS_PATH}`);
+      return;
+    }
+    let accepted: Encoding;
+    try {
+      accepted = this.checkHeaders(req, encoding);
+    } catch (e) {
+      this.fail(req, res, answerIn, e);
+      return;
+    }
+    this.inFlight++;
+    this.process(req, accepted)
+      .then(
+        (result) => {
+          const body = result.rejected === 0 ? {} : { partialSuccess: { rejectedLogRecords: result.rejected, errorMessage: result.message } };
+          this.send(req, res, 200, accepted, accepted === 'json' ? encodeExportResponseJson(body) : encodeExportResponse(body));
+        },
+        (e: unknown) => this.fail(req, res, accepted, e),
+      )
+      .catch((e: unknown) => {
+        // Only reachable through a bug in answering; never leave the rejection unhandled.
+        this.logger.error({ err: e }, 'cannot answer export request');
+        res.destroy();
+      })
+      .finally(() => {
+        if (--this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
+      });
+  }
+
+  /** Everything decidable from the request line and headers, before reading the body. */
+  private checkHeaders(req: http.IncomingMessage, encoding: Encoding | undefined): Encoding {
+    if (req.method !== 'POST') throw new HttpRefusal(405, RPC_UNIMPLEMENTED, `method ${req.method} not allowed; use POST`, { allow: 'POST' });
+    if (!this.accepting) throw new PipelineError('unavailable', 'server is shutting down', SHUTDOWN_RETRY_AFTER_MS);
+    if (this.options.auth && !this.options.auth.verify(req.headers.authorization)) {
+      throw new PipelineError('unauthenticated', 'missing or invalid bearer token');
+    }
+    if (!encoding) {
+      throw new HttpRefusal(415, RPC_INVALID_ARGUMENT, `unsupported content type "${req.headers['content-type'] ?? ''}"; use ${PROTOBUF_CONTENT_TYPE} or ${JSON_CONTENT_TYPE}`, {
+        accept: `${PROTOBUF_CONTENT_TYPE}, ${JSON_CONTENT_TYPE}`,
+      });
+    }
+    const contentEncoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
+    if (contentEncoding !== '' && contentEncoding !== 'identity' && contentEncoding !== 'gzip') {
+      // RFC 9110 §15.5.16: an unsupported content coding is a 415, with Accept-Encoding listing ours.
+      throw new HttpRefusal(415, RPC_INVALID_ARGUMENT, `unsupported content encoding "${contentEncoding}"; use gzip or none`, { 'accept-encoding': 'gzip, identity' });
+    }
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > this.options.maxRecvBytes) throw this.tooLarge();
+    return encoding;
+  }
+
+  private async process(req: http.IncomingMessage, encoding: Encoding): Promise<ConsumeResult> {
+    let body = await readBody(req, this.options.maxRecvBytes, () => this.tooLarge());
+    if ((req.headers['content-encoding'] ?? '').trim().toLowerCase() === 'gzip') body = await this.gunzip(body);
+    const metadata = this.forwarded(req.headers);
+    if (encoding === 'protobuf') return await this.pipeline.consume(body, 'http', metadata);
+    let data: LogsData;
+    try {
+      data = decodeLogsDataJson(body);
+    } catch (e) {
+      this.logger.warn({ transport: 'http', err: (e as Error).message, bytes: body.length }, 'undecodable export request refused');
+      throw new PipelineError('invalid_input', `cannot decode ExportLogsServiceRequest (JSON): ${(e as Error).message}`);
+    }
+    return await this.pipeline.consumeData(data, 'http', undefined, metadata);
+  }
+
+  private forwarded(headers: http.IncomingHttpHeaders): Record<string, string> | undefined {
+    const keys = this.options.forwardMetadata;
+    if (!keys || keys.length === 0) return undefined;
+    let out: Record<string, string> | undefined;
+    for (const key of keys) {
+      const v = headers[key];
+      // Node joins repeated headers with ", " (set-cookie aside); the first value is what gRPC forwards.
+      const value = Array.isArray(v) ? v[0] : v;
+      if (typeof value === 'string') (out ??= {})[key] = value;
+    }
+    return out;
+  }
+
+  /** Inflates with the same cap as the body: a small gzip bomb is a 413, never a large buffer. */
+  private gunzip(body: Buffer): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      zlib.gunzip(body, { maxOutputLength: this.options.maxRecvBytes }, (err, out) => {
+        if (!err) resolve(out);
+        else if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') reject(this.tooLarge());
+        else reject(new PipelineError('invalid_input', `cannot decompress gzip request body: ${err.message}`));
+      });
+    });
+  }
+
+  private tooLarge(): PipelineError {
+    return new PipelineError('too_large', `request body larger than ${this.options.maxRecvBytes} bytes (OLP_HTTP_MAX_RECV_MIB)`);
+  }
+
+  private fail(req: http.IncomingMessage, res: http.ServerResponse, encoding: Encoding, e: unknown): void {
+    if (e instanceof HttpRefusal) {
+      this.metrics.receiverRequestsFailed.inc({ transport: 'http', code: String(e.status) });
+      this.sendStatus(req, res, e.status, encoding, e.rpcCode, e.message, e.headers);
+      return;
+    }
+    const err = e instanceof PipelineError ? e : new PipelineError('internal', (e as Error).message);
+    if (err.kind === 'internal') this.logger.error({ err: e }, 'export request failed');
+    const code = httpStatusFor(err.kind);
+    this.metrics.receiverRequestsFailed.inc({ transport: 'http', code: String(code) });
+    const headers: Record<string, string> = {};
+    if (err.retryAfterMs !== undefined && (code === 429 || code === 503)) headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
+    if (code === 401) headers['www-authenticate'] = 'Bearer';
+    this.sendStatus(req, res, code, encoding, grpcCodeFor(err.kind), err.message, headers);
+  }
+
+  /** An error answer: google.rpc.Status (code is a google.rpc.Code, numerically the gRPC status) in the request's encoding. */
+  private sendStatus(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    httpStatus: number,
+    encoding: Encoding,
+    code: number,
+    message: string,
+    headers: Readonly<Record<string, string>> = {},
+  ): void {
+    this.send(req, res, httpStatus, encoding, encoding === 'json' ? encodeStatusJson({ code, message }) : encodeStatus({ code, message }), headers);
+  }
+
+  private send(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    httpStatus: number,
+    encoding: Encoding,
+    payload: Uint8Array | string,
+    headers: Readonly<Record<string, string>> = {},
+  ): void {
+    const out: Record<string, string | number> = {
+      ...headers,
+      'content-type': encoding === 'json' ? JSON_CONTENT_TYPE : PROTOBUF_CONTENT_TYPE,
+      'content-length': Buffer.byteLength(payload),
+    };
+    // A body left unread (refused early, or too large) is not drained: the connection closes
+    // instead. Connections also close while shutting down, so senders reconnect elsewhere.
+    if (!req.complete || !this.accepting) out.connection = 'close';
+    res.writeHead(httpStatus, out).end(payload);
+  }
+}
+
+/** Reads the whole body, refusing (without buffering further) once it passes `max` bytes. */
+function readBody(req: http.IncomingMessage, max: number, tooLarge: () => Error): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > max) {
+        cleanup();
+        req.pause();
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    };
+    const onError = (e: Error): void => {
+      cleanup();
+      reject(new PipelineError('invalid_input', `cannot read request body: ${e.message}`));
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new PipelineError('invalid_input', 'request body incomplete: the client closed the connection'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}

@@ -1,0 +1,95 @@
+/** A real Pipeline feeding one QueuedExporter, for driving the OTLP/HTTP receiver in tests. */
+import pino from 'pino';
+import { decodeLogsData } from '../../src/otlp/codec';
+import type { LogRecord, LogsData } from '../../src/otlp/model';
+import { ProcessingChain, type ChainStage } from '../../src/pipeline/chain';
+import { Pipeline } from '../../src/pipeline/pipeline';
+import { QueuedExporter } from '../../src/exporters/queued-exporter';
+import type { EncodedBatch, SendResult, Transport } from '../../src/exporters/transport';
+import { Metrics } from '../../src/telemetry/metrics';
+
+/** Records what it is sent; `hold()` makes sends wait until `release()`. */
+export class MemoryTransport implements Transport {
+  readonly batches: LogsData[] = [];
+  private gate: Promise<void> | undefined;
+  private open: (() => void) | undefined;
+
+  hold(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+
+  release(): void {
+    this.open?.();
+    this.gate = undefined;
+  }
+
+  async send(batch: EncodedBatch): Promise<SendResult> {
+    if (this.gate) await this.gate;
+    this.batches.push(decodeLogsData(batch.bytes));
+    return { rejected: 0, message: '' };
+  }
+
+  records(): LogRecord[] {
+    return this.batches.flatMap((b) => b.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords)));
+  }
+
+  async close(): Promise<void> {
+    this.release();
+  }
+}
+
+export interface TestPipelineSettings {
+  stages?: ChainStage[];
+  maxQueuedRecords?: number;
+  batchMaxRecords?: number;
+  batchMaxDelayMs?: number;
+  maxBodyBytes?: number;
+}
+
+export interface TestPipeline {
+  readonly pipeline: Pipeline;
+  readonly exporter: QueuedExporter;
+  readonly metrics: Metrics;
+  readonly logger: pino.Logger;
+  shutdown(): Promise<void>;
+}
+
+export function testPipeline(transport: Transport, settings: TestPipelineSettings = {}): TestPipeline {
+  const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const metrics = new Metrics();
+  const batchMaxRecords = settings.batchMaxRecords ?? 100;
+  const exporter = new QueuedExporter(
+    'otlp',
+    transport,
+    {
+      maxQueuedRecords: settings.maxQueuedRecords ?? 1000,
+      consumers: 1,
+      batchMaxRecords,
+      batchMaxDelayMs: settings.batchMaxDelayMs ?? 10,
+      timeoutMs: 5000,
+      retry: { enabled: true, initialIntervalMs: 50, maxIntervalMs: 100, maxElapsedMs: 5000 },
+    },
+    { logger, metrics },
+  );
+  exporter.start();
+  const pipeline = new Pipeline(
+    new ProcessingChain(settings.stages ?? [], metrics, logger),
+    [exporter],
+    {
+      limits: {
+        maxBodyBytes: settings.maxBodyBytes ?? 1024 * 1024,
+        maxAttributes: 128,
+        maxAttributeKeyBytes: 1024,
+        maxAttributeValueBytes: 1024 * 1024,
+        maxDepth: 16,
+        maxCollectionLength: 1000,
+      },
+      maxRecordsPerRequest: 100_000,
+      batchMaxRecords,
+      queueFullRetryAfterMs: 1000,
+    },
+    metrics,
+    logger,
+  );
+  return { pipeline, exporter, metrics, logger, shutdown: () => exporter.shutdown(Date.now() + 2000) };
+}
