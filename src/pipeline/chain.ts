@@ -24,10 +24,12 @@ interface BoundStage {
 
 export class ProcessingChain {
   private readonly stages: readonly BoundStage[];
+  /** Last value of each processor count already added to the metric. */
+  private readonly reported = new Map<string, number>();
 
   constructor(
     stages: readonly ChainStage[],
-    metrics: Metrics,
+    private readonly metrics: Metrics,
     private readonly logger: Logger,
   ) {
     // Bind label children once: label lookups per batch are measurable on the hot path.
@@ -43,6 +45,20 @@ export class ProcessingChain {
         seconds: metrics.processorSeconds.labels(s.name),
       };
     });
+  }
+
+  /** Copies processors' own cumulative counts into olp_processor_events_total, as deltas. */
+  private publishCounts(stage: BoundStage): void {
+    const counts = stage.processor.counts;
+    if (!counts) return;
+    for (const [event, total] of counts) {
+      const key = `${stage.name}\u0000${event}`;
+      const delta = total - (this.reported.get(key) ?? 0);
+      if (delta > 0) {
+        this.metrics.processorEvents.inc({ processor: stage.name, event }, delta);
+        this.reported.set(key, total);
+      }
+    }
   }
 
   get length(): number {
@@ -66,6 +82,7 @@ export class ProcessingChain {
       stage.seconds.observe(Number(process.hrtime.bigint() - start) / 1e9);
       n = countRecords(current);
       stage.outgoing.inc(n);
+      this.publishCounts(stage);
     }
     return current;
   }

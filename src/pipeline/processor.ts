@@ -31,6 +31,11 @@ export interface Processor {
   process(batch: LogsData, drops: DropSink): LogsData;
   /** State the runner persists for the processor (periodically and at shutdown) and restores at start. */
   readonly state?: PersistentState;
+  /**
+   * Cumulative counts the processor keeps while transforming (e.g. matches per detector). The
+   * runner exports them as olp_processor_events_total{processor, event}; the processor only counts.
+   */
+  readonly counts?: ReadonlyMap<string, number>;
 }
 
 /**

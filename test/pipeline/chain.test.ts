@@ -36,6 +36,22 @@ describe('processing chain', () => {
     expect(await metrics.total(metrics.dropped, { component: 'processor/odd2', reason: 'filtered' })).toBe(1);
   });
 
+  test('exports the counts a processor keeps as olp_processor_events_total', async () => {
+    const metrics = new Metrics();
+    const counts = new Map<string, number>();
+    const counting: Processor = {
+      counts,
+      process(batch) {
+        counts.set('match', (counts.get('match') ?? 0) + 2);
+        return batch;
+      },
+    };
+    const chain = new ProcessingChain([{ name: 'counting', processor: counting }], metrics, pino({ level: 'silent' }));
+    chain.run(request([record('a')]), 1);
+    chain.run(request([record('b')]), 1);
+    expect(await metrics.total(metrics.processorEvents, { processor: 'counting', event: 'match' })).toBe(4);
+  });
+
   test('passes the batch on when a processor throws, and counts the error', async () => {
     const metrics = new Metrics();
     const chain = new ProcessingChain([{ name: 'bad', processor: throws }], metrics, pino({ level: 'silent' }));
