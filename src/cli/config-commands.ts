@@ -4,8 +4,8 @@ import pino from 'pino';
 import { stringify } from 'yaml';
 import { ConfigError } from '../config/load';
 import { configDocument } from '../config/print';
-import { allSections, resolveConfig, type ResolvedConfig } from '../config/resolve';
-import { builtinProcessors } from '../processors/registry';
+import { allSections } from '../config/resolve';
+import { resolveServiceConfig, type ServiceConfig } from '../processors/custom';
 import { createStages } from '../service';
 
 export const VALIDATE_HELP = `Usage: otlp-log-processor validate
@@ -23,10 +23,10 @@ Exit code 1 when the configuration is invalid.
 `;
 
 /** Resolves the config and creates the processors (catching option errors) without starting anything. */
-function check(env: NodeJS.ProcessEnv): ResolvedConfig {
-  const config = resolveConfig(env, builtinProcessors);
-  createStages(config, builtinProcessors, { logger: pino({ level: 'silent' }), clock: { now: () => Date.now() }, env });
-  return config;
+function check(env: NodeJS.ProcessEnv): ServiceConfig {
+  const resolved = resolveServiceConfig(env);
+  createStages(resolved.config, resolved.processors, { logger: pino({ level: 'silent' }), clock: { now: () => Date.now() }, env });
+  return resolved;
 }
 
 function report(e: unknown): number {
@@ -42,7 +42,7 @@ export function validateCommand(argv: string[], env: NodeJS.ProcessEnv): number 
     return 0;
   }
   try {
-    const c = check(env);
+    const c = check(env).config;
     const s = c.service;
     process.stdout.write(
       `configuration is valid${c.file ? ` (${c.file} and env)` : ' (env only)'}\n` +
@@ -67,7 +67,8 @@ export function printConfigCommand(argv: string[], env: NodeJS.ProcessEnv): numb
     return 2;
   }
   try {
-    const doc = configDocument(check(env), allSections(builtinProcessors));
+    const { config, processors } = check(env);
+    const doc = configDocument(config, allSections(processors));
     process.stdout.write(values.format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : stringify(doc));
     return 0;
   } catch (e) {

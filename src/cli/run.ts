@@ -1,14 +1,13 @@
 /** `run`: start the service and stop it gracefully on SIGTERM / SIGINT. */
 import { ConfigError } from '../config/load';
-import { resolveConfig } from '../config/resolve';
-import { builtinProcessors } from '../processors/registry';
+import { resolveServiceConfig } from '../processors/custom';
 import { startService } from '../service';
 import { createLogger } from '../telemetry/logger';
 
 export async function runCommand(env: NodeJS.ProcessEnv): Promise<number> {
-  let config;
+  let resolved;
   try {
-    config = resolveConfig(env, builtinProcessors);
+    resolved = resolveServiceConfig(env);
   } catch (e) {
     if (e instanceof ConfigError) {
       process.stderr.write(`otlp-log-processor: ${e.message}\n`);
@@ -16,10 +15,11 @@ export async function runCommand(env: NodeJS.ProcessEnv): Promise<number> {
     }
     throw e;
   }
+  const { config, processors } = resolved;
   const logger = createLogger(config.service[''].log_level);
   let service;
   try {
-    service = await startService(config, { logger, processors: builtinProcessors, env });
+    service = await startService(config, { logger, processors, env });
   } catch (e) {
     if (e instanceof ConfigError) process.stderr.write(`otlp-log-processor: ${e.message}\n`);
     else logger.fatal({ err: (e as Error).message }, 'start-up failed');

@@ -9,6 +9,7 @@ import { otlpHttpLogsUrl } from '../exporters/otlp-http';
 import { ConfigError, deepFreeze, loadConfig, type Sections } from './load';
 import type { OptionShape } from './options';
 import { serviceSections, type ServiceConfig } from './settings';
+import { whereOption } from '../conditions';
 
 const LISTEN_ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/;
 
@@ -31,14 +32,27 @@ export function allSections(processors: readonly ProcessorFactory<OptionShape>[]
   const sections: Sections = { ...serviceSections };
   for (const p of processors) {
     if (p.name in sections) throw new Error(`processor name "${p.name}" collides with a config section`);
-    sections[p.name] = p.options;
+    if ('where' in p.options) throw new Error(`processor "${p.name}" declares option "where", which every processor gets`);
+    // Every processor gets `where` (OLP_<NAME>_WHERE): a condition selecting the records it sees.
+    sections[p.name] = { ...p.options, where: whereOption };
   }
   return sections;
 }
 
-export function resolveConfig(env: NodeJS.ProcessEnv, processors: readonly ProcessorFactory<OptionShape>[]): ResolvedConfig {
+/**
+ * `aliases` maps chain entries that name loaded code (`./my-processor.js`) to the name of the
+ * processor they provided, so the resolved chain holds processor names only.
+ */
+export function resolveConfig(
+  env: NodeJS.ProcessEnv,
+  processors: readonly ProcessorFactory<OptionShape>[],
+  aliases: ReadonlyMap<string, string> = new Map(),
+): ResolvedConfig {
   const loaded = loadConfig(allSections(processors), env);
   const service = loaded.values as unknown as ServiceConfig;
+  if (aliases.size > 0) {
+    (service[''] as { processors: readonly string[] }).processors = service[''].processors.map((n) => aliases.get(n) ?? n);
+  }
   const problems = [...loaded.problems];
   // Names the source of a value in messages: its env var, or the file and key.
   const where = (path: string, envName: string): string => {

@@ -2,6 +2,8 @@
 import pino from 'pino';
 import { resolveConfig } from '../../src/config/resolve';
 import { builtinProcessors } from '../../src/processors/registry';
+import { isProcessorReference, resolveServiceConfig } from '../../src/processors/custom';
+import { parseList } from '../../src/config/values';
 import type { ProcessorFactory } from '../../src/pipeline/processor';
 import { startService, type RunningService } from '../../src/service';
 import { MemorySink } from './memory-sink';
@@ -13,8 +15,12 @@ export interface TestService extends RunningService {
 
 /** `processors` defaults to the built-in set; pass more to test a processor before it is registered. */
 export async function startTestService(env: Record<string, string>, processors: readonly ProcessorFactory<any>[] = builtinProcessors): Promise<TestService> {
-  const fullEnv = { OLP_GRPC_ENDPOINT: '127.0.0.1:0', OLP_HTTP_ENDPOINT: '127.0.0.1:0', OLP_METRICS_ENDPOINT: '127.0.0.1:0', OLP_BATCH_MAX_DELAY: '20ms', ...env };
-  const config = resolveConfig(fullEnv, processors);
+  const fullEnv: Record<string, string> = { OLP_GRPC_ENDPOINT: '127.0.0.1:0', OLP_HTTP_ENDPOINT: '127.0.0.1:0', OLP_METRICS_ENDPOINT: '127.0.0.1:0', OLP_BATCH_MAX_DELAY: '20ms', ...env };
+  // A chain that names custom processor modules is resolved the way `run` does it.
+  const custom = processors === builtinProcessors && parseList(fullEnv.OLP_PROCESSORS ?? '').some(isProcessorReference);
+  const resolved = custom ? resolveServiceConfig(fullEnv) : { config: resolveConfig(fullEnv, processors), processors };
+  const config = resolved.config;
+  processors = resolved.processors;
   const stdout = new MemorySink();
   const service = await startService(config, {
     logger: pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }),

@@ -1,0 +1,156 @@
+/**
+ * User-written processors: OLP_PROCESSORS entries that are a file path (`./my-processor.js`,
+ * `/opt/olp/redact-tenant.js`), a module path (`@team/olp-processors/geo`) or `module:<package>`
+ * are loaded with require() at start-up. The module exports a ProcessorFactory (as `processor`,
+ * `default`, or the module itself) built with `defineProcessor` from this package.
+ *
+ * A custom processor is guarded: if it throws (or returns a Promise: processors are
+ * synchronous), only that batch is affected, by the processor's `on_error` option — `pass`
+ * forwards the batch exactly as it was before the processor ran (restored from an encoded
+ * snapshot, since the processor may have changed it in place), `drop` drops it (reason
+ * `processor_error`). Either way the failure is counted and logged; the process carries on.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { opt, type OptionShape, type OptionValues } from '../config/options';
+import { parseList } from '../config/values';
+import { CONFIG_FILE_ENV, ConfigError } from '../config/load';
+import { resolveConfig, type ResolvedConfig } from '../config/resolve';
+import { decodeLogsData, encodeLogsData } from '../otlp/codec';
+import { countRecords, type LogsData } from '../otlp/model';
+import type { DropSink, Processor, ProcessorContext, ProcessorFactory } from '../pipeline/processor';
+import { builtinProcessors } from './registry';
+
+const NAME = /^[a-z][a-z0-9_]*$/;
+const MODULE_PREFIX = 'module:';
+
+/** Whether a chain entry names code to load rather than a built-in processor. */
+export function isProcessorReference(entry: string): boolean {
+  return entry.startsWith(MODULE_PREFIX) || entry.startsWith('.') || entry.startsWith('/') || entry.startsWith('@') || entry.includes('/');
+}
+
+function looksLikeFactory(x: unknown): x is ProcessorFactory<OptionShape> {
+  const f = x as Partial<ProcessorFactory<OptionShape>> | null;
+  return !!f && typeof f === 'object' && typeof f.name === 'string' && typeof f.create === 'function' && typeof f.options === 'object' && f.options !== null;
+}
+
+const guardOptions = {
+  on_error: opt.enum(['pass', 'drop'] as const, 'pass', 'When this custom processor throws: `pass` forwards the batch as it was before the processor, `drop` drops it (counted as `processor_error`).'),
+};
+
+/** Wraps a user factory: adds `on_error` and contains failures of the processors it creates. */
+export function guardFactory(factory: ProcessorFactory<OptionShape>, reference: string): ProcessorFactory<OptionShape> {
+  if ('on_error' in factory.options) throw new Error(`custom processor "${factory.name}" (${reference}) must not declare an option named on_error: the service adds it`);
+  return {
+    name: factory.name,
+    summary: `${factory.summary} (custom processor, ${reference})`,
+    options: { ...factory.options, ...guardOptions },
+    create(options: OptionValues<OptionShape>, ctx: ProcessorContext): Processor {
+      const onError = (options as unknown as { on_error: 'pass' | 'drop' }).on_error;
+      const inner = factory.create(options, ctx);
+      const counts = new Map<string, number>(inner.counts ?? []);
+      const fail = (err: unknown, records: number, snapshot: Uint8Array | undefined, drops: DropSink): LogsData => {
+        counts.set('error', (counts.get('error') ?? 0) + 1);
+        ctx.logger.error({ err: err instanceof Error ? err.message : String(err), on_error: onError }, 'custom processor failed on a batch');
+        if (onError === 'drop') {
+          drops.drop('processor_error', records);
+          return { resourceLogs: [] };
+        }
+        return decodeLogsData(snapshot!);
+      };
+      return {
+        counts: inner.counts ? mergedCounts(inner.counts, counts) : counts,
+        state: inner.state,
+        process(batch, drops) {
+          // The snapshot is what makes `pass` exact: user code may change records in place before it throws.
+          const snapshot = onError === 'pass' ? encodeLogsData(batch) : undefined;
+          const before = onError === 'drop' ? countRecords(batch) : 0;
+          try {
+            const out = inner.process(batch, drops);
+            if (out && typeof (out as unknown as PromiseLike<unknown>).then === 'function') {
+              throw new Error('process() returned a Promise: processors must be synchronous');
+            }
+            if (!out || !Array.isArray(out.resourceLogs)) throw new Error('process() must return the batch ({ resourceLogs: [...] })');
+            return out;
+          } catch (err) {
+            return fail(err, before, snapshot, drops);
+          }
+        },
+      };
+    },
+  };
+}
+
+/** The user's counts plus the guard's `error` count, read live. */
+function mergedCounts(user: ReadonlyMap<string, number>, guard: ReadonlyMap<string, number>): ReadonlyMap<string, number> {
+  return {
+    get size() {
+      return user.size + guard.size;
+    },
+    *[Symbol.iterator]() {
+      yield* user;
+      yield* guard;
+    },
+  } as unknown as ReadonlyMap<string, number>;
+}
+
+/** Loads one reference relative to `cwd`; throws a message naming the reference. */
+export function loadProcessorModule(reference: string, cwd: string): ProcessorFactory<OptionShape> {
+  const spec = reference.startsWith(MODULE_PREFIX) ? reference.slice(MODULE_PREFIX.length) : reference;
+  const target = spec.startsWith('.') ? path.resolve(cwd, spec) : spec;
+  let mod: unknown;
+  try {
+    mod = require(require.resolve(target, { paths: [cwd] }));
+  } catch (e) {
+    throw new Error(`cannot load processor "${reference}": ${(e as Error).message.split('\n')[0]}`, { cause: e });
+  }
+  const m = mod as { processor?: unknown; default?: unknown };
+  const factory = [m.processor, m.default, mod].find(looksLikeFactory);
+  if (!factory) throw new Error(`processor "${reference}" exports no processor factory (export one built with defineProcessor as \`processor\` or default)`);
+  if (!NAME.test(factory.name)) throw new Error(`processor "${reference}" has an invalid name "${factory.name}" (lower-case letters, digits, _)`);
+  return guardFactory(factory, reference);
+}
+
+/** The chain as written in OLP_PROCESSORS or the OLP_CONFIG file, before validation. */
+function rawChain(env: NodeJS.ProcessEnv): string[] {
+  if (env.OLP_PROCESSORS !== undefined) return parseList(env.OLP_PROCESSORS);
+  const file = env[CONFIG_FILE_ENV];
+  if (!file) return [];
+  try {
+    const doc = parseYaml(fs.readFileSync(file, 'utf8')) as { processors?: unknown } | null;
+    return doc?.processors === undefined ? [] : parseList(doc.processors);
+  } catch {
+    return []; // the loader reports an unreadable file
+  }
+}
+
+export interface ServiceConfig {
+  readonly config: ResolvedConfig;
+  /** Built-in and loaded custom processor factories. */
+  readonly processors: readonly ProcessorFactory<OptionShape>[];
+}
+
+/** Loads the custom processors the chain names, then resolves the whole configuration. */
+export function resolveServiceConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()): ServiceConfig {
+  const problems: string[] = [];
+  const custom: ProcessorFactory<OptionShape>[] = [];
+  const aliases = new Map<string, string>();
+  const builtinNames = new Set(builtinProcessors.map((p) => p.name));
+  for (const entry of rawChain(env)) {
+    if (!isProcessorReference(entry) || aliases.has(entry)) continue;
+    try {
+      const factory = loadProcessorModule(entry, cwd);
+      if (builtinNames.has(factory.name) || custom.some((c) => c.name === factory.name)) {
+        throw new Error(`processor "${entry}" is named "${factory.name}", which is already taken`);
+      }
+      custom.push(factory);
+      aliases.set(entry, factory.name);
+    } catch (e) {
+      problems.push(`OLP_PROCESSORS: ${(e as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  const processors = [...builtinProcessors, ...custom];
+  return { config: resolveConfig(env, processors, aliases), processors };
+}
