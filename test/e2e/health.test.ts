@@ -3,7 +3,8 @@ import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
 import { LOGS_SERVICE } from '../../src/otlp/codec';
 import { OtlpTestServer } from '../helpers/otlp-test-server';
-import { startTestService, type TestService } from '../helpers/service';
+import { startTestService } from '../helpers/service';
+import { useServiceFixture } from '../helpers/service-fixture';
 import { exportLogs } from '../helpers/grpc-client';
 import { record, request } from '../helpers/builders';
 
@@ -32,51 +33,42 @@ async function get(port: number, path: string): Promise<{ status: number; body: 
 }
 
 describe('health', () => {
-  let sink: OtlpTestServer;
-  let service: TestService | undefined;
-  beforeEach(async () => {
-    sink = await new OtlpTestServer().start();
-  });
-  afterEach(async () => {
-    await service?.shutdown();
-    service = undefined;
-    await sink.stop();
-  });
+  const f = useServiceFixture();
 
   test('/healthz and /readyz answer 200 on the metrics port once the pipeline is up', async () => {
-    service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint });
-    expect(service.healthPort).toBe(service.metricsPort);
-    expect(await get(service.healthPort!, '/healthz')).toEqual({ status: 200, body: '{"status":"ok"}\n' });
-    expect(await get(service.healthPort!, '/readyz')).toEqual({ status: 200, body: '{"status":"ready"}\n' });
-    expect((await get(service.healthPort!, '/nope')).status).toBe(404);
+    f.service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint });
+    expect(f.service.healthPort).toBe(f.service.metricsPort);
+    expect(await get(f.service.healthPort!, '/healthz')).toEqual({ status: 200, body: '{"status":"ok"}\n' });
+    expect(await get(f.service.healthPort!, '/readyz')).toEqual({ status: 200, body: '{"status":"ready"}\n' });
+    expect((await get(f.service.healthPort!, '/nope')).status).toBe(404);
   });
 
-  test('the gRPC health service reports SERVING for the server and LogsService', async () => {
-    service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint });
-    expect(await grpcHealth(service.grpcPort, '')).toBe('SERVING');
-    expect(await grpcHealth(service.grpcPort, LOGS_SERVICE)).toBe('SERVING');
-    await expect(grpcHealth(service.grpcPort, 'no.such.Service')).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
+  test('the gRPC health f.service reports SERVING for the server and LogsService', async () => {
+    f.service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint });
+    expect(await grpcHealth(f.service.grpcPort, '')).toBe('SERVING');
+    expect(await grpcHealth(f.service.grpcPort, LOGS_SERVICE)).toBe('SERVING');
+    await expect(grpcHealth(f.service.grpcPort, 'no.such.Service')).rejects.toMatchObject({ code: grpc.status.NOT_FOUND });
   });
 
   test('/readyz turns 503 while draining, /healthz stays 200', async () => {
-    await sink.stop(); // downstream gone: draining lasts until the shutdown timeout
-    service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OLP_SHUTDOWN_TIMEOUT: '1s', OLP_BATCH_MAX_DELAY: '1ms' });
-    await exportLogs(service.endpoint, request([record('pending')]));
-    const port = service.healthPort!;
-    const stopping = service.shutdown();
+    await f.sink.stop(); // downstream gone: draining lasts until the shutdown timeout
+    f.service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint, OLP_SHUTDOWN_TIMEOUT: '1s', OLP_BATCH_MAX_DELAY: '1ms' });
+    await exportLogs(f.service.endpoint, request([record('pending')]));
+    const port = f.service.healthPort!;
+    const stopping = f.service.shutdown();
     await new Promise((r) => setTimeout(r, 100));
     expect(await get(port, '/readyz')).toEqual({ status: 503, body: '{"status":"draining"}\n' });
     expect((await get(port, '/healthz')).status).toBe(200);
     await stopping;
-    service = undefined;
-    sink = await new OtlpTestServer().start();
+    f.service = undefined;
+    f.sink = await new OtlpTestServer().start();
   });
 
   test('OLP_HEALTH_ENDPOINT moves the probes to their own port', async () => {
-    service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OLP_HEALTH_ENDPOINT: '127.0.0.1:0' });
-    expect(service.healthPort).not.toBe(service.metricsPort);
-    expect((await get(service.healthPort!, '/readyz')).status).toBe(200);
-    expect((await get(service.metricsPort!, '/readyz')).status).toBe(404);
-    expect((await get(service.metricsPort!, '/metrics')).status).toBe(200);
+    f.service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint, OLP_HEALTH_ENDPOINT: '127.0.0.1:0' });
+    expect(f.service.healthPort).not.toBe(f.service.metricsPort);
+    expect((await get(f.service.healthPort!, '/readyz')).status).toBe(200);
+    expect((await get(f.service.metricsPort!, '/readyz')).status).toBe(404);
+    expect((await get(f.service.metricsPort!, '/metrics')).status).toBe(200);
   });
 });

@@ -6,37 +6,27 @@ import { encodeLogsData } from '../../src/otlp/codec';
 import { getAttribute } from '../../src/otlp/values';
 import { OtlpTestServer } from '../helpers/otlp-test-server';
 import { startTestService, type TestService } from '../helpers/service';
+import { useServiceFixture } from '../helpers/service-fixture';
 import { exportLogs, exportRaw } from '../helpers/grpc-client';
 import { bodies, record, request } from '../helpers/builders';
 import { eventually } from '../helpers/eventually';
 
 describe('service end to end', () => {
-  let sink: OtlpTestServer;
-  let service: TestService | undefined;
+  const f = useServiceFixture();
 
-  beforeEach(async () => {
-    sink = await new OtlpTestServer().start();
-  });
-  afterEach(async () => {
-    await service?.shutdown();
-    service = undefined;
-    await sink.stop();
-  });
-
-  const start = async (env: Record<string, string> = {}): Promise<TestService> =>
-    (service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, ...env }));
+  const start = (env: Record<string, string> = {}): Promise<TestService> => f.start(env);
 
   test('forwards records through the default chain with severity and resource applied', async () => {
     const s = await start({ OTEL_SERVICE_NAME: 'from-env', K8S_POD_NAME: 'pod-1' });
     const res = await exportLogs(s.endpoint, request([record('2024-01-01 ERROR db down'), record('all good', { severityText: 'warning' })], {}));
     expect(res.code).toBe(status.OK);
     expect(res.response?.partialSuccess).toBeFalsy();
-    await sink.waitForRecords(2);
-    const [a, b] = sink.records();
+    await f.sink.waitForRecords(2);
+    const [a, b] = f.sink.records();
     expect([a!.severityNumber, a!.severityText]).toEqual([17, 'ERROR']);
     expect(getAttribute(a!.attributes, 'log.severity.inferred')?.boolValue).toBe(true);
     expect([b!.severityNumber, b!.severityText]).toEqual([13, 'WARN']);
-    const resource = sink.requests[0]!.resourceLogs[0]!.resource!.attributes;
+    const resource = f.sink.requests[0]!.resourceLogs[0]!.resource!.attributes;
     expect(getAttribute(resource, 'service.name')?.stringValue).toBe('from-env');
     expect(getAttribute(resource, 'k8s.pod.name')?.stringValue).toBe('pod-1');
   });
@@ -44,17 +34,17 @@ describe('service end to end', () => {
   test('batches several small requests into one export request', async () => {
     const s = await start({ OLP_BATCH_MAX_DELAY: '300ms', OLP_PROCESSORS: '' });
     await Promise.all([0, 1, 2].map((i) => exportLogs(s.endpoint, request([record(`r${i}a`), record(`r${i}b`)]))));
-    await sink.waitForRecords(6);
-    expect(sink.requests).toHaveLength(1);
-    expect(sink.requests[0]!.resourceLogs).toHaveLength(3);
+    await f.sink.waitForRecords(6);
+    expect(f.sink.requests).toHaveLength(1);
+    expect(f.sink.requests[0]!.resourceLogs).toHaveLength(3);
   });
 
   test('splits a request larger than the batch size', async () => {
     const s = await start({ OLP_BATCH_MAX_RECORDS: '4', OLP_QUEUE_MAX_RECORDS: '100' });
     await exportLogs(s.endpoint, request(Array.from({ length: 10 }, (_, i) => record(`m${i}`))));
-    await sink.waitForRecords(10);
-    expect(sink.requests.map((r) => r.resourceLogs.reduce((n, rl) => n + rl.scopeLogs[0]!.logRecords.length, 0))).toEqual([4, 4, 2]);
-    expect(bodies(sink.records())).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    await f.sink.waitForRecords(10);
+    expect(f.sink.requests.map((r) => r.resourceLogs.reduce((n, rl) => n + rl.scopeLogs[0]!.logRecords.length, 0))).toEqual([4, 4, 2]);
+    expect(bodies(f.sink.records())).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
   });
 
   test('forwards the selected incoming metadata with the records it came with, never mixing senders in a batch', async () => {
@@ -65,21 +55,21 @@ describe('service end to end', () => {
       exportLogs(s.endpoint, request([record('a2')]), { metadata: { 'x-tenant': 'a' } }),
       exportLogs(s.endpoint, request([record('none')])),
     ]);
-    await sink.waitForRecords(4);
-    const byTenant = sink.requests.map((r, i) => [sink.metadata[i]!.get('x-tenant')[0] ?? '-', bodies(r.resourceLogs.flatMap((rl) => rl.scopeLogs[0]!.logRecords)).sort().join(',')]);
+    await f.sink.waitForRecords(4);
+    const byTenant = f.sink.requests.map((r, i) => [f.sink.metadata[i]!.get('x-tenant')[0] ?? '-', bodies(r.resourceLogs.flatMap((rl) => rl.scopeLogs[0]!.logRecords)).sort().join(',')]);
     expect(byTenant.sort()).toEqual([
       ['-', 'none'],
       ['a', 'a1,a2'],
       ['b', 'b1'],
     ]);
-    expect(sink.metadata.every((m) => m.get('x-other').length === 0)).toBe(true);
+    expect(f.sink.metadata.every((m) => m.get('x-other').length === 0)).toBe(true);
   });
 
   test('accepts gzip-compressed requests', async () => {
     const s = await start();
     expect((await exportLogs(s.endpoint, request([record('zipped')]), { gzip: true })).code).toBe(status.OK);
-    await sink.waitForRecords(1);
-    expect(bodies(sink.records())).toEqual(['zipped']);
+    await f.sink.waitForRecords(1);
+    expect(bodies(f.sink.records())).toEqual(['zipped']);
   });
 
   test('answers INVALID_ARGUMENT to an undecodable payload and keeps serving', async () => {
@@ -88,7 +78,7 @@ describe('service end to end', () => {
     expect(bad.code).toBe(status.INVALID_ARGUMENT);
     expect(bad.details).toMatch(/cannot decode ExportLogsServiceRequest/);
     expect((await exportLogs(s.endpoint, request([record('after')]))).code).toBe(status.OK);
-    await sink.waitForRecords(1);
+    await f.sink.waitForRecords(1);
   });
 
   test('refuses a request with invalid UTF-8 in a string field as INVALID_ARGUMENT, as proto3 requires', async () => {
@@ -127,8 +117,8 @@ describe('service end to end', () => {
     expect(res.code).toBe(status.OK);
     expect(Long.fromValue(res.response!.partialSuccess!.rejectedLogRecords).toNumber()).toBe(1);
     expect(res.response!.partialSuccess!.errorMessage).toMatch(/log_records\[1\]\.body is 101 bytes.*OLP_LIMITS_MAX_BODY_BYTES/);
-    await sink.waitForRecords(2);
-    expect(bodies(sink.records())).toEqual(['ok-1', 'ok-2']);
+    await f.sink.waitForRecords(2);
+    expect(bodies(f.sink.records())).toEqual(['ok-1', 'ok-2']);
     expect(await s.metrics.total(s.metrics.receiverRefused, { reason: 'body_too_large' })).toBe(1);
   });
 
@@ -143,7 +133,7 @@ describe('service end to end', () => {
   });
 
   test('answers RESOURCE_EXHAUSTED with RetryInfo when the exporter queue is full, and counts the refusal', async () => {
-    await sink.stop();
+    await f.sink.stop();
     // Downstream gone: the queue fills and stays full.
     const s = await start({ OLP_QUEUE_MAX_RECORDS: '3', OLP_BATCH_MAX_RECORDS: '3', OLP_RETRY_INITIAL_INTERVAL: '1s', OLP_QUEUE_CONSUMERS: '1', OLP_SHUTDOWN_TIMEOUT: '100ms' });
     expect((await exportLogs(s.endpoint, request([record('1'), record('2'), record('3')]))).code).toBe(status.OK);
@@ -154,14 +144,14 @@ describe('service end to end', () => {
     expect(full.details).toMatch(/queue is full/);
     expect(full.retryAfterMs).toBe(1000);
     expect(await s.metrics.total(s.metrics.receiverRefused, { reason: 'queue_full' })).toBe(1);
-    sink = await new OtlpTestServer().start(); // for afterEach
+    f.sink = await new OtlpTestServer().start(); // for afterEach
   });
 
   test('prints records with the debug exporter when no endpoint is set', async () => {
-    service = await startTestService({ OLP_DEBUG_VERBOSITY: 'normal' });
-    await exportLogs(service.endpoint, request([record('hello debug', { severityText: 'info' })]));
-    await eventually(() => expect(service!.stdout.text).toMatch(/LogsExporter #records=1/));
-    expect(service.stdout.text).toMatch(/2023-11-14T22:13:20\.123456789Z INFO hello debug/);
+    f.service = await startTestService({ OLP_DEBUG_VERBOSITY: 'normal' });
+    await exportLogs(f.service.endpoint, request([record('hello debug', { severityText: 'info' })]));
+    await eventually(() => expect(f.service!.stdout.text).toMatch(/LogsExporter #records=1/));
+    expect(f.service.stdout.text).toMatch(/2023-11-14T22:13:20\.123456789Z INFO hello debug/);
   });
 
   test('answers UNAVAILABLE once shutting down, then drains what it accepted', async () => {
@@ -171,14 +161,14 @@ describe('service end to end', () => {
     const late = await exportLogs(s.endpoint, request([record('too late')]));
     expect([status.UNAVAILABLE, status.CANCELLED]).toContain(late.code);
     await stopping;
-    service = undefined;
-    expect(bodies(sink.records())).toEqual(['before stop']);
+    f.service = undefined;
+    expect(bodies(f.sink.records())).toEqual(['before stop']);
   });
 
   test('exposes its counters on the metrics endpoint', async () => {
     const s = await start();
     await exportLogs(s.endpoint, request([record('a'), record('b')]));
-    await sink.waitForRecords(2);
+    await f.sink.waitForRecords(2);
     await eventually(async () => {
       const text = await (await fetch(`http://127.0.0.1:${s.metricsPort}/metrics`)).text();
       expect(text).toMatch(/olp_receiver_accepted_log_records_total\{transport="grpc"\} 2/);

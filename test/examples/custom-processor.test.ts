@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { getAttribute } from '../../src/otlp/values';
 import { ConfigError } from '../../src/config/load';
 import { resolveServiceConfig } from '../../src/processors/custom';
-import { OtlpTestServer } from '../helpers/otlp-test-server';
-import { startTestService, type TestService } from '../helpers/service';
+import { startTestService } from '../helpers/service';
+import { useServiceFixture } from '../helpers/service-fixture';
 import { startServiceProcess, runCli } from '../helpers/cli';
 import { exportLogs } from '../helpers/grpc-client';
 import { bodies, record, request } from '../helpers/builders';
@@ -25,54 +25,45 @@ function problems(env: Record<string, string>): string {
 }
 
 describe('custom processors', () => {
-  let sink: OtlpTestServer;
-  let service: TestService | undefined;
-  beforeEach(async () => {
-    sink = await new OtlpTestServer().start();
-  });
-  afterEach(async () => {
-    await service?.shutdown();
-    service = undefined;
-    await sink.stop();
-  });
+  const f = useServiceFixture();
 
   test('the example tenant processor runs in the chain, configured by its own env vars', async () => {
-    service = await startTestService({
-      OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+    f.service = await startTestService({
+      OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint,
       OLP_PROCESSORS: `severity,${EXAMPLE}`,
       OLP_TENANT_ATTRIBUTE: 'team',
     });
-    await exportLogs(service.endpoint, request([record('hello')], { 'k8s.namespace.name': 'team-payments' }));
-    await sink.waitForRecords(1);
-    expect(getAttribute(sink.records()[0]!.attributes, 'team')?.stringValue).toBe('payments');
+    await exportLogs(f.service.endpoint, request([record('hello')], { 'k8s.namespace.name': 'team-payments' }));
+    await f.sink.waitForRecords(1);
+    expect(getAttribute(f.sink.records()[0]!.attributes, 'team')?.stringValue).toBe('payments');
   });
 
   test('a processor that throws leaves its batch exactly as before it ran (on_error=pass), counted', async () => {
-    service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OLP_PROCESSORS: FAULTY });
-    await exportLogs(service.endpoint, request([record('fine')]));
-    await exportLogs(service.endpoint, request([record('boom'), record('neighbour')]));
-    await sink.waitForRecords(3);
-    const [fine, boom, neighbour] = sink.records();
+    f.service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint, OLP_PROCESSORS: FAULTY });
+    await exportLogs(f.service.endpoint, request([record('fine')]));
+    await exportLogs(f.service.endpoint, request([record('boom'), record('neighbour')]));
+    await f.sink.waitForRecords(3);
+    const [fine, boom, neighbour] = f.sink.records();
     expect(getAttribute(fine!.attributes, 'touched')?.stringValue).toBe('yes');
     expect(getAttribute(boom!.attributes, 'touched')).toBeUndefined();
     expect(getAttribute(neighbour!.attributes, 'touched')).toBeUndefined();
-    expect(await service.metrics.total(service.metrics.processorEvents, { processor: 'faulty', event: 'error' })).toBe(1);
+    expect(await f.service.metrics.total(f.service.metrics.processorEvents, { processor: 'faulty', event: 'error' })).toBe(1);
   });
 
   test('with on_error=drop the failing batch is dropped and counted as processor_error', async () => {
-    service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OLP_PROCESSORS: FAULTY, OLP_FAULTY_ON_ERROR: 'drop' });
-    await exportLogs(service.endpoint, request([record('boom'), record('neighbour')]));
-    await exportLogs(service.endpoint, request([record('after')]));
-    await sink.waitForRecords(1);
-    expect(bodies(sink.records())).toEqual(['after']);
-    expect(await service.metrics.total(service.metrics.dropped, { component: 'processor/faulty', reason: 'processor_error' })).toBe(2);
+    f.service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint, OLP_PROCESSORS: FAULTY, OLP_FAULTY_ON_ERROR: 'drop' });
+    await exportLogs(f.service.endpoint, request([record('boom'), record('neighbour')]));
+    await exportLogs(f.service.endpoint, request([record('after')]));
+    await f.sink.waitForRecords(1);
+    expect(bodies(f.sink.records())).toEqual(['after']);
+    expect(await f.service.metrics.total(f.service.metrics.dropped, { component: 'processor/faulty', reason: 'processor_error' })).toBe(2);
   });
 
   test('a processor returning a Promise is a failure, not a hang', async () => {
-    service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OLP_PROCESSORS: FAULTY, OLP_FAULTY_MODE: 'promise' });
-    await exportLogs(service.endpoint, request([record('boom')]));
-    await sink.waitForRecords(1);
-    expect(getAttribute(sink.records()[0]!.attributes, 'touched')).toBeUndefined();
+    f.service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint, OLP_PROCESSORS: FAULTY, OLP_FAULTY_MODE: 'promise' });
+    await exportLogs(f.service.endpoint, request([record('boom')]));
+    await f.sink.waitForRecords(1);
+    expect(getAttribute(f.sink.records()[0]!.attributes, 'touched')).toBeUndefined();
   });
 
   test.each([
@@ -86,10 +77,10 @@ describe('custom processors', () => {
   });
 
   test('`run` loads the example through the published package entry point', async () => {
-    const svc = await startServiceProcess({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OLP_PROCESSORS: EXAMPLE, K8S_NAMESPACE_NAME: 'team-search' });
+    const svc = await startServiceProcess({ OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint, OLP_PROCESSORS: EXAMPLE, K8S_NAMESPACE_NAME: 'team-search' });
     try {
       await runCli(['send', '--endpoint', `http://127.0.0.1:${svc.port}`, '--quiet'], {}, 'hello\n');
-      await eventually(() => expect(sink.recordCount).toBe(1), 10_000);
+      await eventually(() => expect(f.sink.recordCount).toBe(1), 10_000);
     } finally {
       expect(await svc.stop()).toBe(0);
     }

@@ -16,9 +16,9 @@ import { createStages } from '../../src/service';
 import { logsDataArb } from '../helpers/arbitraries';
 import { attrs, record, request } from '../helpers/builders';
 import { exportLogs } from '../helpers/grpc-client';
-import { OtlpTestServer } from '../helpers/otlp-test-server';
 import { createProcessor, RecordingDrops } from '../helpers/processors';
-import { startTestService, type TestService } from '../helpers/service';
+import { startTestService } from '../helpers/service';
+import { useServiceFixture } from '../helpers/service-fixture';
 
 type Options = OptionValues<typeof redactProcessor.options>;
 
@@ -383,22 +383,12 @@ describe('redact processor', () => {
 });
 
 describe('redact end to end', () => {
-  let sink: OtlpTestServer;
-  let service: TestService | undefined;
-
-  beforeEach(async () => {
-    sink = await new OtlpTestServer().start();
-  });
-  afterEach(async () => {
-    await service?.shutdown();
-    service = undefined;
-    await sink.stop();
-  });
+  const f = useServiceFixture();
 
   test('redacts records between the receiver and the exporter', async () => {
-    service = await startTestService(
+    f.service = await startTestService(
       {
-        OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+        OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint,
         OLP_PROCESSORS: 'redact',
         OLP_REDACT_MODE: 'hash',
         OLP_REDACT_HASH_KEY: 'test-key',
@@ -411,9 +401,9 @@ describe('redact end to end', () => {
     const rec = record('login bob@example.com EMP-123456 password=hunter2', {
       attributes: attrs({ session: 'abc', 'server.address': '10.0.0.1', 'client.address': '10.0.0.2' }),
     });
-    await exportLogs(service.endpoint, request([rec, record('nothing here')]));
-    await sink.waitForRecords(2);
-    const [a, b] = sink.records();
+    await exportLogs(f.service.endpoint, request([rec, record('nothing here')]));
+    await f.sink.waitForRecords(2);
+    const [a, b] = f.sink.records();
     expect(str(a!.body)).toMatch(/^login sha256:[0-9a-f]{16} sha256:[0-9a-f]{16} password=sha256:[0-9a-f]{16}$/);
     expect(str(attr(a!.attributes, 'session'))).toMatch(/^sha256:[0-9a-f]{16}$/);
     expect(str(attr(a!.attributes, 'server.address'))).toBe('10.0.0.1');
