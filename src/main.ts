@@ -4,6 +4,7 @@ import { MAIN_HELP, runHelp } from './cli/help';
 import { runCommand } from './cli/run';
 import { sendCommand } from './cli/send';
 import { printConfigCommand, validateCommand } from './cli/config-commands';
+import { explainCommand } from './cli/explain';
 import { builtinProcessors } from './processors/registry';
 
 function version(): string {
@@ -42,6 +43,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'send') return sendCommand(rest, process.env);
   if (command === 'validate') return validateCommand(rest, process.env);
   if (command === 'print-config') return printConfigCommand(rest, process.env);
+  if (command === 'explain') return explainCommand(rest, process.env);
   process.stderr.write(`otlp-log-processor: unknown command "${command}"\n\n${MAIN_HELP}`);
   return 2;
 }

@@ -69,6 +69,7 @@ Commands:
   send [FILE...]  Send log lines from files or stdin as OTLP log records; see 'send --help'.
   validate        Check the configuration (env vars, OLP_CONFIG) and report every problem.
   print-config    Print the effective configuration, secrets redacted (--format yaml|json).
+  explain         Run the configured processors over sample logs and show what each one changes.
 
 Options:
   -h, --help      Show help.
