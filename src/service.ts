@@ -10,6 +10,7 @@ import type { ResolvedConfig } from './config/resolve';
 import type { OptionShape, OptionValues } from './config/options';
 import { OptionError, type ProcessorFactory, type ProcessorContext, type Clock } from './pipeline/processor';
 import { ProcessingChain, type ChainStage } from './pipeline/chain';
+import { compileCondition, whereOption, type Condition } from './conditions';
 import { ConfigError } from './config/load';
 import { persistPeriodically, restoreStates } from './pipeline/state-store';
 import { envNames } from './config/options';
@@ -257,12 +258,19 @@ export function createStages(config: ResolvedConfig, factories: readonly Process
   const stages: ChainStage[] = [];
   for (const name of config.service[''].processors) {
     const factory = factories.find((p) => p.name === name)!;
-    const options = config.processorOptions[name] as OptionValues<OptionShape>;
+    // `where` belongs to the chain, not the factory: compile it here and pass the rest on.
+    const { where: whereText, ...options } = config.processorOptions[name] as OptionValues<OptionShape> & { where?: string };
+    let where: Condition | undefined;
     try {
-      stages.push({ name, processor: factory.create(options, { ...ctx, logger: ctx.logger.child({ processor: name }) }) });
+      if (whereText) where = compileCondition(whereText);
+    } catch (e) {
+      problems.push(`${envNames(name, 'where', whereOption)[0]}: ${(e as Error).message}`);
+    }
+    try {
+      stages.push({ name, processor: factory.create(options, { ...ctx, logger: ctx.logger.child({ processor: name }) }), where });
     } catch (e) {
       if (!(e instanceof OptionError)) throw e;
-      const option = factory.options[e.option];
+      const option = e.option === 'where' ? whereOption : factory.options[e.option];
       problems.push(`${option ? envNames(name, e.option, option)[0] : `processor ${name}`}: ${e.message}`);
     }
   }

@@ -3,6 +3,7 @@ import { envNames, formatDefault, type OptionShape } from '../config/options';
 import { CONFIG_FILE_ENV, optionPath, type Sections } from '../config/load';
 import type { ProcessorFactory } from '../pipeline/processor';
 import { serviceSections } from '../config/settings';
+import { allSections } from '../config/resolve';
 
 export interface OptionRow {
   readonly env: string;
@@ -45,9 +46,14 @@ function plain(rows: readonly OptionRow[]): string {
     .join('\n');
 }
 
+/** A processor's options as configured: its own plus those every processor gets (`where`). */
+function processorRows(p: ProcessorFactory<OptionShape>, processors: readonly ProcessorFactory<OptionShape>[]): OptionRow[] {
+  return optionRows(p.name, allSections(processors)[p.name]!);
+}
+
 export function runHelp(processors: readonly ProcessorFactory<OptionShape>[]): string {
   const procs = processors
-    .map((p) => `  ${p.name}: ${p.summary}\n${plain(optionRows(p.name, p.options)).replace(/^/gm, '  ')}`)
+    .map((p) => `  ${p.name}: ${p.summary}\n${plain(processorRows(p, processors)).replace(/^/gm, '  ')}`)
     .join('\n\n');
   return `Usage: otlp-log-processor [run]
 
@@ -60,6 +66,30 @@ ${plain(serviceRows())}
 Processors (enable with OLP_PROCESSORS, in order):
 ${procs}
 `;
+}
+
+const TABLE_HEADER = '| Env var | YAML key | Type | Default | Description |';
+
+/** Replaces the first option table after `heading` with `table`; throws when the heading or table is missing. */
+function replaceTableAfter(readme: string, heading: string, table: string): string {
+  const at = readme.indexOf(`\n${heading}\n`);
+  if (at < 0) throw new Error(`README has no "${heading}" section`);
+  const start = readme.indexOf(TABLE_HEADER, at);
+  const next = readme.indexOf('\n#', at + heading.length + 2);
+  if (start < 0 || (next >= 0 && start > next)) throw new Error(`README section "${heading}" has no option table`);
+  let end = start;
+  while (end < readme.length && readme.startsWith('|', end)) {
+    const nl = readme.indexOf('\n', end);
+    end = nl < 0 ? readme.length : nl + 1;
+  }
+  return readme.slice(0, start) + table + '\n' + readme.slice(end);
+}
+
+/** README with the service settings table and every processor's option table regenerated from the declarations. */
+export function updateReadmeTables(readme: string, processors: readonly ProcessorFactory<OptionShape>[]): string {
+  let out = replaceTableAfter(readme, '### Service settings', markdownTable(serviceRows()));
+  for (const p of processors) out = replaceTableAfter(out, `#### ${p.name}`, markdownTable(processorRows(p, processors)));
+  return out;
 }
 
 export const MAIN_HELP = `Usage: otlp-log-processor <command> [options]

@@ -4,17 +4,21 @@
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../telemetry/metrics';
-import { countRecords, type LogsData } from '../otlp/model';
+import { countRecords, type LogRecord, type LogsData, type ResourceLogs, type ScopeLogs } from '../otlp/model';
+import type { Condition } from '../conditions';
 import type { DropSink, Processor } from './processor';
 
 export interface ChainStage {
   readonly name: string;
   readonly processor: Processor;
+  /** OLP_<NAME>_WHERE: the processor only sees records matching it; the others pass through. */
+  readonly where?: Condition;
 }
 
 interface BoundStage {
   readonly name: string;
   readonly processor: Processor;
+  readonly where: Condition | undefined;
   readonly drops: DropSink;
   readonly incoming: { inc(n: number): void };
   readonly outgoing: { inc(n: number): void };
@@ -38,6 +42,7 @@ export class ProcessingChain {
       return {
         name: s.name,
         processor: s.processor,
+        where: s.where,
         drops: { drop: (reason: string, count: number) => metrics.dropped.inc({ component, reason }, count) },
         incoming: metrics.processorIncoming.labels(s.name),
         outgoing: metrics.processorOutgoing.labels(s.name),
@@ -73,7 +78,7 @@ export class ProcessingChain {
       stage.incoming.inc(n);
       const start = process.hrtime.bigint();
       try {
-        current = stage.processor.process(current, stage.drops);
+        current = stage.where ? processWhere(stage.processor, stage.where, current, stage.drops) : stage.processor.process(current, stage.drops);
       } catch (err) {
         // A processor bug must not cost the batch: pass it on as it stands.
         stage.errors.inc();
@@ -87,3 +92,94 @@ export class ProcessingChain {
     return current;
   }
 }
+
+/**
+ * Runs `processor` on the records matching `where` only. The processor gets a sub-batch of new
+ * ResourceLogs/ScopeLogs wrappers (sharing resource and scope objects) holding the matching
+ * records; afterwards, in each original scope, non-matching records keep their positions, matching
+ * records the processor removed are gone, and records it added follow the kept ones. Records are
+ * told apart by identity (processors change records in place). Scopes and resources emptied by
+ * the processor are removed; records in scopes or resources the processor created are appended.
+ */
+export function processWhere(processor: Processor, where: Condition, batch: LogsData, drops: DropSink): LogsData {
+  where.reset();
+  const matched = new Set<LogRecord>();
+  const subToOrigSl = new Map<ScopeLogs, ScopeLogs>();
+  const subToOrigRl = new Map<ResourceLogs, ResourceLogs>();
+  const sub: LogsData = { resourceLogs: [] };
+  for (const rl of batch.resourceLogs) {
+    let subRl: ResourceLogs | undefined;
+    for (const sl of rl.scopeLogs) {
+      let picked: LogRecord[] | undefined;
+      for (const rec of sl.logRecords) {
+        if (!where.matches(rec, rl.resource, sl.scope)) continue;
+        (picked ??= []).push(rec);
+        matched.add(rec);
+      }
+      if (!picked) continue;
+      if (!subRl) {
+        subRl = { resource: rl.resource, scopeLogs: [], schemaUrl: rl.schemaUrl };
+        sub.resourceLogs.push(subRl);
+        subToOrigRl.set(subRl, rl);
+      }
+      const subSl: ScopeLogs = { scope: sl.scope, logRecords: picked, schemaUrl: sl.schemaUrl };
+      subRl.scopeLogs.push(subSl);
+      subToOrigSl.set(subSl, sl);
+    }
+  }
+  if (matched.size === 0) return batch;
+
+  const out = processor.process(sub, drops);
+
+  const survivors = new Set<LogRecord>();
+  const added = new Map<ScopeLogs, LogRecord[]>();
+  const extraResources: ResourceLogs[] = [];
+  for (const outRl of out.resourceLogs) {
+    const origRl = subToOrigRl.get(outRl);
+    const extraScopes: ScopeLogs[] = [];
+    for (const outSl of outRl.scopeLogs) {
+      const origSl = subToOrigSl.get(outSl);
+      const fresh: LogRecord[] = [];
+      for (const rec of outSl.logRecords) {
+        if (matched.has(rec)) survivors.add(rec);
+        else fresh.push(rec);
+      }
+      if (fresh.length === 0) continue;
+      if (origSl) {
+        const list = added.get(origSl);
+        if (list) list.push(...fresh);
+        else added.set(origSl, fresh);
+      } else {
+        extraScopes.push({ scope: outSl.scope, logRecords: fresh, schemaUrl: outSl.schemaUrl });
+      }
+    }
+    if (extraScopes.length === 0) continue;
+    if (origRl) origRl.scopeLogs.push(...extraScopes);
+    else extraResources.push({ resource: outRl.resource, scopeLogs: extraScopes, schemaUrl: outRl.schemaUrl });
+  }
+
+  const touchedRl = new Set<ResourceLogs>(subToOrigRl.values());
+  const touchedSl = new Set<ScopeLogs>(subToOrigSl.values());
+  const resourceLogs: ResourceLogs[] = [];
+  for (const rl of batch.resourceLogs) {
+    if (!touchedRl.has(rl)) {
+      resourceLogs.push(rl);
+      continue;
+    }
+    const scopeLogs: ScopeLogs[] = [];
+    for (const sl of rl.scopeLogs) {
+      const more = added.get(sl);
+      let records = sl.logRecords;
+      if (records.some((r) => matched.has(r) && !survivors.has(r))) records = records.filter((r) => !matched.has(r) || survivors.has(r));
+      if (more) records = records === sl.logRecords ? records.concat(more) : (records.push(...more), records);
+      sl.logRecords = records;
+      // Scopes emptied here are removed; scopes that were empty before are left as they were.
+      if (records.length > 0 || !touchedSl.has(sl)) scopeLogs.push(sl);
+    }
+    rl.scopeLogs = scopeLogs;
+    if (scopeLogs.length > 0) resourceLogs.push(rl);
+  }
+  batch.resourceLogs = resourceLogs.concat(extraResources);
+  return batch;
+}
+

@@ -1,9 +1,23 @@
 /** The built-in processors, by the name used in OLP_PROCESSORS. */
 import type { ProcessorFactory } from '../pipeline/processor';
 import { attributesProcessor } from './attributes';
+import { filterProcessor } from './filter';
+import { sampleProcessor } from './sample';
+import { dedupProcessor } from './dedup';
+import { rateLimitProcessor } from './rate-limit';
 import { parseProcessor } from './parse';
 import { redactProcessor } from './redact';
 import { resourceProcessor } from './resource';
 import { severityProcessor } from './severity';
 
-export const builtinProcessors: readonly ProcessorFactory<any>[] = [parseProcessor, severityProcessor, resourceProcessor, attributesProcessor, redactProcessor];
+export const builtinProcessors: readonly ProcessorFactory<any>[] = [
+  parseProcessor,
+  severityProcessor,
+  resourceProcessor,
+  attributesProcessor,
+  filterProcessor,
+  redactProcessor,
+  sampleProcessor,
+  dedupProcessor,
+  rateLimitProcessor,
+];

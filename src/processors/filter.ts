@@ -1,0 +1,71 @@
+/**
+ * `filter`: drops records matching a CEL condition (OLP_FILTER_DROP), as the Collector's filter
+ * processor does with OTTL conditions. ScopeLogs and ResourceLogs left empty are removed.
+ * With OLP_FILTER_WHERE also set, a record is dropped only when both conditions hold.
+ */
+import { opt } from '../config/options';
+import { compileCondition } from '../conditions';
+import type { LogsData, ResourceLogs, ScopeLogs } from '../otlp/model';
+import { defineProcessor, OptionError } from '../pipeline/processor';
+
+export const filterProcessor = defineProcessor({
+  name: 'filter',
+  summary: 'Drops records matching a CEL condition (e.g. `severity_number < 13`).',
+  options: {
+    drop: opt.string(
+      '',
+      'CEL condition; matching records are dropped (counted as reason `filtered`). Required when `filter` is in the chain. A record whose evaluation fails is kept.',
+    ),
+  },
+  create(o) {
+    if (o.drop.trim() === '') throw new OptionError('drop', 'required when the filter processor is in OLP_PROCESSORS (a CEL condition, e.g. severity_number < 13)');
+    let condition;
+    try {
+      condition = compileCondition(o.drop);
+    } catch (e) {
+      throw new OptionError('drop', (e as Error).message);
+    }
+    const counts = new Map<string, number>([['evaluation_errors', 0]]);
+    return {
+      counts,
+      process(batch: LogsData, drops): LogsData {
+        condition.reset();
+        const errorsBefore = condition.errors;
+        let dropped = 0;
+        let emptied = false;
+        for (const rl of batch.resourceLogs) {
+          for (const sl of rl.scopeLogs) {
+            const records = sl.logRecords;
+            let kept: typeof records | undefined;
+            for (let i = 0; i < records.length; i++) {
+              const rec = records[i]!;
+              if (condition.matches(rec, rl.resource, sl.scope)) {
+                kept ??= records.slice(0, i);
+                dropped++;
+              } else if (kept) {
+                kept.push(rec);
+              }
+            }
+            if (kept) {
+              sl.logRecords = kept;
+              if (kept.length === 0) emptied = true;
+            }
+          }
+        }
+        if (condition.errors !== errorsBefore) counts.set('evaluation_errors', counts.get('evaluation_errors')! + condition.errors - errorsBefore);
+        if (dropped > 0) drops.drop('filtered', dropped);
+        if (emptied) {
+          const resourceLogs: ResourceLogs[] = [];
+          for (const rl of batch.resourceLogs) {
+            const scopeLogs: ScopeLogs[] = rl.scopeLogs.filter((sl) => sl.logRecords.length > 0);
+            if (scopeLogs.length === 0) continue;
+            rl.scopeLogs = scopeLogs;
+            resourceLogs.push(rl);
+          }
+          batch.resourceLogs = resourceLogs;
+        }
+        return batch;
+      },
+    };
+  },
+});

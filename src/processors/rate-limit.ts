@@ -1,0 +1,215 @@
+/**
+ * `rate_limit`: a token bucket per key (Vector's `throttle`): each key may pass `rate` records
+ * per second on average and `burst` at once; the excess is dropped as `rate_limited`.
+ *
+ * Buckets refill lazily from the processor clock, so no timers are needed. They are kept in an
+ * LRU of `max_keys`: a key that falls out starts again with a full bucket, so more active keys
+ * than `max_keys` loosen the limit rather than grow memory. Drops are also counted per key in
+ * `counts` (olp_processor_events_total) for at most `max_counted_keys` key values, the rest
+ * under one overflow event, because every event is a metric series.
+ */
+import { LRUCache } from 'lru-cache';
+import { z } from 'zod';
+import { opt } from '../config/options';
+import { OptionError, defineProcessor } from '../pipeline/processor';
+import type { AnyValue, KeyValue, LogRecord, LogsData, ResourceLogs, ScopeLogs } from '../otlp/model';
+import { anyValueKind, anyValueToString, getAttribute } from '../otlp/values';
+import { parseNumber } from './sample';
+
+export const RATE_LIMITED = 'rate_limited';
+/** Counts event for drops of key values beyond `max_counted_keys`. */
+export const OTHER_KEYS_EVENT = `${RATE_LIMITED}:(other)`;
+/** Key values are cut to this length (map keys and metric labels). */
+const MAX_KEY_CHARS = 256;
+
+interface Bucket {
+  tokens: number;
+  /** Clock time of the last refill. */
+  last: number;
+}
+
+/** Where a key part is read: once per resource, once per scope, or per record. */
+type Part =
+  | { level: 0; get: (rl: ResourceLogs) => AnyValue | string | undefined }
+  | { level: 1; get: (sl: ScopeLogs) => AnyValue | string | undefined }
+  | { level: 2; get: (rec: LogRecord) => AnyValue | string | undefined };
+
+const attribute = (attrs: readonly KeyValue[] | undefined, key: string): AnyValue | undefined => (attrs ? getAttribute(attrs, key) : undefined);
+
+/** Field paths accepted in `key`. */
+export function parseKeyPart(path: string): Part | undefined {
+  if (path.startsWith('resource.') && path.length > 9) {
+    const k = path.slice(9);
+    return { level: 0, get: (rl) => attribute(rl.resource?.attributes, k) };
+  }
+  if (path.startsWith('attributes.') && path.length > 11) {
+    const k = path.slice(11);
+    return { level: 2, get: (rec) => attribute(rec.attributes, k) };
+  }
+  if (path.startsWith('scope.attributes.') && path.length > 17) {
+    const k = path.slice(17);
+    return { level: 1, get: (sl) => attribute(sl.scope?.attributes, k) };
+  }
+  switch (path) {
+    case 'scope.name':
+      return { level: 1, get: (sl) => sl.scope?.name };
+    case 'severity_text':
+      return { level: 2, get: (rec) => rec.severityText };
+    case 'severity_number':
+      return { level: 2, get: (rec) => String(rec.severityNumber || 0) };
+    case 'event_name':
+      return { level: 2, get: (rec) => rec.eventName };
+    default:
+      return undefined;
+  }
+}
+
+function render(v: AnyValue | string | undefined): string {
+  const s = typeof v === 'string' ? v : anyValueKind(v) === 'stringValue' ? (v!.stringValue as string) : anyValueToString(v);
+  return s.length > MAX_KEY_CHARS ? s.slice(0, MAX_KEY_CHARS) : s;
+}
+
+export const rateLimitProcessor = defineProcessor({
+  name: 'rate_limit',
+  summary: 'Token bucket per key (e.g. per service): passes `rate` records per second and bursts of `burst`, drops the excess.',
+  options: {
+    rate: opt.custom<number | undefined>(
+      'number',
+      parseNumber,
+      z.number().positive('must be more than 0').optional(),
+      undefined,
+      'Records per second each key may pass on average (fractions allowed: 0.5 = one every 2 s). Required.',
+      { defaultText: '' },
+    ),
+    burst: opt.int(0, 'Records a key may pass at once (the bucket size); a new or idle key starts with a full bucket. 0: `rate` rounded up, at least 1.', { min: 0 }),
+    key: opt.list(
+      ['resource.service.name'],
+      'Field paths whose values, together, name a bucket: `resource.<attr>`, `scope.name`, `scope.attributes.<attr>`, `attributes.<attr>`, `severity_text`, `severity_number`, `event_name`. A missing value counts as empty. Empty list: one bucket for everything.',
+    ),
+    max_keys: opt.int(10_000, 'Most buckets kept (LRU); a key evicted and seen again starts with a full bucket.', { min: 1, max: 10_000_000 }),
+    max_counted_keys: opt.int(100, 'Key values whose drops are counted separately as `rate_limited:<value>` events; drops of further values count as `rate_limited:(other)`. 0: only that.', {
+      min: 0,
+      max: 10_000,
+    }),
+  },
+  create(o, ctx) {
+    if (o.rate === undefined) throw new OptionError('rate', 'rate_limit needs a rate (records per second)');
+    const ratePerMs = o.rate / 1000;
+    const burst = o.burst > 0 ? o.burst : Math.max(1, Math.ceil(o.rate));
+    const parts: Part[] = [];
+    for (const path of o.key) {
+      const part = parseKeyPart(path);
+      if (!part) {
+        throw new OptionError('key', `unknown field path "${path}" (use resource.<attr>, scope.name, scope.attributes.<attr>, attributes.<attr>, severity_text, severity_number or event_name)`);
+      }
+      parts.push(part);
+    }
+    const resourceParts = parts.filter((p) => p.level === 0) as Extract<Part, { level: 0 }>[];
+    const scopeParts = parts.filter((p) => p.level === 1) as Extract<Part, { level: 1 }>[];
+    const recordParts = parts.filter((p) => p.level === 2) as Extract<Part, { level: 2 }>[];
+    // Key parts are joined in a fixed order (resource, scope, record); the order given does not matter.
+    const join = (prefix: string, value: string, first: boolean): string => (first ? value : `${prefix}|${value}`);
+
+    const counts = new Map<string, number>();
+    let counted = 0;
+    let evicted = 0;
+    const buckets = new LRUCache<string, Bucket>({
+      max: o.max_keys,
+      dispose: (_b, _k, reason) => {
+        if (reason === 'evict') evicted++;
+      },
+    });
+
+    const countDrops = (key: string, n: number): void => {
+      let event = `${RATE_LIMITED}:${key === '' ? '(none)' : key}`;
+      const prev = counts.get(event);
+      if (prev === undefined && counted >= o.max_counted_keys) event = OTHER_KEYS_EVENT;
+      else if (prev === undefined) counted++;
+      counts.set(event, (counts.get(event) ?? 0) + n);
+    };
+
+    /** Takes up to `want` tokens from the key's bucket at `now`; returns how many it got. */
+    const take = (key: string, now: number, want: number): number => {
+      let b = buckets.get(key);
+      if (b === undefined) {
+        b = { tokens: burst, last: now };
+        buckets.set(key, b);
+      } else if (now > b.last) {
+        b.tokens = Math.min(burst, b.tokens + (now - b.last) * ratePerMs);
+        b.last = now;
+      } else if (now < b.last) {
+        // The clock stepped back: restart the refill from here, granting nothing.
+        b.last = now;
+      }
+      // The epsilon absorbs float drift: ten refills of 0.1 must make a whole token.
+      const got = Math.min(want, Math.floor(b.tokens + 1e-9));
+      b.tokens -= got;
+      return got;
+    };
+
+    ctx.logger.debug({ rate: o.rate, burst, key: o.key }, 'rate_limit configured');
+
+    return {
+      counts,
+      process(batch: LogsData, drops): LogsData {
+        const now = ctx.clock.now();
+        let dropped = 0;
+        const dropsByKey = new Map<string, number>();
+        const rls = batch.resourceLogs;
+        let rw = 0;
+        for (let i = 0; i < rls.length; i++) {
+          const rl = rls[i]!;
+          let rkey = '';
+          for (let p = 0; p < resourceParts.length; p++) rkey = join(rkey, render(resourceParts[p]!.get(rl)), p === 0);
+          const sls = rl.scopeLogs;
+          const hadScopes = sls.length;
+          let sw = 0;
+          for (let j = 0; j < sls.length; j++) {
+            const sl = sls[j]!;
+            let skey = rkey;
+            for (let p = 0; p < scopeParts.length; p++) skey = join(skey, render(scopeParts[p]!.get(sl)), p === 0 && resourceParts.length === 0);
+            const recs = sl.logRecords;
+            const had = recs.length;
+            if (recordParts.length === 0) {
+              // One bucket for the whole scope: keep the first records it has tokens for.
+              const got = had === 0 ? 0 : take(skey, now, had);
+              if (got < had) {
+                dropsByKey.set(skey, (dropsByKey.get(skey) ?? 0) + had - got);
+                dropped += had - got;
+                recs.length = got;
+              }
+            } else {
+              let w = 0;
+              for (let k = 0; k < had; k++) {
+                const rec = recs[k]!;
+                let key = skey;
+                const firstAt = resourceParts.length + scopeParts.length === 0;
+                for (let p = 0; p < recordParts.length; p++) key = join(key, render(recordParts[p]!.get(rec)), p === 0 && firstAt);
+                if (take(key, now, 1) === 1) recs[w++] = rec;
+                else {
+                  dropsByKey.set(key, (dropsByKey.get(key) ?? 0) + 1);
+                  dropped++;
+                }
+              }
+              recs.length = w;
+            }
+            // Containers this processor emptied go too; ones that arrived empty are not its business.
+            if (recs.length > 0 || had === 0) sls[sw++] = sl;
+          }
+          sls.length = sw;
+          if (sw > 0 || hadScopes === 0) rls[rw++] = rl;
+        }
+        rls.length = rw;
+        if (dropped > 0) {
+          drops.drop(RATE_LIMITED, dropped);
+          for (const [key, n] of dropsByKey) countDrops(key, n);
+        }
+        if (evicted > 0) {
+          counts.set('buckets_evicted', (counts.get('buckets_evicted') ?? 0) + evicted);
+          evicted = 0;
+        }
+        return batch;
+      },
+    };
+  },
+});
