@@ -2,6 +2,7 @@
 import type { ProcessorFactory } from '../pipeline/processor';
 import { attributesProcessor } from './attributes';
 import { filterProcessor } from './filter';
+import { transformProcessor } from './transform';
 import { sampleProcessor } from './sample';
 import { dedupProcessor } from './dedup';
 import { rateLimitProcessor } from './rate-limit';
@@ -15,6 +16,7 @@ export const builtinProcessors: readonly ProcessorFactory<any>[] = [
   severityProcessor,
   resourceProcessor,
   attributesProcessor,
+  transformProcessor,
   filterProcessor,
   redactProcessor,
   sampleProcessor,
