@@ -5,6 +5,7 @@ import { runCommand } from './cli/run';
 import { sendCommand } from './cli/send';
 import { printConfigCommand, validateCommand } from './cli/config-commands';
 import { explainCommand } from './cli/explain';
+import { templatesCommand } from './cli/templates';
 import { builtinProcessors } from './processors/registry';
 
 function version(): string {
@@ -44,6 +45,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'validate') return validateCommand(rest, process.env);
   if (command === 'print-config') return printConfigCommand(rest, process.env);
   if (command === 'explain') return explainCommand(rest, process.env);
+  if (command === 'templates') return templatesCommand(rest);
   process.stderr.write(`otlp-log-processor: unknown command "${command}"\n\n${MAIN_HELP}`);
   return 2;
 }

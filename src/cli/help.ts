@@ -100,6 +100,7 @@ Commands:
   validate        Check the configuration (env vars, OLP_CONFIG) and report every problem.
   print-config    Print the effective configuration, secrets redacted (--format yaml|json).
   explain         Run the configured processors over sample logs and show what each one changes.
+  templates       Mine message templates from a log file (CSV LineId,EventTemplate); see 'templates --help'.
 
 Options:
   -h, --help      Show help.

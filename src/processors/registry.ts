@@ -2,6 +2,7 @@
 import type { ProcessorFactory } from '../pipeline/processor';
 import { attributesProcessor } from './attributes';
 import { filterProcessor } from './filter';
+import { classifyProcessor } from './classify';
 import { transformProcessor } from './transform';
 import { sampleProcessor } from './sample';
 import { dedupProcessor } from './dedup';
@@ -19,6 +20,7 @@ export const builtinProcessors: readonly ProcessorFactory<any>[] = [
   transformProcessor,
   filterProcessor,
   redactProcessor,
+  classifyProcessor,
   sampleProcessor,
   dedupProcessor,
   rateLimitProcessor,

@@ -1,0 +1,703 @@
+/**
+ * Online log template mining in the Drain family (He et al., ICWS 2017), with these changes:
+ *
+ * - Masking first (tokenizer.ts): obvious variables are `<*>` before the tree sees them, and
+ *   digit-bearing words do not steer the tree.
+ * - Similarity counts only evidence: a position where the template already has `<*>`, or where
+ *   both tokens carry digits (`alt0`/`ee0`, `blk_1`/`blk_2`), is neither match nor mismatch;
+ *   similarity = equal tokens / (equal + differing) over the remaining positions. A line with
+ *   words joins a template only if at least one of its tokens equals a template constant.
+ * - Slot values: when a line matches nothing but is the third distinct word in one slot of
+ *   templates that are otherwise equal (`Invalid user alice|bob|carol from <*>`), the slot
+ *   becomes `<*>` and the templates are folded into one: many values make a variable even
+ *   where one differing word of four is too much for the similarity test.
+ * - A line whose routing tokens are words may join a template that sits under the `<*>` branch
+ *   (its first line had a variable there), so a variable word in the first positions
+ *   (`awqiizxequsixgr:80 error …`) does not open a new template.
+ * - Shapes and families: a template (a "shape") has a fixed token count, as in Drain. Shapes
+ *   whose signature is equal — the template with runs of `<*>` collapsed and bracket groups
+ *   holding only variables dropped — form one family, reported as one template. This joins
+ *   messages whose variable part varies in token count (`bytes sent` / `bytes (1.2 KB) sent`,
+ *   `Component \042alt0\042` / `Component \042SCSI-WWID:01:6005\042`).
+ *
+ * Every record is reported with its family's text and id (template-id.ts). When a family's
+ * text changes (a constant became `<*>`, or two families joined), the old id is recorded as an
+ * alias of the new one, so ids seen earlier stay resolvable (`resolve`).
+ *
+ * Memory and time are bounded: at most `maxTemplates` shapes (least recently matched evicted
+ * first) and at most MAX_LEAF_SHAPES in one tree leaf, at most `maxTokens` tokens per line, and
+ * an alias map of at most 4 × maxTemplates entries.
+ */
+import { TokenBuffer, Tokenizer, VAR, WORD } from './tokenizer';
+import { templateId } from './template-id';
+
+export const WILDCARD = '<*>';
+
+export interface MinerOptions {
+  /** Share of comparable tokens that must be equal for a line to join a template (0–1). */
+  readonly similarity: number;
+  /** Prefix tree depth as in Drain: root and token-count levels plus depth − 2 token levels. */
+  readonly depth: number;
+  /** Children per tree node before further distinct tokens share the `<*>` branch. */
+  readonly maxChildren: number;
+  /** Shapes kept; the least recently matched is evicted beyond it. */
+  readonly maxTemplates: number;
+  /** Tokens per line; the rest of a longer line is one trailing `<*>`. */
+  readonly maxTokens: number;
+}
+
+export const DEFAULT_MINER_OPTIONS: MinerOptions = Object.freeze({
+  similarity: 0.8,
+  depth: 4,
+  maxChildren: 100,
+  maxTemplates: 50_000,
+  maxTokens: 200,
+});
+
+/** A family of shapes, reported as one template. */
+export class Family {
+  readonly members: Shape[] = [];
+  text = '';
+  id = '';
+}
+
+/** One template of a fixed token count (a Drain cluster). */
+export class Shape {
+  /** Template tokens; WILDCARD marks a variable. */
+  readonly tokens: string[];
+  /** Per token: 1 when the literal carries a digit, so that another digit-word there is no mismatch. */
+  readonly digits: Uint8Array;
+  /** Separators around the tokens (tokens.length + 1), from the first line. */
+  readonly seps: string[];
+  /** Lines matched. */
+  count = 0;
+  text = '';
+  signature = '';
+  family: Family;
+  leaf: TreeNode | null = null;
+  /** Set when the shape was folded into another one (its lines now count there). */
+  absorbedBy: Shape | null = null;
+  /** Tick of the last match, to find a full leaf's least recently used shape. */
+  used = 0;
+  // Intrusive LRU list: no allocation per touch.
+  newer: Shape | null = null;
+  older: Shape | null = null;
+
+  constructor(tokens: string[], seps: string[], family: Family) {
+    this.tokens = tokens;
+    this.seps = seps;
+    this.digits = new Uint8Array(tokens.length);
+    for (let i = 0; i < tokens.length; i++) this.digits[i] = hasDigit(tokens[i]!) ? 1 : 0;
+    this.family = family;
+  }
+
+  /** The family this shape's lines belong to now, following folds into other shapes. */
+  currentFamily(): Family {
+    let s = this.absorbedBy;
+    if (!s) return this.family;
+    while (s.absorbedBy) s = s.absorbedBy;
+    return s.family;
+  }
+}
+
+export class TreeNode {
+  readonly children = new Map<string | number, TreeNode>();
+  readonly shapes: Shape[] = [];
+  constructor(
+    readonly parent: TreeNode | null,
+    readonly key: string | number,
+  ) {}
+}
+
+/** What a shape looked like when saved (snapshot.ts). */
+export interface ShapeState {
+  readonly tokens: readonly string[];
+  readonly seps: readonly string[];
+  readonly count: number;
+  readonly family: number;
+}
+
+export interface MinerState {
+  readonly families: readonly { readonly text: string }[];
+  /** Least recently used first. */
+  readonly shapes: readonly ShapeState[];
+  readonly aliases: readonly (readonly [string, string])[];
+}
+
+export interface MinerStats {
+  readonly templates: number;
+  readonly shapes: number;
+  readonly aliases: number;
+  readonly evicted: number;
+}
+
+const ALIASES_PER_TEMPLATE = 4;
+/** Distinct words seen in one slot of otherwise equal templates that make the slot a variable. */
+const SLOT_VALUES = 3;
+/** Constants the sibling templates must share besides the slot. */
+const MIN_SHARED = 2;
+const MAX_ALIAS_HOPS = 64;
+/**
+ * Shapes per tree leaf. A leaf is scanned for every line that reaches it, so a message type
+ * with several high-cardinality word variables (a new shape per line) must not grow one
+ * without bound; beyond this the leaf's least recently matched shape is evicted.
+ */
+const MAX_LEAF_SHAPES = 128;
+/** Shapes of other leaves compared when looking for slot siblings of a new line. */
+const MAX_DETOUR_SCAN = 64;
+
+export class TemplateMiner {
+  readonly options: MinerOptions;
+  /** The tokens of the line last passed to `add`/`match`. */
+  readonly tokens: TokenBuffer;
+  private readonly tokenizer: Tokenizer;
+  private readonly root = new TreeNode(null, 'root');
+  private readonly bySignature = new Map<string, Shape>();
+  private readonly byId = new Map<string, Family>();
+  private readonly aliases = new Map<string, string>();
+  private readonly levels: number;
+  private shapeCount = 0;
+  private familyCount = 0;
+  private evicted = 0;
+  private newest: Shape | null = null;
+  private oldest: Shape | null = null;
+  // State of the current `find` (fields, not a result object: no allocation per line).
+  private best: Shape | undefined;
+  private bestScore = -1;
+  private bestEqual = -1;
+  private lineWords = 0;
+  private readonly siblingLeaves: TreeNode[] = [];
+  private tick = 0;
+
+  constructor(options: Partial<MinerOptions> = {}) {
+    this.options = { ...DEFAULT_MINER_OPTIONS, ...options };
+    const o = this.options;
+    if (!(o.similarity >= 0 && o.similarity <= 1)) throw new RangeError('similarity must be between 0 and 1');
+    if (!Number.isInteger(o.depth) || o.depth < 3) throw new RangeError('depth must be an integer of at least 3');
+    if (!Number.isInteger(o.maxTemplates) || o.maxTemplates < 1) throw new RangeError('maxTemplates must be a positive integer');
+    if (!Number.isInteger(o.maxTokens) || o.maxTokens < 2) throw new RangeError('maxTokens must be an integer of at least 2');
+    if (!Number.isInteger(o.maxChildren) || o.maxChildren < 1) throw new RangeError('maxChildren must be a positive integer');
+    this.levels = o.depth - 2;
+    this.tokenizer = new Tokenizer(o.maxTokens);
+    this.tokens = new TokenBuffer(Math.min(o.maxTokens, 64));
+  }
+
+  /** Learns from one line and returns its shape (family: `shape.family`). Empty lines are a shape too. */
+  add(line: string): Shape {
+    const buf = this.tokens;
+    this.tokenizer.tokenize(line, buf);
+    let shape = this.find(buf);
+    if (shape) {
+      this.generalize(shape, buf);
+    } else {
+      shape = this.mergeSiblings(buf) ?? this.create(buf);
+    }
+    shape.count++;
+    this.touch(shape);
+    if (this.shapeCount > this.options.maxTemplates) this.evictOldest();
+    return shape;
+  }
+
+  /** The shape a line would join, without learning from it. */
+  match(line: string): Shape | undefined {
+    this.tokenizer.tokenize(line, this.tokens);
+    return this.find(this.tokens);
+  }
+
+  /** Values of the line last added at its shape's `<*>` positions. */
+  parameters(shape: Shape): string[] {
+    const out: string[] = [];
+    const buf = this.tokens;
+    const n = Math.min(shape.tokens.length, buf.count);
+    for (let i = 0; i < n; i++) if (shape.tokens[i] === WILDCARD) out.push(buf.texts[i]!);
+    return out;
+  }
+
+  /** The current id for an id seen earlier (itself when live, undefined when unknown or evicted). */
+  resolve(id: string): string | undefined {
+    let cur = id;
+    for (let hops = 0; hops < MAX_ALIAS_HOPS; hops++) {
+      if (this.byId.has(cur)) return cur;
+      const next = this.aliases.get(cur);
+      if (next === undefined) return undefined;
+      cur = next;
+    }
+    return undefined;
+  }
+
+  /** Template text of a live id. */
+  templateText(id: string): string | undefined {
+    return this.byId.get(id)?.text;
+  }
+
+  stats(): MinerStats {
+    return { templates: this.familyCount, shapes: this.shapeCount, aliases: this.aliases.size, evicted: this.evicted };
+  }
+
+  // ---- matching ----------------------------------------------------------------------------
+
+  private find(buf: TokenBuffer): Shape | undefined {
+    const lengthNode = this.root.children.get(buf.count);
+    if (!lengthNode) return undefined;
+    this.best = undefined;
+    this.bestScore = -1;
+    this.bestEqual = -1;
+    let words = 0;
+    for (let i = 0; i < buf.count; i++) if (buf.kinds[i] === WORD) words++;
+    this.lineWords = words;
+    // The exact branch first: most lines end there, and then no other leaf is looked at.
+    let node: TreeNode | undefined = lengthNode;
+    const depth = Math.min(this.levels, buf.count);
+    for (let level = 0; node && level < depth; level++) node = node.children.get(routeKey(buf, level));
+    if (node) {
+      this.scan(node, buf);
+      if (this.best) return this.best;
+    }
+    this.scanWildcardBranches(lengthNode, buf, 0, depth, true);
+    return this.best;
+  }
+
+  /** Leaves the line reaches when some of its routing words are taken as `<*>` (the exact leaf excluded). */
+  private scanWildcardBranches(node: TreeNode, buf: TokenBuffer, level: number, depth: number, exact: boolean): void {
+    if (level >= depth) {
+      if (!exact) this.scan(node, buf);
+      return;
+    }
+    const key = routeKey(buf, level);
+    const child = node.children.get(key);
+    if (child) this.scanWildcardBranches(child, buf, level + 1, depth, exact);
+    if (key !== WILDCARD) {
+      const wild = node.children.get(WILDCARD);
+      if (wild) this.scanWildcardBranches(wild, buf, level + 1, depth, false);
+    }
+  }
+
+  /** Compares the line with each shape of a leaf, keeping the most similar one that passes. */
+  private scan(leaf: TreeNode, buf: TokenBuffer): void {
+    const threshold = this.options.similarity;
+    const shapes = leaf.shapes;
+    const n = buf.count;
+    const texts = buf.texts;
+    const kinds = buf.kinds;
+    // More differences than this cannot reach the threshold, whatever the rest of the line.
+    const maxDiffer = (n * (1 - threshold)) / threshold;
+    for (let s = 0; s < shapes.length; s++) {
+      const shape = shapes[s]!;
+      const tokens = shape.tokens;
+      const digits = shape.digits;
+      let equal = 0;
+      let differ = 0;
+      for (let i = 0; i < n; i++) {
+        const t = tokens[i]!;
+        if (t === WILDCARD) continue;
+        if (t === texts[i]) equal++;
+        else if ((digits[i] === 0 || kinds[i] === WORD) && ++differ > maxDiffer) break;
+      }
+      if (differ > maxDiffer) continue;
+      // A template with no constant in common says nothing about a line that has words.
+      if (equal === 0 && this.lineWords > 0) continue;
+      const score = equal + differ === 0 ? 1 : equal / (equal + differ);
+      if (score < threshold) continue;
+      if (score > this.bestScore || (score === this.bestScore && equal > this.bestEqual)) {
+        this.bestScore = score;
+        this.bestEqual = equal;
+        this.best = shape;
+      }
+    }
+  }
+
+  /**
+   * A line that matched nothing may be the k-th distinct word in one slot of otherwise equal
+   * templates (`Invalid user alice from <*>`, `… bob …`, `… carol …`): short templates differ
+   * by too large a share for the similarity test, but many values in one slot make it a
+   * variable. Siblings: shapes that differ from the line in exactly one word, at the same
+   * position, and share at least MIN_SHARED constants with it.
+   */
+  private mergeSiblings(buf: TokenBuffer): Shape | undefined {
+    const lengthNode = this.root.children.get(buf.count);
+    if (!lengthNode) return undefined;
+    // Siblings may differ in a routing word too (`user alice logged in`): look in the leaves
+    // whose path differs from the line's in at most one level, the first excepted: as in
+    // Drain, a word that starts a message is taken to name the event (`cupsd startup …`).
+    const leaves = this.siblingLeaves;
+    leaves.length = 0;
+    this.collectSiblingLeaves(lengthNode, buf, 0, Math.min(this.levels, buf.count), 1, leaves);
+    let found = 0;
+    for (const leaf of leaves) found += leaf.shapes.length;
+    if (found < SLOT_VALUES - 1) return undefined;
+    const n = buf.count;
+    const texts = buf.texts;
+    const kinds = buf.kinds;
+    let slots: Map<number, Shape[]> | undefined;
+    // The exact leaf (first, at most MAX_LEAF_SHAPES) is compared in full, the detours up to a budget.
+    let budget = (leaves[0]?.shapes.length ?? 0) + MAX_DETOUR_SCAN;
+    for (let l = 0; l < leaves.length && budget > 0; l++) {
+      const shapes = leaves[l]!.shapes;
+      for (let k = 0; k < shapes.length && budget > 0; k++, budget--) {
+        const shape = shapes[k]!;
+        const slot = siblingSlot(shape, texts, kinds, n);
+        if (slot < 0) continue;
+        slots ??= new Map();
+        const list = slots.get(slot);
+        if (list) list.push(shape);
+        else slots.set(slot, [shape]);
+      }
+    }
+    if (!slots) return undefined;
+    for (const [slot, siblings] of slots) {
+      const values = new Set<string>([texts[slot]!]);
+      for (const sib of siblings) values.add(sib.tokens[slot]!);
+      if (values.size < SLOT_VALUES) continue;
+      siblings.sort((a, b) => b.count - a.count);
+      const survivor = siblings[0]!;
+      let changed = wildcardDifferences(survivor, buf.texts);
+      for (let k = 1; k < siblings.length; k++) changed = wildcardDifferences(survivor, siblings[k]!.tokens) || changed;
+      if (changed) this.refresh(survivor);
+      for (let k = 1; k < siblings.length; k++) this.absorb(survivor, siblings[k]!);
+      this.relocate(survivor);
+      return survivor;
+    }
+    return undefined;
+  }
+
+  private collectSiblingLeaves(node: TreeNode, buf: TokenBuffer, level: number, depth: number, detours: number, out: TreeNode[]): void {
+    if (level >= depth) {
+      out.push(node);
+      return;
+    }
+    // The exact branch first, so that the scan limit cuts the detours, not it.
+    const key = routeKey(buf, level);
+    const exact = node.children.get(key);
+    if (exact) this.collectSiblingLeaves(exact, buf, level + 1, depth, detours, out);
+    if (detours === 0 || level === 0) return;
+    for (const [k, child] of node.children) if (k !== key) this.collectSiblingLeaves(child, buf, level + 1, depth, detours - 1, out);
+  }
+
+  /** Moves a shape to the leaf its tokens route to now (a routing word became `<*>`). */
+  private relocate(shape: Shape): void {
+    const target = this.leafFor(shape.tokens);
+    const leaf = shape.leaf;
+    if (target === leaf) return;
+    if (leaf) this.detach(shape, leaf);
+    this.makeRoom(target);
+    target.shapes.push(shape);
+    shape.leaf = target;
+  }
+
+  /** Evicts the least recently matched shapes of a full leaf. */
+  private makeRoom(leaf: TreeNode): void {
+    while (leaf.shapes.length >= MAX_LEAF_SHAPES) {
+      let lru = leaf.shapes[0]!;
+      for (const s of leaf.shapes) if (s.used < lru.used) lru = s;
+      this.remove(lru);
+      this.evicted++;
+    }
+  }
+
+  /** Takes a shape off its leaf, pruning branches left empty. */
+  private detach(shape: Shape, leaf: TreeNode): void {
+    const i = leaf.shapes.indexOf(shape);
+    if (i >= 0) leaf.shapes.splice(i, 1);
+    let node = leaf;
+    while (node.parent && node.shapes.length === 0 && node.children.size === 0) {
+      node.parent.children.delete(node.key);
+      node = node.parent;
+    }
+    shape.leaf = null;
+  }
+
+  /** Removes `sib` after its lines were counted in `survivor`; its family's id now leads to survivor's. */
+  private absorb(survivor: Shape, sib: Shape): void {
+    survivor.count += sib.count;
+    const family = sib.family;
+    this.remove(sib);
+    sib.absorbedBy = survivor;
+    if (family === survivor.family) return;
+    if (family.members.length > 0) this.join(survivor.family, family, survivor.signature);
+    else if (family.id !== '') this.setAlias(family.id, survivor.family.id);
+  }
+
+  // ---- learning ----------------------------------------------------------------------------
+
+  private generalize(shape: Shape, buf: TokenBuffer): void {
+    if (!wildcardDifferences(shape, buf.texts)) return;
+    this.refresh(shape);
+  }
+
+  private create(buf: TokenBuffer): Shape {
+    const n = buf.count;
+    // Built by push: packed arrays, which the similarity loops read fastest.
+    const tokens: string[] = [];
+    const seps: string[] = [];
+    for (let i = 0; i < n; i++) {
+      tokens.push(buf.kinds[i] === VAR ? WILDCARD : buf.texts[i]!);
+      seps.push(buf.separator(i));
+    }
+    seps.push(buf.separator(n));
+    return this.insert(tokens, seps, 0, null);
+  }
+
+  /** Adds a shape to the tree, the LRU list and a family (a new one unless given). */
+  private insert(tokens: string[], seps: string[], count: number, family: Family | null): Shape {
+    const fam = family ?? new Family();
+    if (!family) this.familyCount++;
+    const shape = new Shape(tokens, seps, fam);
+    shape.count = count;
+    fam.members.push(shape);
+    const leaf = this.leafFor(tokens);
+    this.makeRoom(leaf);
+    leaf.shapes.push(shape);
+    shape.leaf = leaf;
+    this.shapeCount++;
+    this.touch(shape);
+    this.refresh(shape);
+    return shape;
+  }
+
+  private leafFor(tokens: readonly string[]): TreeNode {
+    let node: TreeNode | undefined = this.root.children.get(tokens.length);
+    if (!node) {
+      node = new TreeNode(this.root, tokens.length);
+      this.root.children.set(tokens.length, node);
+    }
+    const depth = Math.min(this.levels, tokens.length);
+    for (let level = 0; level < depth; level++) {
+      const t = tokens[level]!;
+      let key = t === WILDCARD || hasDigit(t) ? WILDCARD : t;
+      let child: TreeNode | undefined = node.children.get(key);
+      if (!child && key !== WILDCARD && node.children.size >= this.options.maxChildren) {
+        key = WILDCARD;
+        child = node.children.get(key);
+      }
+      if (!child) {
+        child = new TreeNode(node, key);
+        node.children.set(key, child);
+      }
+      node = child;
+    }
+    return node;
+  }
+
+  /** Recomputes a shape's text and signature, and its family's text and id. */
+  private refresh(shape: Shape): void {
+    shape.text = renderTemplate(shape.tokens, shape.seps);
+    const oldSignature = shape.signature;
+    shape.signature = signature(shape.digits.includes(1) ? renderTemplate(shape.tokens.map((t, i) => (shape.digits[i] ? WILDCARD : t)), shape.seps) : shape.text);
+    if (oldSignature !== shape.signature && this.bySignature.get(oldSignature) === shape) this.bySignature.delete(oldSignature);
+    const family = shape.family;
+    const other = this.bySignature.get(shape.signature);
+    if (other && other.family !== family) {
+      this.join(other.family, family, shape.signature);
+      return;
+    }
+    if (!other) this.bySignature.set(shape.signature, shape);
+    this.retext(family, family.members.length === 1 ? shape.text : shape.signature);
+  }
+
+  /** Moves the members of `from` into `into`; the family text becomes the shared signature. */
+  private join(into: Family, from: Family, sig: string): void {
+    if (from.members.length > into.members.length) {
+      const t = into;
+      into = from;
+      from = t;
+    }
+    for (const m of from.members) {
+      m.family = into;
+      into.members.push(m);
+    }
+    from.members.length = 0;
+    this.familyCount--;
+    if (from.id !== '') {
+      this.byId.delete(from.id);
+      this.setAlias(from.id, templateId(sig));
+    }
+    this.retext(into, sig);
+  }
+
+  private retext(family: Family, text: string): void {
+    if (family.text === text && family.id !== '') return;
+    const id = templateId(text);
+    const old = family.id;
+    family.text = text;
+    family.id = id;
+    if (old !== '' && old !== id) {
+      if (this.byId.get(old) === family) this.byId.delete(old);
+      this.setAlias(old, id);
+    }
+    this.byId.set(id, family);
+    // A live id is not an alias (a template can come back after eviction).
+    this.aliases.delete(id);
+  }
+
+  private setAlias(from: string, to: string): void {
+    if (from === to) return;
+    this.aliases.delete(from);
+    this.aliases.set(from, to);
+    const max = this.options.maxTemplates * ALIASES_PER_TEMPLATE;
+    // Insertion order: the oldest alias goes first.
+    while (this.aliases.size > max) this.aliases.delete(this.aliases.keys().next().value as string);
+  }
+
+  // ---- LRU -------------------------------------------------------------------------------
+
+  private touch(shape: Shape): void {
+    shape.used = ++this.tick;
+    if (this.newest === shape) return;
+    // Unlink.
+    if (shape.newer) shape.newer.older = shape.older;
+    if (shape.older) shape.older.newer = shape.newer;
+    if (this.oldest === shape) this.oldest = shape.newer;
+    // Link at the newest end.
+    shape.older = this.newest;
+    shape.newer = null;
+    if (this.newest) this.newest.newer = shape;
+    this.newest = shape;
+    if (!this.oldest) this.oldest = shape;
+  }
+
+  private evictOldest(): void {
+    const shape = this.oldest;
+    if (!shape) return;
+    this.remove(shape);
+    this.evicted++;
+  }
+
+  private remove(shape: Shape): void {
+    // LRU list.
+    if (shape.newer) shape.newer.older = shape.older;
+    if (shape.older) shape.older.newer = shape.newer;
+    if (this.oldest === shape) this.oldest = shape.newer;
+    if (this.newest === shape) this.newest = shape.older;
+    shape.newer = shape.older = null;
+    // Tree, pruning branches left empty.
+    if (shape.leaf) this.detach(shape, shape.leaf);
+    if (this.bySignature.get(shape.signature) === shape) {
+      this.bySignature.delete(shape.signature);
+      const heir = shape.family.members.find((m) => m !== shape && m.signature === shape.signature);
+      if (heir) this.bySignature.set(shape.signature, heir);
+    }
+    const family = shape.family;
+    const j = family.members.indexOf(shape);
+    if (j >= 0) family.members.splice(j, 1);
+    if (family.members.length === 0) {
+      if (this.byId.get(family.id) === family) this.byId.delete(family.id);
+      this.familyCount--;
+    }
+    this.shapeCount--;
+  }
+
+  // ---- persistence -------------------------------------------------------------------------
+
+  exportState(): MinerState {
+    const families: { text: string }[] = [];
+    const index = new Map<Family, number>();
+    const shapes: ShapeState[] = [];
+    for (let s = this.oldest; s; s = s.newer) {
+      let f = index.get(s.family);
+      if (f === undefined) {
+        f = families.length;
+        index.set(s.family, f);
+        families.push({ text: s.family.text });
+      }
+      shapes.push({ tokens: [...s.tokens], seps: [...s.seps], count: s.count, family: f });
+    }
+    return { families, shapes, aliases: [...this.aliases] };
+  }
+
+  /** Replaces everything learnt by a saved state (validated by the caller's schema). */
+  importState(state: MinerState): void {
+    for (let s = this.oldest; s; s = this.oldest) this.remove(s);
+    this.aliases.clear();
+    this.byId.clear();
+    this.bySignature.clear();
+    this.shapeCount = this.familyCount = 0;
+    const families = state.families.map(() => null as Family | null);
+    for (const s of state.shapes) {
+      // Shapes longer than the current token limit could never match again.
+      if (s.tokens.length > this.options.maxTokens) continue;
+      const existing = families[s.family] ?? null;
+      const shape = this.insert([...s.tokens], [...s.seps], s.count, existing);
+      families[s.family] = shape.family;
+    }
+    // Families keep their saved text (and so their id) even where the shapes alone would not say it.
+    families.forEach((f, i) => {
+      if (f && f.members.length > 0) this.retext(f, state.families[i]!.text);
+    });
+    for (const [from, to] of state.aliases) if (!this.byId.has(from)) this.setAlias(from, to);
+    while (this.shapeCount > this.options.maxTemplates) this.evictOldest();
+  }
+}
+
+/**
+ * The one position where a shape's word differs from the line's, when all other constants
+ * agree and at least MIN_SHARED of them are equal; else -1.
+ */
+function siblingSlot(shape: Shape, texts: readonly string[], kinds: Uint8Array, n: number): number {
+  let equal = 0;
+  let slot = -1;
+  for (let i = 0; i < n; i++) {
+    const t = shape.tokens[i]!;
+    if (t === WILDCARD) continue;
+    if (t === texts[i]) equal++;
+    else if (shape.digits[i] === 0 || kinds[i] === WORD) {
+      if (slot >= 0) return -1;
+      slot = i;
+    }
+  }
+  return equal >= MIN_SHARED ? slot : -1;
+}
+
+/** Sets `<*>` where the shape's literal differs from `tokens`; returns whether anything changed. */
+function wildcardDifferences(shape: Shape, tokens: readonly string[]): boolean {
+  const own = shape.tokens;
+  let changed = false;
+  for (let i = 0; i < own.length; i++) {
+    const t = own[i]!;
+    if (t !== WILDCARD && t !== tokens[i]) {
+      own[i] = WILDCARD;
+      shape.digits[i] = 0;
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+function routeKey(buf: TokenBuffer, i: number): string {
+  return buf.kinds[i] === WORD ? buf.texts[i]! : WILDCARD;
+}
+
+function hasDigit(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 48 && c <= 57) return true;
+  }
+  return false;
+}
+
+/** The template as text: tokens with their separators, trimmed. */
+export function renderTemplate(tokens: readonly string[], seps: readonly string[]): string {
+  let s = seps[0]!;
+  for (let i = 0; i < tokens.length; i++) s += tokens[i]! + seps[i + 1]!;
+  return s.trim();
+}
+
+// A quantity's unit belongs to its variable (`<*> KB` / `<*> MB`, `<*> sec` / `<*>`).
+const UNIT = /<\*>\s?(?:[KMGTP]i?B|[kK]B|B|[nuµm]?s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|%)(?![\w<])/g;
+// Bracket groups holding only variables and punctuation (or nothing): optional parts.
+const VARIABLE_GROUP = /[([{](?:\s|<\*>|[,;:.\-/#|+=_@~])*[)\]}]/g;
+// Runs of variables joined by punctuation only.
+const VARIABLE_RUN = /<\*>(?:[\s,;:.\-/#|+=_@~]*<\*>)+/g;
+const SPACES = /\s+/g;
+const SPACE_BEFORE_PUNCTUATION = / (?=[,;:.)\]}])/g;
+
+/** The text two shapes must share to be one family (digit-words already taken as `<*>`). */
+export function signature(text: string): string {
+  if (text.indexOf(WILDCARD) < 0 && text.indexOf('()') < 0 && text.indexOf('[]') < 0) return text.replace(SPACES, ' ');
+  return text
+    .replace(UNIT, WILDCARD)
+    .replace(VARIABLE_GROUP, ' ')
+    .replace(VARIABLE_RUN, WILDCARD)
+    .replace(SPACES, ' ')
+    .replace(SPACE_BEFORE_PUNCTUATION, '')
+    .trim();
+}

@@ -1,0 +1,387 @@
+/**
+ * Splits a log message into tokens for template mining and masks the variable ones.
+ *
+ * A token is a run of text between whitespace and common delimiters (`=`, `,`, `;`, brackets,
+ * quotes, `|`, dot leaders, and `:` where it separates a key from a value); the text between
+ * tokens is kept as separators, so the original line can be rebuilt from (separator, token,
+ * separator, …). Each token gets a kind:
+ *
+ * - VAR: certainly a variable, masked as `<*>` from the first line on: numbers, hex, IPv4/IPv6
+ *   (with port), UUIDs, URLs, paths, e-mail addresses, host:port, dates and times (including
+ *   multi-word ones such as `Fri Jul  1 07:57:30 2005`), and identifiers dominated by digits
+ *   (`blk_-69522958`, `node-246`, `appattempt_1445_0020_01`).
+ * - WEAK: a word that contains a digit but could be a constant (`alt0`, `SOCKS5`, `utf8`):
+ *   it does not steer the prefix tree and a different digit-word in its place is not evidence
+ *   of a different template, but it stays literal in the template until another value is seen.
+ * - WORD: anything else; a different word in its place counts against similarity.
+ *
+ * Masking runs on character classes first and reaches for a regular expression only when the
+ * classes say a pattern is possible, so the common token costs one pass over its characters.
+ */
+
+export const WORD = 0;
+export const WEAK = 1;
+export const VAR = 2;
+export type TokenKind = typeof WORD | typeof WEAK | typeof VAR;
+
+/** Reusable output of `tokenize`: one instance per miner, overwritten by every call. */
+export class TokenBuffer {
+  line = '';
+  count = 0;
+  /** More tokens than the limit: the last one holds the rest of the line. */
+  overflow = false;
+  texts: string[] = [];
+  kinds: Uint8Array;
+  starts: Int32Array;
+  ends: Int32Array;
+
+  constructor(capacity: number) {
+    this.kinds = new Uint8Array(capacity);
+    this.starts = new Int32Array(capacity);
+    this.ends = new Int32Array(capacity);
+  }
+
+  /** Separator before token i (i = count: after the last token). */
+  separator(i: number): string {
+    const from = i === 0 ? 0 : this.ends[i - 1]!;
+    const to = i === this.count ? this.line.length : this.starts[i]!;
+    return this.line.slice(from, to);
+  }
+}
+
+// Character classes, indexed by char code (ASCII only; everything above 127 counts as a letter).
+const C_SPACE = 1;
+const C_DIGIT = 2;
+const C_LETTER = 4;
+const C_HEXLETTER = 8;
+/** Always splits tokens: = , ; | " ` and brackets. */
+const C_DELIM = 16;
+/** Stripped from the start of a chunk. */
+const C_OPEN = 32;
+/** Stripped from the end of a chunk. */
+const C_CLOSE = 64;
+
+const CLASS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  let k = 0;
+  if (c <= 32 || c === 127) k |= C_SPACE;
+  if (c >= 48 && c <= 57) k |= C_DIGIT;
+  if ((c >= 65 && c <= 90) || (c >= 97 && c <= 122)) k |= C_LETTER;
+  if ((c >= 65 && c <= 70) || (c >= 97 && c <= 102)) k |= C_HEXLETTER;
+  CLASS[c] = k;
+}
+for (const ch of '=,;|"`()[]{}') CLASS[ch.charCodeAt(0)]! |= C_DELIM;
+for (const ch of '([{<"\'`') CLASS[ch.charCodeAt(0)]! |= C_OPEN;
+for (const ch of ')]}>"\'`,;:.!?') CLASS[ch.charCodeAt(0)]! |= C_CLOSE;
+
+function cls(c: number): number {
+  return c < 128 ? CLASS[c]! : C_LETTER;
+}
+
+const COLON = 58;
+const DOT = 46;
+const SLASH = 47;
+const AT = 64;
+const BACKSLASH = 92;
+const TILDE = 126;
+
+// Multi-word dates and times; searched once per line that has a digit followed by `:`.
+const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}';
+const WEEKDAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]{0,6}';
+const CLOCK = '\\d{1,2}:\\d{2}(?::\\d{2})?(?:[.,]\\d{1,9})?';
+const ZONE = '(?: ?(?:[AP]M|UTC|GMT|Z|[A-Z]{3,4}|[+-]\\d{2}:?\\d{2})(?!\\w))?';
+const DATE_SPAN_SOURCE = [
+  // Fri Jul  1 07:57:30 2005 | Sun Dec 04 04:47:44 2005 | Jul 1, 2005 7:57:30 PM
+  `(?:${WEEKDAY},? {1,3})?${MONTH}\\.? {1,3}\\d{1,2}(?:,? {1,3}\\d{4})?,? {1,3}${CLOCK}${ZONE}(?: {1,3}\\d{4}(?!\\d))?`,
+  // 01 Jul 2005 07:57:30 | 1-Jul-2005 07:57:30
+  `\\d{1,2}[ -]${MONTH}[ -]\\d{4},? {1,3}${CLOCK}${ZONE}`,
+  // 2005-07-01 07:57:30,123 +0200 (ISO 8601 with a space)
+  `\\d{4}[-/.]\\d{1,2}[-/.]\\d{1,2} {1,3}${CLOCK}${ZONE}`,
+  // 17/06/09 20:10:40 | 07/01/2005 07:57:30
+  `\\d{1,2}/\\d{1,2}/\\d{2,4} {1,3}${CLOCK}${ZONE}`,
+].join('|');
+
+const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
+const URL_RE = /^[A-Za-z][A-Za-z0-9+.-]{1,15}:\/\/\S/;
+const EMAIL_RE = /^[^@\s]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/;
+// host:port or ip:port, the host a dotted name, an IP or localhost.
+const HOST_PORT_RE = /^(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+|localhost|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
+const IPV4_PORT_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/;
+const IPV6_RE = /^(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%\w+)?$/;
+const DOTTED_QUAD_RE = /(?:^|[^\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d])/;
+// ISO-like dates and timestamps written as one chunk: 2005-06-03-15.42.50.675872, 2017-12-23T22:15:29Z, 20171223-22:15:29:606.
+const DATETIME_RE = /^\d{4}[-/.]?\d{2}[-/.]?\d{2}(?:[T_ -]?\d{2}[:.]?\d{2}(?:[:.]?\d{2})?(?:[.,:]\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
+
+/** Digits, letters, hex letters and other characters of text[a, b). */
+interface Profile {
+  digits: number;
+  letters: number;
+  hexLetters: number;
+  longestDigitRun: number;
+  colons: number;
+  dots: number;
+  slashes: number;
+  ats: number;
+}
+
+/**
+ * Tokenizer with its scratch state. One per miner: not re-entrant, allocation-light (token
+ * texts are the only allocations).
+ */
+export class Tokenizer {
+  // Global regexes carry lastIndex: one per tokenizer, not per module.
+  private readonly dateSpan = new RegExp(DATE_SPAN_SOURCE, 'g');
+  private readonly spanStarts: number[] = [];
+  private readonly spanEnds: number[] = [];
+  private readonly p: Profile = { digits: 0, letters: 0, hexLetters: 0, longestDigitRun: 0, colons: 0, dots: 0, slashes: 0, ats: 0 };
+
+  constructor(private readonly maxTokens: number) {}
+
+  /**
+   * Fills `out` with the tokens of `line`. Tokens past `maxTokens - 1` are folded into one
+   * final VAR token holding the rest of the line, so a long line costs at most maxTokens.
+   */
+  tokenize(line: string, out: TokenBuffer): void {
+    out.line = line;
+    out.count = 0;
+    out.overflow = false;
+    this.findDateSpans(line);
+    const n = line.length;
+    let span = 0;
+    let i = 0;
+    while (i < n) {
+      while (i < n && isSpace(line.charCodeAt(i))) i++;
+      if (i >= n) break;
+      if (out.overflow) break;
+      while (span < this.spanStarts.length && this.spanStarts[span]! < i) span++;
+      if (span < this.spanStarts.length) {
+        // A date may follow brackets: `[Sun Dec 04 04:47:44 2005]`.
+        let k = i;
+        while (k < n && (cls(line.charCodeAt(k)) & C_OPEN) !== 0) k++;
+        if (this.spanStarts[span] === k) {
+          push(out, line, k, this.spanEnds[span]!, VAR, this.maxTokens);
+          i = this.spanEnds[span]!;
+          span++;
+          continue;
+        }
+      }
+      let j = i;
+      while (j < n && !isSpace(line.charCodeAt(j))) j++;
+      this.chunk(line, i, j, out);
+      i = j;
+    }
+    if (out.overflow) {
+      // The last token takes the rest of the line (trailing whitespace excluded) as one variable.
+      let end = n;
+      while (end > 0 && isSpace(line.charCodeAt(end - 1))) end--;
+      const last = out.count - 1;
+      out.ends[last] = end;
+      out.kinds[last] = VAR;
+      out.texts[last] = line.slice(out.starts[last]!, end);
+    }
+  }
+
+  private findDateSpans(line: string): void {
+    this.spanStarts.length = 0;
+    this.spanEnds.length = 0;
+    // Every pattern has a clock `d:dd`; skip the regex for lines without one.
+    if (!hasClock(line)) return;
+    const re = this.dateSpan;
+    re.lastIndex = 0;
+    for (let m = re.exec(line); m !== null; m = re.exec(line)) {
+      const s = m.index;
+      const e = s + m[0].length;
+      // Only whole chunks: a span inside a token (`x2005-01-01 …`) is left to the token rules.
+      if ((s === 0 || isSpace(line.charCodeAt(s - 1)) || (cls(line.charCodeAt(s - 1)) & C_OPEN) !== 0) && (e === line.length || isSpace(line.charCodeAt(e)) || (cls(line.charCodeAt(e)) & C_CLOSE) !== 0)) {
+        this.spanStarts.push(s);
+        this.spanEnds.push(e);
+      }
+    }
+  }
+
+  /** One whitespace-delimited chunk: a whole-chunk variable, or split at delimiters. */
+  private chunk(line: string, a: number, b: number, out: TokenBuffer): void {
+    a = skipOpeners(line, a, b);
+    while (b > a && (cls(line.charCodeAt(b - 1)) & C_CLOSE) !== 0) b--;
+    if (a >= b) return; // punctuation only: a separator
+    const p = this.profile(line, a, b);
+    // Paths and URLs keep their inner delimiters; so do addresses and other digit compounds.
+    if (isPathStart(line, a, b) || (p.slashes > 0 && p.colons > 0 && URL_RE.test(line.slice(a, b)))) {
+      push(out, line, a, b, VAR, this.maxTokens);
+      return;
+    }
+    // host:port is two variables, as a word host (`wpad:80`) is two tokens too.
+    if (p.colons === 1 && p.digits > 0 && this.address(line, a, b, p.letters === 0 ? IPV4_PORT_RE : HOST_PORT_RE, out)) return;
+    if (p.digits > 0 && p.letters === 0 && !hasDelimiter(line, a, b)) {
+      push(out, line, a, b, VAR, this.maxTokens);
+      return;
+    }
+    // 2024-05-01T10:20:30.123Z and similar, before `:` splits them.
+    if (p.digits >= 6 && p.colons > 0 && DATETIME_RE.test(line.slice(a, b))) {
+      push(out, line, a, b, VAR, this.maxTokens);
+      return;
+    }
+    if (p.ats > 0 && EMAIL_RE.test(line.slice(a, b))) {
+      push(out, line, a, b, VAR, this.maxTokens);
+      return;
+    }
+    this.pieces(line, a, b, out, true);
+  }
+
+  /** Splits text[a, b) at delimiters (and at `:` below the top level), classifying each piece. */
+  private pieces(line: string, a: number, b: number, out: TokenBuffer, top: boolean): void {
+    let s = a;
+    for (let i = a; i <= b; i++) {
+      const c = i < b ? line.charCodeAt(i) : 32;
+      const k = cls(c);
+      // `..` and longer dot runs (`processor.........0`) separate too.
+      const dotRun = c === DOT && i + 1 < b && line.charCodeAt(i + 1) === DOT;
+      if (i === b || (k & C_DELIM) !== 0 || dotRun || (c === COLON && !top)) {
+        if (i > s) this.piece(line, s, i, out, top);
+        if (dotRun) while (i + 1 < b && line.charCodeAt(i + 1) === DOT) i++;
+        s = i + 1;
+      }
+    }
+  }
+
+  private piece(line: string, a: number, b: number, out: TokenBuffer, top: boolean): void {
+    a = skipOpeners(line, a, b);
+    // `"status":200`: the colon after the quoted key separates (but `::1` is an address).
+    if (a + 1 < b && line.charCodeAt(a) === COLON && line.charCodeAt(a + 1) !== COLON) a++;
+    while (b > a && (cls(line.charCodeAt(b - 1)) & (C_CLOSE | C_OPEN)) !== 0) b--;
+    if (a >= b) return;
+    if (isPathStart(line, a, b)) return push(out, line, a, b, VAR, this.maxTokens);
+    const p = this.profile(line, a, b);
+    if (p.digits === 0) {
+      if (p.colons > 0 && top) return this.pieces(line, a, b, out, false);
+      return push(out, line, a, b, WORD, this.maxTokens);
+    }
+    if (p.colons === 1 && top && this.address(line, a, b, p.letters === 0 ? IPV4_PORT_RE : HOST_PORT_RE, out)) return;
+    if (p.letters === 0) return push(out, line, a, b, VAR, this.maxTokens); // numbers, times, versions, IPs
+    if (p.colons > 0 && top) {
+      // IPv6/MAC addresses and timestamps stay whole; `onExtend:1514038530000` is a key and a value.
+      const text = line.slice(a, b);
+      if (IPV6_RE.test(text) || (p.digits >= 6 && DATETIME_RE.test(text))) return push(out, line, a, b, VAR, this.maxTokens);
+      return this.pieces(line, a, b, out, false);
+    }
+    push(out, line, a, b, isVariable(line, a, b, p) ? VAR : WEAK, this.maxTokens);
+  }
+
+  /** Pushes host and port as two variables when text[a, b) is an address with a port. */
+  private address(line: string, a: number, b: number, re: RegExp, out: TokenBuffer): boolean {
+    if (!re.test(line.slice(a, b))) return false;
+    const colon = line.lastIndexOf(':', b - 1);
+    push(out, line, a, colon, VAR, this.maxTokens);
+    push(out, line, colon + 1, b, VAR, this.maxTokens);
+    return true;
+  }
+
+  private profile(line: string, a: number, b: number): Profile {
+    const p = this.p;
+    p.digits = p.letters = p.hexLetters = p.longestDigitRun = p.colons = p.dots = p.slashes = p.ats = 0;
+    let run = 0;
+    for (let i = a; i < b; i++) {
+      const c = line.charCodeAt(i);
+      const k = cls(c);
+      if ((k & C_DIGIT) !== 0) {
+        p.digits++;
+        if (++run > p.longestDigitRun) p.longestDigitRun = run;
+        continue;
+      }
+      run = 0;
+      if ((k & C_LETTER) !== 0) {
+        p.letters++;
+        if ((k & C_HEXLETTER) !== 0) p.hexLetters++;
+      } else if (c === COLON) p.colons++;
+      else if (c === DOT) p.dots++;
+      else if (c === SLASH || c === BACKSLASH) p.slashes++;
+      else if (c === AT) p.ats++;
+    }
+    return p;
+  }
+}
+
+/** Whether a piece that contains digits is a variable rather than a digit-word. */
+function isVariable(line: string, a: number, b: number, p: Profile): boolean {
+  const len = b - a;
+  // 0x1f, 0XFF
+  if (line.charCodeAt(a) === 48 && (line.charCodeAt(a + 1) | 32) === 120 && len > 2) return true;
+  // Hex strings and hashes: only hex letters, long enough not to be a word such as "ee0".
+  if (p.hexLetters === p.letters && len >= 8) return true;
+  // Identifiers dominated by digits: blk_-6952295868487656571, node-246, core.33706, 10.1.2.3.example.net.
+  if (p.longestDigitRun >= 3 || p.digits * 2 >= len) return true;
+  const text = line.slice(a, b);
+  if (len >= 32 && UUID_RE.test(text)) return true;
+  if (p.dots >= 3 && DOTTED_QUAD_RE.test(text)) return true;
+  return DATETIME_RE.test(text);
+}
+
+function push(out: TokenBuffer, line: string, a: number, b: number, kind: TokenKind, max: number): void {
+  const i = out.count;
+  if (i >= max) {
+    out.overflow = true;
+    return;
+  }
+  if (i >= out.kinds.length) grow(out, max);
+  out.texts[i] = line.slice(a, b);
+  out.kinds[i] = kind;
+  out.starts[i] = a;
+  out.ends[i] = b;
+  out.count = i + 1;
+}
+
+function grow(out: TokenBuffer, max: number): void {
+  const size = Math.min(max, out.kinds.length * 2);
+  const kinds = new Uint8Array(size);
+  kinds.set(out.kinds);
+  const starts = new Int32Array(size);
+  starts.set(out.starts);
+  const ends = new Int32Array(size);
+  ends.set(out.ends);
+  out.kinds = kinds;
+  out.starts = starts;
+  out.ends = ends;
+}
+
+/** Skips leading brackets and quotes; `<` or `>` before a digit stays (`<1 sec`, `>100`). */
+function skipOpeners(line: string, a: number, b: number): number {
+  while (a < b && (cls(line.charCodeAt(a)) & C_OPEN) !== 0) {
+    const c = line.charCodeAt(a);
+    if ((c === 60 || c === 62) && a + 1 < b && (cls(line.charCodeAt(a + 1)) & C_DIGIT) !== 0) break;
+    a++;
+  }
+  return a;
+}
+
+function isSpace(c: number): boolean {
+  return c <= 32 || c === 127 || c === 0xa0;
+}
+
+function hasDelimiter(line: string, a: number, b: number): boolean {
+  for (let i = a; i < b; i++) if ((cls(line.charCodeAt(i)) & C_DELIM) !== 0) return true;
+  return false;
+}
+
+/** `/x`, `~/x`, `./x`, `../x`, `C:\x`: a file system path. */
+function isPathStart(line: string, a: number, b: number): boolean {
+  if (b - a < 2) return false;
+  const c0 = line.charCodeAt(a);
+  const c1 = line.charCodeAt(a + 1);
+  if (c0 === SLASH) return c1 !== SLASH || b - a > 2;
+  if (c0 === TILDE || c0 === DOT) {
+    let i = a + 1;
+    if (c0 === DOT && c1 === DOT) i++;
+    return i < b && line.charCodeAt(i) === SLASH && b - i > 1;
+  }
+  return b - a > 3 && (cls(c0) & C_LETTER) !== 0 && c1 === COLON && line.charCodeAt(a + 2) === BACKSLASH;
+}
+
+/** A digit followed by `:` and a digit somewhere in the line. */
+function hasClock(line: string): boolean {
+  for (let i = line.indexOf(':', 1); i > 0 && i < line.length - 1; i = line.indexOf(':', i + 1)) {
+    const before = line.charCodeAt(i - 1);
+    const after = line.charCodeAt(i + 1);
+    if (before >= 48 && before <= 57 && after >= 48 && after <= 57) return true;
+  }
+  return false;
+}
