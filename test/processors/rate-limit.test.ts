@@ -8,9 +8,9 @@ import { OTHER_KEYS_EVENT, RATE_LIMITED, rateLimitProcessor } from '../../src/pr
 import { builtinProcessors } from '../../src/processors/registry';
 import { attrs, record, request } from '../helpers/builders';
 import { exportLogs } from '../helpers/grpc-client';
-import { OtlpTestServer } from '../helpers/otlp-test-server';
 import { RecordingDrops } from '../helpers/processors';
-import { startTestService, type TestService } from '../helpers/service';
+import { useServiceFixture } from '../helpers/service-fixture';
+import { startTestService } from '../helpers/service';
 
 type Options = OptionValues<typeof rateLimitProcessor.options>;
 
@@ -148,22 +148,12 @@ describe('rate_limit', () => {
 });
 
 describe('dedup and rate_limit end to end', () => {
-  let sink: OtlpTestServer;
-  let service: TestService | undefined;
+  const f = useServiceFixture();
 
-  beforeEach(async () => {
-    sink = await new OtlpTestServer().start();
-  });
-  afterEach(async () => {
-    await service?.shutdown();
-    service = undefined;
-    await sink.stop();
-  });
-
-  test('repeats are collapsed, then each service is limited to its burst', async () => {
-    service = await startTestService(
+  test('repeats are collapsed, then each f.service is limited to its burst', async () => {
+    f.service = await startTestService(
       {
-        OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+        OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint,
         OLP_PROCESSORS: 'dedup,rate_limit',
         OLP_DEDUP_WINDOW: '1m',
         OLP_DEDUP_EXCLUDE_ATTRIBUTES: 'request.id',
@@ -180,10 +170,10 @@ describe('dedup and rate_limit end to end', () => {
       { 'service.name': 'noisy' },
     );
     noisy.resourceLogs.push(request(lines(2), { 'service.name': 'quiet' }).resourceLogs[0]!);
-    const res = await exportLogs(service.endpoint, noisy);
+    const res = await exportLogs(f.service.endpoint, noisy);
     expect(res.code).toBe(status.OK);
-    await sink.waitForRecords(5);
-    const out = sink.requests.flatMap((r) => r.resourceLogs).map((rl) => [
+    await f.sink.waitForRecords(5);
+    const out = f.sink.requests.flatMap((r) => r.resourceLogs).map((rl) => [
       getAttribute(rl.resource!.attributes, 'service.name')?.stringValue,
       rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => r.body?.stringValue)),
     ]);
@@ -191,7 +181,7 @@ describe('dedup and rate_limit end to end', () => {
       ['noisy', ['disk full', 'line 0', 'line 1']],
       ['quiet', ['line 0', 'line 1']],
     ]);
-    const dropped = (await service.metrics.dropped.get()).values.map((v) => [v.labels.component, v.labels.reason, v.value]);
+    const dropped = (await f.service.metrics.dropped.get()).values.map((v) => [v.labels.component, v.labels.reason, v.value]);
     expect(dropped).toEqual(
       expect.arrayContaining([
         ['processor/dedup', 'deduplicated', 4],
@@ -202,7 +192,7 @@ describe('dedup and rate_limit end to end', () => {
 
   test('an invalid combination fails start-up naming the option', async () => {
     await expect(
-      startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OLP_PROCESSORS: 'sample', OLP_SAMPLE_RATE: '0.1', OLP_SAMPLE_PERCENT: '10' }),
+      startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint, OLP_PROCESSORS: 'sample', OLP_SAMPLE_RATE: '0.1', OLP_SAMPLE_PERCENT: '10' }),
     ).rejects.toThrow(/percent|OLP_SAMPLE_PERCENT/);
   });
 });

@@ -6,9 +6,9 @@ import type { AnyValue, KeyValue, LogRecord, LogsData } from '../../src/otlp/mod
 import { anyValueKind, anyValueToString, getAttribute, intValue, stringValue } from '../../src/otlp/values';
 import { createProcessor, RecordingDrops } from '../helpers/processors';
 import { attrs, record, request } from '../helpers/builders';
-import { OtlpTestServer } from '../helpers/otlp-test-server';
 import { exportLogs } from '../helpers/grpc-client';
-import { startTestService, type TestService } from '../helpers/service';
+import { useServiceFixture } from '../helpers/service-fixture';
+import { startTestService } from '../helpers/service';
 
 function make(actions: unknown): TransformProcessor {
   return createProcessor(transformProcessor, { actions: parseTransformActions(actions) }) as TransformProcessor;
@@ -270,22 +270,12 @@ describe('transform action parsing', () => {
 });
 
 describe('transform end to end', () => {
-  let sink: OtlpTestServer;
-  let service: TestService | undefined;
-
-  beforeEach(async () => {
-    sink = await new OtlpTestServer().start();
-  });
-  afterEach(async () => {
-    await service?.shutdown();
-    service = undefined;
-    await sink.stop();
-  });
+  const f = useServiceFixture();
 
   test('transforms records between the receiver and the exporter', async () => {
-    service = await startTestService(
+    f.service = await startTestService(
       {
-        OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+        OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint,
         OLP_PROCESSORS: 'transform',
         OLP_TRANSFORM_ACTIONS:
           'copy user.email=user.id; hash user.id; truncate message=5; convert http.status=int; set summary={severity_text} {attributes.http.method} {body}; move attributes.host.name=resource.host.name; limit 6',
@@ -296,10 +286,10 @@ describe('transform end to end', () => {
       severityText: 'INFO',
       attributes: attrs({ 'user.email': 'abc', message: 'héllo world', 'http.status': '9223372036854775807', 'http.method': 'GET', 'host.name': 'h1' }),
     });
-    await exportLogs(service.endpoint, request([rec]));
-    await sink.waitForRecords(1);
-    const data = sink.requests[0]!;
-    const [out] = sink.records();
+    await exportLogs(f.service.endpoint, request([rec]));
+    await f.sink.waitForRecords(1);
+    const data = f.sink.requests[0]!;
+    const [out] = f.sink.records();
     expect(plain(out!.attributes)).toEqual({
       'user.email': 'abc',
       message: 'héll',
@@ -314,7 +304,7 @@ describe('transform end to end', () => {
 
   test('an invalid action stops start-up naming the env var', async () => {
     await expect(
-      startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OLP_PROCESSORS: 'transform', OLP_TRANSFORM_ACTIONS: 'copy a' }, builtinProcessors),
+      startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint, OLP_PROCESSORS: 'transform', OLP_TRANSFORM_ACTIONS: 'copy a' }, builtinProcessors),
     ).rejects.toThrow(/OLP_TRANSFORM_ACTIONS.*cannot parse action "copy a"/);
   });
 });
