@@ -49,7 +49,7 @@ export function guardFactory(factory: ProcessorFactory<OptionShape>, reference: 
     create(options: OptionValues<OptionShape>, ctx: ProcessorContext): Processor {
       const onError = (options as unknown as { on_error: 'pass' | 'drop' }).on_error;
       const inner = factory.create(options, ctx);
-      const counts = new Map<string, number>(inner.counts ?? []);
+      const counts = new Map<string, number>();
       const fail = (err: unknown, records: number, snapshot: Uint8Array | undefined, drops: DropSink): LogsData => {
         counts.set('error', (counts.get('error') ?? 0) + 1);
         ctx.logger.error({ err: err instanceof Error ? err.message : String(err), on_error: onError }, 'custom processor failed on a batch');
