@@ -25,7 +25,7 @@ import { DebugTransport, type TextSink } from './exporters/debug';
 import type { Transport } from './exporters/transport';
 import { GrpcReceiver } from './receiver/grpc-receiver';
 import { BearerAuth } from './receiver/auth';
-import { loadServerCredentials } from './receiver/tls';
+import { httpsContext, loadServerCredentials } from './receiver/tls';
 import { Metrics } from './telemetry/metrics';
 import { boundPort, closeServer, startHttpEndpoint, type Route } from './telemetry/http-endpoint';
 
@@ -154,9 +154,21 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
     metrics,
     logger,
   );
+  const httpTls = s.http.endpoint && s.http.tls_cert_file
+    ? httpsContext(
+        { certFile: s.http.tls_cert_file, keyFile: s.http.tls_key_file, clientCaFile: s.http.tls_client_ca_file, reloadIntervalMs: s.grpc.tls_reload_interval },
+        logger,
+      )
+    : undefined;
   const httpReceiver = s.http.endpoint
     ? new HttpReceiver(
-        { endpoint: s.http.endpoint, maxRecvBytes: s.http.max_recv_mib * 1024 * 1024, auth, forwardMetadata: s.otlp.forward_metadata.map((k) => k.toLowerCase()) },
+        {
+          endpoint: s.http.endpoint,
+          maxRecvBytes: s.http.max_recv_mib * 1024 * 1024,
+          auth,
+          forwardMetadata: s.otlp.forward_metadata.map((k) => k.toLowerCase()),
+          tls: httpTls,
+        },
         pipeline,
         metrics,
         logger,
@@ -197,6 +209,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       grpc: `${s.grpc.endpoint.replace(/:\d+$/, '')}:${grpcPort}`,
       http: httpPort !== undefined ? `${s.http.endpoint.replace(/:\d+$/, '')}:${httpPort}` : 'off',
       tls: s.grpc.tls_cert_file ? (s.grpc.tls_client_ca_file ? 'mtls' : 'tls') : 'off',
+      http_tls: httpTls ? (s.http.tls_client_ca_file ? 'mtls' : 'tls') : 'off',
       auth: auth ? 'bearer' : 'off',
       metrics: metricsPort !== undefined ? `${s.metrics.endpoint.replace(/:\d+$/, '')}:${metricsPort}` : 'off',
       health: healthPort !== undefined ? `${(s.health.endpoint || s.metrics.endpoint).replace(/:\d+$/, '')}:${healthPort}` : 'off',
@@ -222,6 +235,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       await Promise.all(httpServers.map(closeServer));
       auth?.close();
       tls.close();
+      httpTls?.close();
       const dropped = await metrics.total(metrics.dropped);
       logger.info({ dropped }, 'stopped');
     })();

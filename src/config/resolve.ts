@@ -104,10 +104,14 @@ export function resolveConfig(
   const pairs: [string, string, string, string, string, string][] = [
     ['grpc.tls_cert_file', 'OLP_GRPC_TLS_CERT_FILE', service.grpc.tls_cert_file, 'grpc.tls_key_file', 'OLP_GRPC_TLS_KEY_FILE', service.grpc.tls_key_file],
     ['otlp.client_certificate', 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', service.otlp.client_certificate, 'otlp.client_key', 'OTEL_EXPORTER_OTLP_CLIENT_KEY', service.otlp.client_key],
+    ['http.tls_cert_file', 'OLP_HTTP_TLS_CERT_FILE', service.http.tls_cert_file, 'http.tls_key_file', 'OLP_HTTP_TLS_KEY_FILE', service.http.tls_key_file],
   ];
   for (const [certPath, certEnv, cert, keyPath, keyEnv, key] of pairs) {
     if (cert && !key) problems.push(`${where(keyPath, keyEnv)}: required with ${where(certPath, certEnv)}`);
     if (key && !cert) problems.push(`${where(certPath, certEnv)}: required with ${where(keyPath, keyEnv)}`);
+  }
+  if (service.http.tls_client_ca_file && !service.http.tls_cert_file) {
+    problems.push(`${where('http.tls_client_ca_file', 'OLP_HTTP_TLS_CLIENT_CA_FILE')}: mTLS needs the receiver's own certificate (OLP_HTTP_TLS_CERT_FILE, OLP_HTTP_TLS_KEY_FILE)`);
   }
   if (service.grpc.tls_client_ca_file && !service.grpc.tls_cert_file) {
     problems.push(`${where('grpc.tls_client_ca_file', 'OLP_GRPC_TLS_CLIENT_CA_FILE')}: mTLS needs the receiver's own certificate (OLP_GRPC_TLS_CERT_FILE, OLP_GRPC_TLS_KEY_FILE)`);
@@ -117,6 +121,9 @@ export function resolveConfig(
     ['grpc.tls_key_file', 'OLP_GRPC_TLS_KEY_FILE', service.grpc.tls_key_file],
     ['grpc.tls_client_ca_file', 'OLP_GRPC_TLS_CLIENT_CA_FILE', service.grpc.tls_client_ca_file],
     ['auth.bearer_token_file', 'OLP_AUTH_BEARER_TOKEN_FILE', service.auth.bearer_token_file],
+    ['http.tls_cert_file', 'OLP_HTTP_TLS_CERT_FILE', service.http.tls_cert_file],
+    ['http.tls_key_file', 'OLP_HTTP_TLS_KEY_FILE', service.http.tls_key_file],
+    ['http.tls_client_ca_file', 'OLP_HTTP_TLS_CLIENT_CA_FILE', service.http.tls_client_ca_file],
     ['otlp.certificate', 'OTEL_EXPORTER_OTLP_CERTIFICATE', service.otlp.certificate],
     ['otlp.client_certificate', 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', service.otlp.client_certificate],
     ['otlp.client_key', 'OTEL_EXPORTER_OTLP_CLIENT_KEY', service.otlp.client_key],

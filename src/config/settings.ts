@@ -46,6 +46,9 @@ export const serviceSections = {
   http: {
     endpoint: opt.string('0.0.0.0:4318', 'OTLP/HTTP receiver listen address (POST /v1/logs, protobuf or JSON). Empty disables it.'),
     max_recv_mib: opt.int(16, 'Largest OTLP/HTTP body accepted, in MiB, as sent and after gzip inflation; larger ones get 413.', { min: 1, max: 1024 }),
+    tls_cert_file: opt.string('', 'PEM certificate (chain) of the OTLP/HTTP receiver. With the key file, it speaks HTTPS only.'),
+    tls_key_file: opt.string('', 'PEM private key of the OTLP/HTTP receiver certificate.'),
+    tls_client_ca_file: opt.string('', 'PEM CA bundle; when set, OTLP/HTTP clients must present a certificate it signed (mTLS).'),
   },
   auth: {
     bearer_tokens: opt.list([], 'Accepted bearer tokens (`authorization: Bearer <token>`); when set (or a token file is), other requests get UNAUTHENTICATED.', {

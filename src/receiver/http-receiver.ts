@@ -5,6 +5,7 @@
  * the status codes and Retry-After headers of the OTLP/HTTP spec.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as zlib from 'node:zlib';
 import type { Logger } from 'pino';
 import { encodeExportResponse } from '../otlp/codec';
@@ -13,6 +14,7 @@ import type { LogsData } from '../otlp/model';
 import { PipelineError, grpcCodeFor, httpStatusFor } from '../errors';
 import type { Metrics } from '../telemetry/metrics';
 import type { ConsumeResult } from '../pipeline/pipeline';
+import type { HttpsContext } from './tls';
 
 export interface HttpReceiverOptions {
   /** host:port; port 0 picks a free one. */
@@ -23,6 +25,8 @@ export interface HttpReceiverOptions {
   readonly auth?: { verify(authorization: string | undefined): boolean };
   /** Incoming header names (lower-case) to pass along with the records, as the gRPC receiver does with metadata. */
   readonly forwardMetadata?: readonly string[];
+  /** When set, the receiver speaks HTTPS (and checks client certificates when the context has a CA). */
+  readonly tls?: HttpsContext;
 }
 
 /** What the receiver hands requests to: the Pipeline, or a stand-in in tests. May become async. */
@@ -70,7 +74,7 @@ function encodingOf(contentType: string | undefined): Encoding | undefined {
 }
 
 export class HttpReceiver {
-  private readonly server: http.Server;
+  private readonly server: http.Server | https.Server;
   private accepting = true;
   private inFlight = 0;
   private idle: (() => void)[] = [];
@@ -82,7 +86,14 @@ export class HttpReceiver {
     private readonly metrics: Metrics,
     private readonly logger: Logger,
   ) {
-    this.server = http.createServer((req, res) => this.handle(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => this.handle(req, res);
+    if (options.tls) {
+      const server = https.createServer(options.tls.options, handler);
+      options.tls.watch(server);
+      this.server = server;
+    } else {
+      this.server = http.createServer(handler);
+    }
   }
 
   /** Binds and starts; resolves with the bound port (useful with port 0). */

@@ -4,6 +4,7 @@
  * cert-manager Secret update) take effect without a restart.
  */
 import * as fs from 'node:fs';
+import type * as https from 'node:https';
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 
@@ -91,4 +92,54 @@ export function channelCredentials(tls: ClientTlsFiles): grpc.ChannelCredentials
   }
   const ca = new grpc.experimental.FileWatcherCertificateProvider({ caCertificateFile: tls.caFile, refreshIntervalMs: tls.reloadIntervalMs });
   return grpc.experimental.createCertificateProviderChannelCredentials(ca, identity);
+}
+
+export interface HttpsContext {
+  /** Options for https.createServer, read from the files now. */
+  readonly options: https.ServerOptions;
+  /** Re-reads the files every interval and swaps the server's context when they changed. */
+  watch(server: https.Server): void;
+  close(): void;
+}
+
+/**
+ * TLS for the OTLP/HTTP receiver from the same kind of files as the gRPC receiver. Node's https
+ * server takes a new secure context for new handshakes, so rotated files apply without restart.
+ */
+export function httpsContext(tls: ServerTlsFiles, logger: Logger): HttpsContext {
+  const read = (): https.ServerOptions => ({
+    cert: fs.readFileSync(tls.certFile),
+    key: fs.readFileSync(tls.keyFile),
+    ...(tls.clientCaFile ? { ca: fs.readFileSync(tls.clientCaFile), requestCert: true, rejectUnauthorized: true } : {}),
+  });
+  let current = read();
+  let timer: NodeJS.Timeout | undefined;
+  const same = (a: https.ServerOptions, b: https.ServerOptions): boolean =>
+    (a.cert as Buffer).equals(b.cert as Buffer) && (a.key as Buffer).equals(b.key as Buffer) && (!a.ca || (a.ca as Buffer).equals(b.ca as Buffer));
+  return {
+    options: current,
+    watch(server) {
+      timer = setInterval(() => {
+        let next: https.ServerOptions;
+        try {
+          next = read();
+        } catch (e) {
+          logger.error({ err: (e as Error).message }, 'cannot read TLS file; keeping the previous one');
+          return;
+        }
+        if (same(current, next)) return;
+        try {
+          server.setSecureContext(next);
+          current = next;
+          logger.info({ file: tls.certFile }, 'TLS files changed; new handshakes use them');
+        } catch (e) {
+          logger.error({ err: (e as Error).message }, 'new TLS files rejected; keeping the previous ones');
+        }
+      }, tls.reloadIntervalMs);
+      timer.unref();
+    },
+    close() {
+      if (timer) clearInterval(timer);
+    },
+  };
 }

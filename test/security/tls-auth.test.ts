@@ -1,7 +1,9 @@
 /** TLS, mTLS and bearer authentication with certificates made for the test. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as https from 'node:https';
 import * as grpc from '@grpc/grpc-js';
+import { encodeLogsData } from '../../src/otlp/codec';
 import { makePki, type Pki } from '../helpers/certs';
 import { OtlpTestServer } from '../helpers/otlp-test-server';
 import { startTestService, type TestService } from '../helpers/service';
@@ -92,6 +94,33 @@ describe('TLS and authentication', () => {
     expect((await exportLogs(service.endpoint, request([record('to a tls sink')]))).code).toBe(grpc.status.OK);
     await sink.waitForRecords(1);
     expect(bodies(sink.records())).toEqual(['to a tls sink']);
+  });
+
+  test('the OTLP/HTTP receiver speaks HTTPS with OLP_HTTP_TLS_* and checks client certificates with a client CA', async () => {
+    service = await startTestService({
+      OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
+      OLP_HTTP_TLS_CERT_FILE: server.cert,
+      OLP_HTTP_TLS_KEY_FILE: server.key,
+      OLP_HTTP_TLS_CLIENT_CA_FILE: ca.cert,
+    });
+    const body = Buffer.from(encodeLogsData(request([record('over https')])));
+    const post = (options: https.RequestOptions): Promise<number> =>
+      new Promise((resolve) => {
+        const req = https.request(
+          { host: '127.0.0.1', port: service!.httpPort, path: '/v1/logs', method: 'POST', headers: { 'content-type': 'application/x-protobuf' }, ca: read(ca.cert), ...options },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', () => resolve(-1));
+        req.end(body);
+      });
+    expect(await post({ cert: read(client.cert), key: read(client.key) })).toBe(200);
+    expect(await post({})).toBe(-1); // no client certificate: handshake refused
+    expect(await post({ cert: read(strangerClient.cert), key: read(strangerClient.key) })).toBe(-1);
+    await sink.waitForRecords(1);
+    expect(bodies(sink.records())).toEqual(['over https']);
   });
 
   test('bearer auth accepts listed tokens and answers UNAUTHENTICATED to missing or wrong ones', async () => {
