@@ -96,3 +96,19 @@ export function countRecords(data: LogsData): number {
   for (const rl of data.resourceLogs) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
   return n;
 }
+
+/**
+ * After a processor removed records: drops the scopes it emptied (`emptied`) and the resources
+ * left with no scope by that. Containers that arrived empty are not the processor's business.
+ */
+export function pruneEmptied(data: LogsData, emptied: readonly ScopeLogs[]): void {
+  if (emptied.length === 0) return;
+  const gone = new Set(emptied);
+  let rw = 0;
+  for (const rl of data.resourceLogs) {
+    const before = rl.scopeLogs.length;
+    rl.scopeLogs = rl.scopeLogs.filter((sl) => !gone.has(sl));
+    if (rl.scopeLogs.length > 0 || before === 0) data.resourceLogs[rw++] = rl;
+  }
+  data.resourceLogs.length = rw;
+}

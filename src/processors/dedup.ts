@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { opt } from '../config/options';
 import { OptionError, defineProcessor } from '../pipeline/processor';
-import type { AnyValue, KeyValue, Long, LogsData } from '../otlp/model';
+import { pruneEmptied, type AnyValue, type KeyValue, type LogsData, type Long, type ScopeLogs } from '../otlp/model';
 import { anyValueKind, intValue, upsertAttribute } from '../otlp/values';
 
 export const DEDUPLICATED = 'deduplicated';
@@ -214,7 +214,7 @@ export const dedupProcessor = defineProcessor({
         let dropped = 0;
         let reported = 0;
         const rls = batch.resourceLogs;
-        let rw = 0;
+        const emptied: ScopeLogs[] = [];
         for (let i = 0; i < rls.length; i++) {
           const rl = rls[i]!;
           h.reset(seed1, seed2);
@@ -222,8 +222,6 @@ export const dedupProcessor = defineProcessor({
           const r1 = h.h1;
           const r2 = h.h2;
           const sls = rl.scopeLogs;
-          const hadScopes = sls.length;
-          let sw = 0;
           for (let j = 0; j < sls.length; j++) {
             const sl = sls[j]!;
             h.reset(r1, r2);
@@ -265,13 +263,10 @@ export const dedupProcessor = defineProcessor({
               recs[w++] = rec;
             }
             recs.length = w;
-            // Containers this processor emptied go too; ones that arrived empty are not its business.
-            if (w > 0 || had === 0) sls[sw++] = sl;
+            if (w === 0 && had > 0) emptied.push(sl);
           }
-          sls.length = sw;
-          if (sw > 0 || hadScopes === 0) rls[rw++] = rl;
         }
-        rls.length = rw;
+        pruneEmptied(batch, emptied);
         if (dropped > 0) drops.drop(DEDUPLICATED, dropped);
         if (reported > 0) counts.set('reported', counts.get('reported')! + reported);
         return batch;

@@ -5,7 +5,7 @@
  */
 import { opt } from '../config/options';
 import { compileCondition } from '../conditions';
-import type { LogsData, ResourceLogs, ScopeLogs } from '../otlp/model';
+import { pruneEmptied, type LogsData, type ScopeLogs } from '../otlp/model';
 import { defineProcessor, OptionError } from '../pipeline/processor';
 
 export const filterProcessor = defineProcessor({
@@ -32,7 +32,7 @@ export const filterProcessor = defineProcessor({
         condition.reset();
         const errorsBefore = condition.errors;
         let dropped = 0;
-        let emptied = false;
+        const emptied: ScopeLogs[] = [];
         for (const rl of batch.resourceLogs) {
           for (const sl of rl.scopeLogs) {
             const records = sl.logRecords;
@@ -48,22 +48,13 @@ export const filterProcessor = defineProcessor({
             }
             if (kept) {
               sl.logRecords = kept;
-              if (kept.length === 0) emptied = true;
+              if (kept.length === 0) emptied.push(sl);
             }
           }
         }
         if (condition.errors !== errorsBefore) counts.set('evaluation_errors', counts.get('evaluation_errors')! + condition.errors - errorsBefore);
         if (dropped > 0) drops.drop('filtered', dropped);
-        if (emptied) {
-          const resourceLogs: ResourceLogs[] = [];
-          for (const rl of batch.resourceLogs) {
-            const scopeLogs: ScopeLogs[] = rl.scopeLogs.filter((sl) => sl.logRecords.length > 0);
-            if (scopeLogs.length === 0) continue;
-            rl.scopeLogs = scopeLogs;
-            resourceLogs.push(rl);
-          }
-          batch.resourceLogs = resourceLogs;
-        }
+        pruneEmptied(batch, emptied);
         return batch;
       },
     };

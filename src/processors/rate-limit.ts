@@ -12,7 +12,7 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { opt } from '../config/options';
 import { OptionError, defineProcessor } from '../pipeline/processor';
-import type { AnyValue, KeyValue, LogRecord, LogsData, ResourceLogs, ScopeLogs } from '../otlp/model';
+import { pruneEmptied, type AnyValue, type KeyValue, type LogRecord, type LogsData, type ResourceLogs, type ScopeLogs } from '../otlp/model';
 import { anyValueKind, anyValueToString, getAttribute } from '../otlp/values';
 import { parseNumber } from './sample';
 
@@ -156,14 +156,12 @@ export const rateLimitProcessor = defineProcessor({
         let dropped = 0;
         const dropsByKey = new Map<string, number>();
         const rls = batch.resourceLogs;
-        let rw = 0;
+        const emptied: ScopeLogs[] = [];
         for (let i = 0; i < rls.length; i++) {
           const rl = rls[i]!;
           let rkey = '';
           for (let p = 0; p < resourceParts.length; p++) rkey = join(rkey, render(resourceParts[p]!.get(rl)), p === 0);
           const sls = rl.scopeLogs;
-          const hadScopes = sls.length;
-          let sw = 0;
           for (let j = 0; j < sls.length; j++) {
             const sl = sls[j]!;
             let skey = rkey;
@@ -193,13 +191,10 @@ export const rateLimitProcessor = defineProcessor({
               }
               recs.length = w;
             }
-            // Containers this processor emptied go too; ones that arrived empty are not its business.
-            if (recs.length > 0 || had === 0) sls[sw++] = sl;
+            if (recs.length === 0 && had > 0) emptied.push(sl);
           }
-          sls.length = sw;
-          if (sw > 0 || hadScopes === 0) rls[rw++] = rl;
         }
-        rls.length = rw;
+        pruneEmptied(batch, emptied);
         if (dropped > 0) {
           drops.drop(RATE_LIMITED, dropped);
           for (const [key, n] of dropsByKey) countDrops(key, n);

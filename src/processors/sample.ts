@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { opt } from '../config/options';
 import { OptionError, defineProcessor } from '../pipeline/processor';
-import type { LogRecord, LogsData } from '../otlp/model';
+import { pruneEmptied, type LogRecord, type LogsData, type ScopeLogs } from '../otlp/model';
 import { upsertAttribute } from '../otlp/values';
 import { severityFromText } from './severity';
 
@@ -172,12 +172,10 @@ export const sampleProcessor = defineProcessor({
         let byRandom = 0;
         let dropped = 0;
         const rls = batch.resourceLogs;
-        let rw = 0;
+        const emptied: ScopeLogs[] = [];
         for (let i = 0; i < rls.length; i++) {
           const rl = rls[i]!;
           const sls = rl.scopeLogs;
-          const hadScopes = sls.length;
-          let sw = 0;
           for (let j = 0; j < sls.length; j++) {
             const sl = sls[j]!;
             const recs = sl.logRecords;
@@ -206,13 +204,10 @@ export const sampleProcessor = defineProcessor({
               recs[w++] = rec;
             }
             recs.length = w;
-            // Containers this processor emptied go too; ones that arrived empty are not its business.
-            if (w > 0 || had === 0) sls[sw++] = sl;
+            if (w === 0 && had > 0) emptied.push(sl);
           }
-          sls.length = sw;
-          if (sw > 0 || hadScopes === 0) rls[rw++] = rl;
         }
-        rls.length = rw;
+        pruneEmptied(batch, emptied);
         if (dropped > 0) drops.drop(SAMPLED_OUT, dropped);
         counts.set('kept_severity', counts.get('kept_severity')! + bySeverity);
         counts.set('kept_trace', counts.get('kept_trace')! + byTrace);
