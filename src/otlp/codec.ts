@@ -15,6 +15,21 @@ import type { ExportLogsServiceResponse, LogsData } from './model';
 protobuf.util.Long = Long;
 protobuf.configure();
 
+// Decoders assign a oneof's virtual field (AnyValue.value) after each member they read; the
+// stock setter then `delete`s every other member, a runtime call per name even when absent,
+// measured at 13% of an in-process decode+chain+encode profile. Same semantics (only the
+// other members the message itself holds are removed), without the deletes of absent ones.
+// Must be set before any type's constructor is generated (loadRoot below).
+const hasOwn = Object.prototype.hasOwnProperty;
+protobuf.util.oneOfSetter = function oneOfSetter(fieldNames: string[]) {
+  return function setOneOf(this: Record<string, unknown>, name: string): void {
+    for (let i = 0; i < fieldNames.length; ++i) {
+      const field = fieldNames[i]!;
+      if (field !== name && hasOwn.call(this, field)) delete this[field];
+    }
+  };
+} as typeof protobuf.util.oneOfSetter;
+
 export const LOGS_SERVICE = 'opentelemetry.proto.collector.logs.v1.LogsService';
 export const EXPORT_METHOD_PATH = `/${LOGS_SERVICE}/Export`;
 

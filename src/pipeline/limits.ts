@@ -22,9 +22,12 @@ export interface Rejection {
   readonly reasons: Readonly<Record<string, number>>;
 }
 
+/** What is wrong and where, relative to the field checked; the path is built only on failure. */
 interface Violation {
   readonly reason: string;
-  readonly detail: string;
+  /** Path below the field, e.g. `[2].value`; prefixed on the way back up. */
+  at: string;
+  readonly problem: string;
 }
 
 /** UTF-8 byte length without allocating; a string is at most 3 bytes per UTF-16 unit. */
@@ -34,40 +37,51 @@ function over(s: string, max: number): number {
   return n > max ? n : 0;
 }
 
-function checkValue(v: AnyValue | null | undefined, limits: RecordLimits, depth: number, path: string, maxString: number): Violation | undefined {
+function checkValue(v: AnyValue | null | undefined, limits: RecordLimits, depth: number, maxString: number): Violation | undefined {
   if (!v) return undefined;
   if (typeof v.stringValue === 'string') {
     const n = over(v.stringValue, maxString);
-    if (n) return { reason: maxString === limits.maxBodyBytes ? 'body_too_large' : 'value_too_large', detail: `${path} is ${n} bytes, over the ${maxString}-byte limit (${maxString === limits.maxBodyBytes ? 'OLP_LIMITS_MAX_BODY_BYTES' : 'OLP_LIMITS_MAX_ATTRIBUTE_VALUE_BYTES'})` };
-    return undefined;
+    if (!n) return undefined;
+    const isBody = maxString === limits.maxBodyBytes;
+    return {
+      reason: isBody ? 'body_too_large' : 'value_too_large',
+      at: '',
+      problem: `is ${n} bytes, over the ${maxString}-byte limit (${isBody ? 'OLP_LIMITS_MAX_BODY_BYTES' : 'OLP_LIMITS_MAX_ATTRIBUTE_VALUE_BYTES'})`,
+    };
   }
   if (v.bytesValue && v.bytesValue.length > maxString) {
-    return { reason: 'value_too_large', detail: `${path} is ${v.bytesValue.length} bytes, over the ${maxString}-byte limit` };
+    return { reason: 'value_too_large', at: '', problem: `is ${v.bytesValue.length} bytes, over the ${maxString}-byte limit` };
   }
   const list = v.arrayValue?.values ?? v.kvlistValue?.values;
   if (!list) return undefined;
-  if (depth >= limits.maxDepth) return { reason: 'too_deep', detail: `${path} nests deeper than ${limits.maxDepth} levels (OLP_LIMITS_MAX_DEPTH)` };
+  if (depth >= limits.maxDepth) return { reason: 'too_deep', at: '', problem: `nests deeper than ${limits.maxDepth} levels (OLP_LIMITS_MAX_DEPTH)` };
   if (list.length > limits.maxCollectionLength) {
-    return { reason: 'collection_too_long', detail: `${path} has ${list.length} entries, over ${limits.maxCollectionLength} (OLP_LIMITS_MAX_COLLECTION_LENGTH)` };
+    return { reason: 'collection_too_long', at: '', problem: `has ${list.length} entries, over ${limits.maxCollectionLength} (OLP_LIMITS_MAX_COLLECTION_LENGTH)` };
   }
   if (v.arrayValue) {
     const values = v.arrayValue.values;
     for (let i = 0; i < values.length; i++) {
-      const bad = checkValue(values[i], limits, depth + 1, `${path}[${i}]`, limits.maxAttributeValueBytes);
-      if (bad) return bad;
+      const bad = checkValue(values[i], limits, depth + 1, limits.maxAttributeValueBytes);
+      if (bad) {
+        bad.at = `[${i}]${bad.at}`;
+        return bad;
+      }
     }
     return undefined;
   }
-  return checkKeyValues(v.kvlistValue!.values, limits, depth + 1, path);
+  return checkKeyValues(v.kvlistValue!.values, limits, depth + 1);
 }
 
-function checkKeyValues(list: readonly KeyValue[], limits: RecordLimits, depth: number, path: string): Violation | undefined {
+function checkKeyValues(list: readonly KeyValue[], limits: RecordLimits, depth: number): Violation | undefined {
   for (let i = 0; i < list.length; i++) {
     const kv = list[i]!;
     const n = over(kv.key, limits.maxAttributeKeyBytes);
-    if (n) return { reason: 'key_too_long', detail: `${path}[${i}].key is ${n} bytes, over ${limits.maxAttributeKeyBytes} (OLP_LIMITS_MAX_ATTRIBUTE_KEY_BYTES)` };
-    const bad = checkValue(kv.value, limits, depth, `${path}[${i}].value`, limits.maxAttributeValueBytes);
-    if (bad) return bad;
+    if (n) return { reason: 'key_too_long', at: `[${i}].key`, problem: `is ${n} bytes, over ${limits.maxAttributeKeyBytes} (OLP_LIMITS_MAX_ATTRIBUTE_KEY_BYTES)` };
+    const bad = checkValue(kv.value, limits, depth, limits.maxAttributeValueBytes);
+    if (bad) {
+      bad.at = `[${i}].value${bad.at}`;
+      return bad;
+    }
   }
   return undefined;
 }
@@ -83,15 +97,17 @@ export function rejectInvalidRecords(data: LogsData, limits: RecordLimits): Reje
       let kept = 0;
       for (let i = 0; i < records.length; i++) {
         const rec = records[i]!;
-        const path = `resource_logs[${r}].scope_logs[${s}].log_records[${i}]`;
         let bad: Violation | undefined;
+        let field = 'attributes';
         if (rec.attributes.length > limits.maxAttributes) {
-          bad = { reason: 'too_many_attributes', detail: `${path}.attributes has ${rec.attributes.length} entries, over ${limits.maxAttributes} (OLP_LIMITS_MAX_ATTRIBUTES)` };
+          bad = { reason: 'too_many_attributes', at: '', problem: `has ${rec.attributes.length} entries, over ${limits.maxAttributes} (OLP_LIMITS_MAX_ATTRIBUTES)` };
         } else {
-          bad = checkValue(rec.body, limits, 0, `${path}.body`, limits.maxBodyBytes) ?? checkKeyValues(rec.attributes, limits, 0, `${path}.attributes`);
+          bad = checkValue(rec.body, limits, 0, limits.maxBodyBytes);
+          if (bad) field = 'body';
+          else bad = checkKeyValues(rec.attributes, limits, 0);
         }
         if (bad) {
-          if (rejected === 0) message = bad.detail;
+          if (rejected === 0) message = `resource_logs[${r}].scope_logs[${s}].log_records[${i}].${field}${bad.at} ${bad.problem}`;
           rejected++;
           reasons[bad.reason] = (reasons[bad.reason] ?? 0) + 1;
           continue;
