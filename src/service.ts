@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
-import type { ResolvedConfig } from './config/resolve';
+import type { OtlpExporterSettings, ResolvedConfig } from './config/resolve';
 import type { OptionShape, OptionValues } from './config/options';
 import { OptionError, type ProcessorFactory, type ProcessorContext, type Clock } from './pipeline/processor';
 import { ProcessingChain, type ChainStage } from './pipeline/chain';
@@ -85,19 +85,19 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
     throw e;
   }
 
-  const exporters = config.exporters.map((name, i) => {
-    const transport: Transport = name === 'otlp' ? otlpTransport(config) : new DebugTransport(s.debug.verbosity, deps.stdout);
+  const exporters = config.exporterSpecs.map((spec, i) => {
+    const transport: Transport = spec.otlp ? otlpTransport(spec.otlp, s.grpc.tls_reload_interval) : new DebugTransport(s.debug.verbosity, deps.stdout);
     return new QueuedExporter(
-      name,
+      spec.name,
       transport,
       {
         maxQueuedRecords: s.queue.max_records,
         maxQueuedBytes: s.queue.max_mib * 1024 * 1024,
         fullPolicy: s.queue.full_policy,
-        consumers: name === 'debug' ? 1 : s.queue.consumers,
+        consumers: spec.type === 'debug' ? 1 : s.queue.consumers,
         batchMaxRecords: s.batch.max_records,
         batchMaxDelayMs: s.batch.max_delay,
-        timeoutMs: s.otlp.timeout,
+        timeoutMs: spec.otlp?.timeoutMs ?? s.otlp.timeout,
         retry: {
           enabled: s.retry.enabled,
           initialIntervalMs: s.retry.initial_interval,
@@ -245,16 +245,15 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
   return { grpcPort, httpPort, metricsPort, healthPort, metrics, shutdown };
 }
 
-function otlpTransport(config: ResolvedConfig): Transport {
-  const o = config.service.otlp;
-  if (config.otlpHttpUrl) {
+function otlpTransport(o: OtlpExporterSettings, reloadIntervalMs: number): Transport {
+  if (o.httpUrl) {
     const read = (f: string): Buffer | undefined => (f ? fs.readFileSync(f) : undefined);
     return new OtlpHttpTransport({
-      url: config.otlpHttpUrl,
+      url: o.httpUrl,
       protocol: o.protocol as 'http/protobuf' | 'http/json',
       headers: o.headers,
       compression: o.compression,
-      tls: { ca: read(o.certificate), cert: read(o.client_certificate), key: read(o.client_key) },
+      tls: { ca: read(o.certificate), cert: read(o.clientCertificate), key: read(o.clientKey) },
     });
   }
   return new OtlpGrpcTransport({
@@ -262,7 +261,7 @@ function otlpTransport(config: ResolvedConfig): Transport {
     headers: o.headers,
     compression: o.compression,
     insecure: o.insecure,
-    tls: { caFile: o.certificate, certFile: o.client_certificate, keyFile: o.client_key, reloadIntervalMs: config.service.grpc.tls_reload_interval },
+    tls: { caFile: o.certificate, certFile: o.clientCertificate, keyFile: o.clientKey, reloadIntervalMs },
   });
 }
 

@@ -4,7 +4,6 @@ import pino from 'pino';
 import { stringify } from 'yaml';
 import { ConfigError } from '../config/load';
 import { configDocument } from '../config/print';
-import { allSections } from '../config/resolve';
 import { resolveServiceConfig, type ServiceConfig } from '../processors/custom';
 import { createStages } from '../service';
 
@@ -67,8 +66,7 @@ export function printConfigCommand(argv: string[], env: NodeJS.ProcessEnv): numb
     return 2;
   }
   try {
-    const { config, processors } = check(env);
-    const doc = configDocument(config, allSections(processors));
+    const doc = configDocument(check(env).config);
     process.stdout.write(values.format === 'json' ? `${JSON.stringify(doc, null, 2)}\n` : stringify(doc));
     return 0;
   } catch (e) {

@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { envNames, type Option, type OptionShape } from './options';
+import { parseList } from './values';
 
 export type Sections = Record<string, OptionShape>;
 export type SectionValues = Record<string, Readonly<Record<string, unknown>>>;
@@ -35,6 +36,22 @@ function readEnv(env: NodeJS.ProcessEnv, name: string): string | undefined {
   if (v === undefined) return undefined;
   if (v === '' && !name.startsWith('OLP_')) return undefined;
   return v;
+}
+
+/**
+ * A list setting as written (env var, else the OLP_CONFIG file's top-level key), before
+ * validation: what must be known to decide which sections exist (custom processors, named exporters).
+ */
+export function peekList(env: NodeJS.ProcessEnv, envName: string, yamlKey: string): string[] {
+  if (env[envName] !== undefined) return parseList(env[envName]);
+  const file = readEnv(env, CONFIG_FILE_ENV);
+  if (!file) return [];
+  try {
+    const doc = parseYaml(fs.readFileSync(file, 'utf8')) as Record<string, unknown> | null;
+    return doc?.[yamlKey] === undefined ? [] : parseList(doc[yamlKey]);
+  } catch {
+    return []; // the loader reports an unreadable file
+  }
 }
 
 export function optionPath(section: string, key: string): string {

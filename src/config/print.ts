@@ -4,7 +4,6 @@
  */
 import { formatDuration } from './values';
 import type { Option } from './options';
-import type { Sections } from './load';
 import type { ResolvedConfig } from './resolve';
 
 export const REDACTED = '<redacted>';
@@ -19,12 +18,11 @@ function present(option: Option<unknown>, value: unknown): unknown {
   return value;
 }
 
-export function configDocument(config: ResolvedConfig, sections: Sections): Record<string, unknown> {
+export function configDocument(config: ResolvedConfig): Record<string, unknown> {
   const doc: Record<string, unknown> = {};
-  const values = { ...config.service, ...config.processorOptions } as Record<string, Record<string, unknown>>;
-  for (const [section, shape] of Object.entries(sections)) {
+  for (const [section, shape] of Object.entries(config.sections)) {
     const out: Record<string, unknown> = {};
-    for (const [key, option] of Object.entries(shape)) out[key] = present(option, values[section]![key]);
+    for (const [key, option] of Object.entries(shape)) out[key] = present(option, config.values[section]![key]);
     if (section === '') Object.assign(doc, out);
     else doc[section] = out;
   }

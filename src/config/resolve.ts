@@ -6,26 +6,53 @@ import * as fs from 'node:fs';
 import type { ProcessorFactory } from '../pipeline/processor';
 import { parseGrpcEndpoint } from '../exporters/otlp-grpc';
 import { otlpHttpLogsUrl } from '../exporters/otlp-http';
-import { ConfigError, deepFreeze, loadConfig, type Sections } from './load';
-import type { OptionShape } from './options';
-import { serviceSections, type ServiceConfig } from './settings';
+import { ConfigError, deepFreeze, loadConfig, peekList, type SectionValues, type Sections } from './load';
+import type { OptionShape, OptionValues } from './options';
+import { namedExporterOptions, serviceSections, type ServiceConfig } from './settings';
 import { whereOption } from '../conditions';
 
 const LISTEN_ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/;
 
-export const EXPORTER_TYPES = ['otlp', 'debug'] as const;
-export type ExporterType = (typeof EXPORTER_TYPES)[number];
+/** Exporter names: `otlp` (OTEL_EXPORTER_OTLP_*), `debug`, or any other name configured by OLP_EXPORTER_<NAME>_*. */
+const EXPORTER_NAME = /^[a-z][a-z0-9_]*$/;
+
+export interface OtlpExporterSettings {
+  readonly endpoint: string;
+  readonly protocol: 'grpc' | 'http/protobuf' | 'http/json';
+  readonly headers: Readonly<Record<string, string>>;
+  readonly compression: 'gzip' | 'none';
+  readonly timeoutMs: number;
+  readonly insecure: boolean;
+  readonly certificate: string;
+  readonly clientCertificate: string;
+  readonly clientKey: string;
+  /** The logs URL when the protocol is OTLP/HTTP. */
+  readonly httpUrl: string | undefined;
+}
+
+export interface ExporterSpec {
+  readonly name: string;
+  readonly type: 'otlp' | 'debug';
+  readonly otlp?: OtlpExporterSettings;
+}
+
+export function exporterSection(name: string): string {
+  return `exporter_${name}`;
+}
 
 export interface ResolvedConfig {
   readonly service: ServiceConfig;
   /** Options of every known processor, by processor name (also those not in the chain). */
   readonly processorOptions: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
-  /** Exporters in use, after applying the default. */
-  readonly exporters: readonly ExporterType[];
+  /** Names of the exporters in use, after applying the default. */
+  readonly exporters: readonly string[];
+  /** The same exporters, resolved. */
+  readonly exporterSpecs: readonly ExporterSpec[];
+  /** Every config section in force (service, processors, named exporters) and its values, for print-config. */
+  readonly sections: Sections;
+  readonly values: SectionValues;
   readonly origins: Readonly<Record<string, string>>;
   readonly file: string | undefined;
-  /** The logs URL of the otlp exporter when it speaks OTLP/HTTP. */
-  readonly otlpHttpUrl: string | undefined;
 }
 
 export function allSections(processors: readonly ProcessorFactory<OptionShape>[]): Sections {
@@ -43,12 +70,45 @@ export function allSections(processors: readonly ProcessorFactory<OptionShape>[]
  * `aliases` maps chain entries that name loaded code (`./my-processor.js`) to the name of the
  * processor they provided, so the resolved chain holds processor names only.
  */
+function otlpSettings(
+  o: { endpoint: string; protocol: OtlpExporterSettings['protocol']; headers: Readonly<Record<string, string>>; compression: 'gzip' | 'none'; insecure: boolean; certificate: string; client_certificate: string; client_key: string },
+  timeoutMs: number,
+  httpUrl: string | undefined,
+): OtlpExporterSettings {
+  return {
+    endpoint: o.endpoint,
+    protocol: o.protocol,
+    headers: o.headers,
+    compression: o.compression,
+    timeoutMs,
+    insecure: o.insecure,
+    certificate: o.certificate,
+    clientCertificate: o.client_certificate,
+    clientKey: o.client_key,
+    httpUrl,
+  };
+}
+
+function isReadable(file: string): boolean {
+  try {
+    fs.accessSync(file, fs.constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function resolveConfig(
   env: NodeJS.ProcessEnv,
   processors: readonly ProcessorFactory<OptionShape>[],
   aliases: ReadonlyMap<string, string> = new Map(),
 ): ResolvedConfig {
-  const loaded = loadConfig(allSections(processors), env);
+  const sections = allSections(processors);
+  // Named exporters get their own sections, so their OLP_EXPORTER_<NAME>_* variables are known.
+  for (const name of peekList(env, 'OLP_EXPORTERS', 'exporters')) {
+    if (name !== 'otlp' && name !== 'debug' && EXPORTER_NAME.test(name)) sections[exporterSection(name)] ??= namedExporterOptions;
+  }
+  const loaded = loadConfig(sections, env);
   const service = loaded.values as unknown as ServiceConfig;
   if (aliases.size > 0) {
     (service[''] as { processors: readonly string[] }).processors = service[''].processors.map((n) => aliases.get(n) ?? n);
@@ -73,22 +133,46 @@ export function resolveConfig(
   let exporters = service[''].exporters as readonly string[];
   if (exporters.length === 0) exporters = endpoint ? ['otlp'] : ['debug'];
   for (const name of exporters) {
-    if (!(EXPORTER_TYPES as readonly string[]).includes(name)) {
-      problems.push(`${where('exporters', 'OLP_EXPORTERS')}: unknown exporter "${name}" (known: ${EXPORTER_TYPES.join(', ')})`);
-    }
+    if (!EXPORTER_NAME.test(name)) problems.push(`${where('exporters', 'OLP_EXPORTERS')}: invalid exporter name "${name}" (lower-case letters, digits, _)`);
   }
   if (new Set(exporters).size !== exporters.length) problems.push(`${where('exporters', 'OLP_EXPORTERS')}: an exporter is listed twice`);
-  let otlpHttpUrl: string | undefined;
-  if (exporters.includes('otlp')) {
-    if (!endpoint) {
-      problems.push(`${where('exporters', 'OLP_EXPORTERS')}: the otlp exporter needs OTEL_EXPORTER_OTLP_LOGS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT`);
-    } else {
-      try {
-        if (service.otlp.protocol === 'grpc') parseGrpcEndpoint(endpoint, service.otlp.insecure);
+  const checkEndpoint = (e: { endpoint: string; protocol: string; insecure: boolean }, signalSpecific: boolean, source: string): string | undefined => {
+    try {
+      if (e.protocol === 'grpc') parseGrpcEndpoint(e.endpoint, e.insecure);
+      else return otlpHttpLogsUrl(e.endpoint, signalSpecific);
+    } catch (err) {
+      problems.push(`${source}: ${(err as Error).message}`);
+    }
+    return undefined;
+  };
+  const exporterSpecs: ExporterSpec[] = [];
+  for (const name of exporters) {
+    if (name === 'debug') {
+      exporterSpecs.push({ name, type: 'debug' });
+    } else if (name === 'otlp') {
+      const o = service.otlp;
+      let httpUrl: string | undefined;
+      if (!endpoint) {
+        problems.push(`${where('exporters', 'OLP_EXPORTERS')}: the otlp exporter needs OTEL_EXPORTER_OTLP_LOGS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT`);
+      } else {
         // Only the generic variable is a base URL (OTel spec); the _LOGS_ one and the YAML key are the full URL.
-        else otlpHttpUrl = otlpHttpLogsUrl(endpoint, loaded.origins['otlp.endpoint'] !== 'OTEL_EXPORTER_OTLP_ENDPOINT');
-      } catch (e) {
-        problems.push(`${where('otlp.endpoint', 'OTEL_EXPORTER_OTLP_ENDPOINT')}: ${(e as Error).message}`);
+        httpUrl = checkEndpoint(o, loaded.origins['otlp.endpoint'] !== 'OTEL_EXPORTER_OTLP_ENDPOINT', where('otlp.endpoint', 'OTEL_EXPORTER_OTLP_ENDPOINT'));
+      }
+      exporterSpecs.push({ name, type: 'otlp', otlp: otlpSettings(o, o.timeout, httpUrl) });
+    } else if (EXPORTER_NAME.test(name)) {
+      const section = exporterSection(name);
+      const o = loaded.values[section] as unknown as OptionValues<typeof namedExporterOptions>;
+      if (o.type === 'debug') {
+        exporterSpecs.push({ name, type: 'debug' });
+        continue;
+      }
+      const envName = `OLP_EXPORTER_${name.toUpperCase()}_ENDPOINT`;
+      let httpUrl: string | undefined;
+      if (!o.endpoint) problems.push(`${where(`${section}.endpoint`, envName)}: required for exporter "${name}"`);
+      else httpUrl = checkEndpoint(o, true, where(`${section}.endpoint`, envName));
+      exporterSpecs.push({ name, type: 'otlp', otlp: otlpSettings(o, o.timeout, httpUrl) });
+      for (const key of ['certificate', 'client_certificate', 'client_key'] as const) {
+        if (o[key] && !isReadable(o[key])) problems.push(`${where(`${section}.${key}`, `OLP_EXPORTER_${name.toUpperCase()}_${key.toUpperCase()}`)}: cannot read ${o[key]}`);
       }
     }
   }
@@ -146,12 +230,7 @@ export function resolveConfig(
 
   const processorOptions: Record<string, Readonly<Record<string, unknown>>> = {};
   for (const p of processors) processorOptions[p.name] = loaded.values[p.name]!;
-  return deepFreeze({
-    service,
-    processorOptions,
-    exporters: exporters as ExporterType[],
-    origins: loaded.origins,
-    file: loaded.file,
-    otlpHttpUrl,
-  });
+  const values = deepFreeze({ service, processorOptions, exporters, exporterSpecs, values: loaded.values, origins: loaded.origins, file: loaded.file });
+  // The option declarations hold zod schemas, which must not be frozen; they are not ours to change anyway.
+  return Object.freeze({ ...values, sections });
 }

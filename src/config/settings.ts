@@ -14,7 +14,7 @@ const OTEL_LOG_LEVEL_ALIASES: Record<string, LogLevel> = { none: 'silent', verbo
 export const serviceSections = {
   '': {
     processors: opt.list(['severity', 'resource'], 'Processing chain: processor names in order. Empty for passthrough.'),
-    exporters: opt.list([], 'Exporters to send to: `otlp`, `debug`. Default: `otlp` when an OTLP endpoint is set, else `debug`.', {
+    exporters: opt.list([], 'Exporters to send every record to: `otlp` (OTEL_EXPORTER_OTLP_*), `debug`, or any other name configured by OLP_EXPORTER_<NAME>_*. Default: `otlp` when an OTLP endpoint is set, else `debug`.', {
       defaultText: 'otlp if endpoint set, else debug',
     }),
     shutdown_timeout: opt.duration('30s', 'On SIGTERM/SIGINT: how long to drain batches and queues before exiting.'),
@@ -142,6 +142,23 @@ export const serviceSections = {
     verbosity: opt.enum(['basic', 'normal', 'detailed'] as const, 'normal', 'debug exporter: `basic` one line per batch, `normal` one line per record, `detailed` every field.'),
   },
 } satisfies Record<string, OptionShape>;
+
+/**
+ * Options of an exporter named in OLP_EXPORTERS other than `otlp` and `debug`: section
+ * `exporter_<name>`, env OLP_EXPORTER_<NAME>_<OPTION>. Same meaning as the otlp exporter's.
+ */
+export const namedExporterOptions = {
+  type: opt.enum(['otlp', 'debug'] as const, 'otlp', 'Kind of exporter.'),
+  endpoint: opt.string('', 'OTLP endpoint (gRPC `http(s)://host:port`; OTLP/HTTP: the full logs URL). Required for type otlp.'),
+  protocol: opt.enum(['grpc', 'http/protobuf', 'http/json'] as const, 'grpc', 'Transport.'),
+  headers: opt.map('Metadata sent with every export (`key=value,…`, percent-decoded).', { secret: true }),
+  compression: opt.enum(['gzip', 'none'] as const, 'none', 'Compression of export requests.'),
+  timeout: opt.duration('10s', 'Deadline of one export attempt.', { bareUnitMs: true, min: 1 }),
+  insecure: opt.bool(false, 'Plaintext when the endpoint has no scheme.'),
+  certificate: opt.string('', 'PEM CA bundle to verify the downstream with.'),
+  client_certificate: opt.string('', 'PEM client certificate for mTLS.'),
+  client_key: opt.string('', 'PEM private key of the client certificate.'),
+} satisfies OptionShape;
 
 export type ServiceSections = typeof serviceSections;
 export type ServiceConfig = { readonly [S in keyof ServiceSections]: OptionValues<ServiceSections[S]> };

@@ -10,12 +10,9 @@
  * snapshot, since the processor may have changed it in place), `drop` drops it (reason
  * `processor_error`). Either way the failure is counted and logged; the process carries on.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { opt, type OptionShape, type OptionValues } from '../config/options';
-import { parseList } from '../config/values';
-import { CONFIG_FILE_ENV, ConfigError } from '../config/load';
+import { ConfigError, peekList } from '../config/load';
 import { resolveConfig, type ResolvedConfig } from '../config/resolve';
 import { decodeLogsData, encodeLogsData } from '../otlp/codec';
 import { countRecords, type LogsData } from '../otlp/model';
@@ -112,19 +109,6 @@ export function loadProcessorModule(reference: string, cwd: string): ProcessorFa
   return guardFactory(factory, reference);
 }
 
-/** The chain as written in OLP_PROCESSORS or the OLP_CONFIG file, before validation. */
-function rawChain(env: NodeJS.ProcessEnv): string[] {
-  if (env.OLP_PROCESSORS !== undefined) return parseList(env.OLP_PROCESSORS);
-  const file = env[CONFIG_FILE_ENV];
-  if (!file) return [];
-  try {
-    const doc = parseYaml(fs.readFileSync(file, 'utf8')) as { processors?: unknown } | null;
-    return doc?.processors === undefined ? [] : parseList(doc.processors);
-  } catch {
-    return []; // the loader reports an unreadable file
-  }
-}
-
 export interface ServiceConfig {
   readonly config: ResolvedConfig;
   /** Built-in and loaded custom processor factories. */
@@ -137,7 +121,7 @@ export function resolveServiceConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()
   const custom: ProcessorFactory<OptionShape>[] = [];
   const aliases = new Map<string, string>();
   const builtinNames = new Set(builtinProcessors.map((p) => p.name));
-  for (const entry of rawChain(env)) {
+  for (const entry of peekList(env, 'OLP_PROCESSORS', 'processors')) {
     if (!isProcessorReference(entry) || aliases.has(entry)) continue;
     try {
       const factory = loadProcessorModule(entry, cwd);

@@ -64,7 +64,25 @@ describe('configuration', () => {
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c/otlp/' }, 'https://c/otlp/v1/logs'],
     [{ OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://c:4318/custom/path' }, 'http://c:4318/custom/path'],
   ])('builds the OTLP/HTTP logs URL from %j as the OTel spec says', (env, url) => {
-    expect(resolve({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', ...env }).otlpHttpUrl).toBe(url);
+    expect(resolve({ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', ...env }).exporterSpecs[0]!.otlp!.httpUrl).toBe(url);
+  });
+
+  test('configures named exporters from OLP_EXPORTER_<NAME>_* next to the standard otlp one', () => {
+    const c = resolve({
+      OLP_EXPORTERS: 'otlp,audit,console',
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://main:4317',
+      OLP_EXPORTER_AUDIT_ENDPOINT: 'https://audit.example/v1/logs',
+      OLP_EXPORTER_AUDIT_PROTOCOL: 'http/json',
+      OLP_EXPORTER_AUDIT_HEADERS: 'x-tenant=sec',
+      OLP_EXPORTER_CONSOLE_TYPE: 'debug',
+    });
+    expect(c.exporters).toEqual(['otlp', 'audit', 'console']);
+    expect(c.exporterSpecs.map((e) => [e.name, e.type, e.otlp?.endpoint, e.otlp?.httpUrl])).toEqual([
+      ['otlp', 'otlp', 'http://main:4317', undefined],
+      ['audit', 'otlp', 'https://audit.example/v1/logs', 'https://audit.example/v1/logs'],
+      ['console', 'debug', undefined, undefined],
+    ]);
+    expect(c.exporterSpecs[1]!.otlp!.headers).toEqual({ 'x-tenant': 'sec' });
   });
 
   test('treats an empty OTEL_* variable as unset but an empty OLP_PROCESSORS as an empty chain', () => {
@@ -93,7 +111,10 @@ describe('configuration', () => {
     [{ OTEL_EXPORTER_OTLP_TIMEOUT: '-5' }, 'OTEL_EXPORTER_OTLP_TIMEOUT:'],
     [{ OLP_PROCESSORS: 'severity,sevrity' }, 'OLP_PROCESSORS: unknown processor "sevrity"'],
     [{ OLP_PROCESSORS: 'severity,severity' }, 'OLP_PROCESSORS: processor "severity" is listed twice'],
-    [{ OLP_EXPORTERS: 'kafka' }, 'OLP_EXPORTERS: unknown exporter "kafka"'],
+    [{ OLP_EXPORTERS: 'audit' }, 'OLP_EXPORTER_AUDIT_ENDPOINT: required for exporter "audit"'],
+    [{ OLP_EXPORTERS: 'Audit-Log' }, 'OLP_EXPORTERS: invalid exporter name "Audit-Log"'],
+    [{ OLP_EXPORTERS: 'audit', OLP_EXPORTER_AUDIT_ENDPOINT: 'http://a:4317/x' }, 'OLP_EXPORTER_AUDIT_ENDPOINT: invalid OTLP/gRPC endpoint'],
+    [{ OLP_EXPORTER_AUDIT_ENDPOINT: 'http://a:4317' }, 'OLP_EXPORTER_AUDIT_ENDPOINT: unknown variable'],
     [{ OLP_EXPORTERS: 'otlp' }, 'OLP_EXPORTERS: the otlp exporter needs OTEL_EXPORTER_OTLP_LOGS_ENDPOINT'],
     [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://host:4317/v1/logs' }, 'OTEL_EXPORTER_OTLP_ENDPOINT: invalid OTLP/gRPC endpoint'],
     [{ OLP_GRPC_ENDPIONT: 'x' }, 'OLP_GRPC_ENDPIONT: unknown variable (did you mean OLP_GRPC_ENDPOINT?)'],

@@ -65,6 +65,20 @@ describe('service end to end', () => {
     expect(f.sink.metadata.every((m) => m.get('x-other').length === 0)).toBe(true);
   });
 
+  test('sends every record to each of several named exporters', async () => {
+    const audit = await new OtlpTestServer().start();
+    try {
+      const s = await start({ OLP_EXPORTERS: 'otlp,audit', OLP_EXPORTER_AUDIT_ENDPOINT: audit.endpoint });
+      await exportLogs(s.endpoint, request([record('to both')]));
+      await f.sink.waitForRecords(1);
+      await audit.waitForRecords(1);
+      expect(bodies(audit.records())).toEqual(['to both']);
+      await eventually(async () => expect(await s.metrics.total(s.metrics.exporterSent, { exporter: 'audit' })).toBe(1));
+    } finally {
+      await audit.stop();
+    }
+  });
+
   test('accepts gzip-compressed requests', async () => {
     const s = await start();
     expect((await exportLogs(s.endpoint, request([record('zipped')]), { gzip: true })).code).toBe(status.OK);
