@@ -3,28 +3,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { status } from '@grpc/grpc-js';
 import pino from 'pino';
-import { encodeLogsData } from '../../src/otlp/codec';
 import { QueuedExporter, type ExporterSettings } from '../../src/exporters/queued-exporter';
 import { OtlpGrpcTransport } from '../../src/exporters/otlp-grpc';
 import { WriteAheadLog } from '../../src/queue/wal';
 import { Metrics } from '../../src/telemetry/metrics';
 import { OtlpTestServer } from '../helpers/otlp-test-server';
-import { bodies, record, request } from '../helpers/builders';
+import { bodies } from '../helpers/builders';
 import { eventually } from '../helpers/eventually';
+import { batchOf, fastExporterSettings } from '../helpers/exporters';
 
 const silent = pino({ level: 'silent' });
-const fast: ExporterSettings = {
-  maxQueuedRecords: 1000,
-  consumers: 2,
-  batchMaxRecords: 100,
-  batchMaxDelayMs: 5,
-  timeoutMs: 2000,
-  retry: { enabled: true, initialIntervalMs: 10, maxIntervalMs: 50, maxElapsedMs: 0 },
-};
-
-function batchOf(...b: string[]) {
-  return { bytes: encodeLogsData(request(b.map((x) => record(x)))), records: b.length };
-}
+const fast: ExporterSettings = { ...fastExporterSettings, retry: { ...fastExporterSettings.retry, maxElapsedMs: 0 } };
 
 describe('exporter with a persistent queue', () => {
   let dir: string;

@@ -9,19 +9,9 @@ import { Metrics } from '../../src/telemetry/metrics';
 import { OtlpTestServer } from '../helpers/otlp-test-server';
 import { bodies, record, request } from '../helpers/builders';
 import { eventually } from '../helpers/eventually';
+import { batchOf, fastExporterSettings } from '../helpers/exporters';
 
-const fast: ExporterSettings = {
-  maxQueuedRecords: 1000,
-  consumers: 2,
-  batchMaxRecords: 100,
-  batchMaxDelayMs: 5,
-  timeoutMs: 2000,
-  retry: { enabled: true, initialIntervalMs: 10, maxIntervalMs: 50, maxElapsedMs: 2000 },
-};
-
-function batchOf(...b: string[]) {
-  return { bytes: encodeLogsData(request(b.map((x) => record(x)))), records: b.length };
-}
+const fast = fastExporterSettings;
 
 describe('queued OTLP exporter', () => {
   let sink: OtlpTestServer;

@@ -1,7 +1,7 @@
 /** Creates a processor from its factory with default options plus overrides. */
 import pino from 'pino';
 import type { OptionShape, OptionValues } from '../../src/config/options';
-import type { DropSink, Processor, ProcessorFactory } from '../../src/pipeline/processor';
+import { OptionError, type DropSink, type Processor, type ProcessorFactory } from '../../src/pipeline/processor';
 
 export function createProcessor<S extends OptionShape>(
   factory: ProcessorFactory<S>,
@@ -18,4 +18,16 @@ export class RecordingDrops implements DropSink {
   drop(reason: string, count: number): void {
     this.counts[reason] = (this.counts[reason] ?? 0) + count;
   }
+}
+
+/** Asserts that `create` refused its options with an OptionError naming `option`. */
+export function expectOptionError(create: () => unknown, option: string): void {
+  let error: unknown;
+  try {
+    create();
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(OptionError);
+  expect((error as OptionError).option).toBe(option);
 }

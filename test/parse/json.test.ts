@@ -1,26 +1,8 @@
 import fc from 'fast-check';
 import Long from 'long';
-import type { AnyValue, KeyValue } from '../../src/otlp/model';
+import type { KeyValue } from '../../src/otlp/model';
 import { JsonParser } from '../../src/parse/json';
-
-/** AnyValue → plain JS for readable expectations: ints as bigint, null as null. */
-function plain(v: AnyValue | null | undefined): unknown {
-  if (!v) return undefined;
-  if (v.stringValue !== undefined) return v.stringValue;
-  if (v.intValue !== undefined) return BigInt((v.intValue as Long).toString());
-  if (v.doubleValue !== undefined) return v.doubleValue;
-  if (v.boolValue !== undefined) return v.boolValue;
-  if (v.arrayValue) return v.arrayValue.values.map(plain);
-  if (v.kvlistValue) return fields(v.kvlistValue.values);
-  return null;
-}
-
-function fields(kvs: readonly KeyValue[]): Record<string, unknown> {
-  const o: Record<string, unknown> = {};
-  // defineProperty: a "__proto__" key must be a field, not the prototype.
-  for (const kv of kvs) Object.defineProperty(o, kv.key, { value: plain(kv.value), enumerable: true, writable: true, configurable: true });
-  return o;
-}
+import { plainAttributes } from '../helpers/values';
 
 function parse(text: string): { fields: KeyValue[]; error: string | undefined } {
   const out: KeyValue[] = [];
@@ -49,15 +31,15 @@ describe('json', () => {
   ])('%s', (text, expected) => {
     const r = parse(text);
     expect(r.error).toBeUndefined();
-    expect(fields(r.fields)).toEqual(expected);
+    expect(plainAttributes(r.fields)).toEqual(expected);
   });
 
   it('keeps raw control characters inside strings (JSON.parse would reject them)', () => {
-    expect(fields(parse('{"a":"tab\there\u0001"}').fields)).toEqual({ a: 'tab\there\u0001' });
+    expect(plainAttributes(parse('{"a":"tab\there\u0001"}').fields)).toEqual({ a: 'tab\there\u0001' });
   });
 
   it('finds escapes in every string of a line with several', () => {
-    expect(fields(parse('{"a":"x","b":"y\\"z","c":"w","d":"\\n"}').fields)).toEqual({ a: 'x', b: 'y"z', c: 'w', d: '\n' });
+    expect(plainAttributes(parse('{"a":"x","b":"y\\"z","c":"w","d":"\\n"}').fields)).toEqual({ a: 'x', b: 'y"z', c: 'w', d: '\n' });
   });
 
   it('scans long lines in linear time', () => {
@@ -74,7 +56,7 @@ describe('json', () => {
   it('keeps a __proto__ key as a plain field', () => {
     const r = parse('{"__proto__":{"x":1}}');
     expect(r.fields.map((f) => f.key)).toEqual(['__proto__']);
-    expect(Object.getPrototypeOf(fields(r.fields))).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(plainAttributes(r.fields))).toBe(Object.prototype);
   });
 
   it.each([
@@ -131,7 +113,7 @@ describe('json', () => {
       fc.property(fc.dictionary(fc.string(), fc.jsonValue()), (obj) => {
         const r = parse(JSON.stringify(obj));
         expect(r.error).toBeUndefined();
-        const back = JSON.parse(JSON.stringify(fields(r.fields), (_k, v) => (typeof v === 'bigint' ? Number(v) : v)));
+        const back = JSON.parse(JSON.stringify(plainAttributes(r.fields), (_k, v) => (typeof v === 'bigint' ? Number(v) : v)));
         expect(back).toEqual(JSON.parse(JSON.stringify(obj)));
       }),
       { numRuns: 300 },

@@ -3,10 +3,10 @@ import pino from 'pino';
 import type { OptionValues } from '../../src/config/options';
 import type { AnyValue, LogRecord, LogsData } from '../../src/otlp/model';
 import { getAttribute, intValue, stringValue } from '../../src/otlp/values';
-import { OptionError, type Processor } from '../../src/pipeline/processor';
+import { type Processor } from '../../src/pipeline/processor';
 import { DEDUPLICATED, dedupProcessor } from '../../src/processors/dedup';
 import { attrs, record, request } from '../helpers/builders';
-import { RecordingDrops } from '../helpers/processors';
+import { RecordingDrops, expectOptionError } from '../helpers/processors';
 
 type Options = OptionValues<typeof dedupProcessor.options>;
 
@@ -156,14 +156,7 @@ describe('dedup', () => {
     ['no fields', { fields: [] }, 'fields'],
     ['exclude_attributes without attributes', { fields: ['body'], exclude_attributes: ['x'] }, 'exclude_attributes'],
   ])('rejects %s', (_name, overrides, option) => {
-    let error: unknown;
-    try {
-      make(overrides);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(OptionError);
-    expect((error as OptionError).option).toBe(option);
+    expectOptionError(() => make(overrides), option);
   });
 
   it('parses the window as a duration and refuses 0', () => {

@@ -3,7 +3,7 @@ import Long from 'long';
 import { status } from '@grpc/grpc-js';
 import { resolveConfig } from '../../src/config/resolve';
 import type { OptionValues } from '../../src/config/options';
-import type { AnyValue, KeyValue, LogRecord } from '../../src/otlp/model';
+import type { AnyValue, LogRecord } from '../../src/otlp/model';
 import { getAttribute, newLogRecord, stringValue } from '../../src/otlp/values';
 import { OptionError } from '../../src/pipeline/processor';
 import { PARSE_ERROR_ATTRIBUTE, ParseProcessorInstance, parseProcessor } from '../../src/processors/parse';
@@ -13,26 +13,13 @@ import { record, request } from '../helpers/builders';
 import { exportLogs } from '../helpers/grpc-client';
 import { OtlpTestServer } from '../helpers/otlp-test-server';
 import { createProcessor, RecordingDrops } from '../helpers/processors';
+import { plainAttributes, plainValue } from '../helpers/values';
 import { startTestService, type TestService } from '../helpers/service';
 
 type Options = Partial<OptionValues<typeof parseProcessor.options>>;
 
 const ORIGINAL_TIME = '1700000000123456789';
 
-function plain(v: AnyValue | null | undefined): unknown {
-  if (!v) return undefined;
-  if (v.stringValue !== undefined) return v.stringValue;
-  if (v.intValue !== undefined) return BigInt((v.intValue as Long).toString());
-  if (v.doubleValue !== undefined) return v.doubleValue;
-  if (v.boolValue !== undefined) return v.boolValue;
-  if (v.arrayValue) return v.arrayValue.values.map(plain);
-  if (v.kvlistValue) return attrsOf(v.kvlistValue.values);
-  return null;
-}
-
-function attrsOf(kvs: readonly KeyValue[]): Record<string, unknown> {
-  return Object.fromEntries(kvs.map((kv) => [kv.key, plain(kv.value)]));
-}
 
 function run(options: Options, records: LogRecord[]): { records: LogRecord[]; processor: ParseProcessorInstance; drops: RecordingDrops } {
   const processor = createProcessor(parseProcessor, options) as ParseProcessorInstance;
@@ -59,7 +46,7 @@ function createError(options: Options): OptionError {
 describe('parse processor: formats and fields', () => {
   test('json into top-level attributes, with level and time taken from the fields', () => {
     const r = one({}, '{"time":"2024-01-02T03:04:05.123456789Z","level":"warn","msg":"disk low","free":12,"ratio":0.5,"tags":["a"],"ctx":{"id":"x"}}');
-    expect(attrsOf(r.attributes)).toEqual({
+    expect(plainAttributes(r.attributes)).toEqual({
       time: '2024-01-02T03:04:05.123456789Z', level: 'warn', msg: 'disk low', free: 12n, ratio: 0.5, tags: ['a'], ctx: { id: 'x' },
     });
     expect(r.severityText).toBe('warn');
@@ -70,8 +57,8 @@ describe('parse processor: formats and fields', () => {
 
   test('json with body=replace becomes a structured body, not attributes', () => {
     const r = one({ body: 'replace' }, '{"msg":"hi","n":9007199254740993}', { attributes: [{ key: 'keep', value: stringValue('me') }] });
-    expect(plain(r.body)).toEqual({ msg: 'hi', n: 9007199254740993n });
-    expect(attrsOf(r.attributes)).toEqual({ keep: 'me' });
+    expect(plainValue(r.body)).toEqual({ msg: 'hi', n: 9007199254740993n });
+    expect(plainAttributes(r.attributes)).toEqual({ keep: 'me' });
   });
 
   test('a structured body is read for time and level, not re-parsed', () => {
@@ -81,27 +68,27 @@ describe('parse processor: formats and fields', () => {
     expect(r.timeUnixNano.toString()).toBe('1700000000123000000');
     expect(r.severityText).toBe('error');
     const kept = one({}, body);
-    expect(attrsOf(kept.attributes)).toEqual({ ts: 1700000000123n, level: 'error' });
+    expect(plainAttributes(kept.attributes)).toEqual({ ts: 1700000000123n, level: 'error' });
   });
 
   test('logfmt with a prefix and body=replace', () => {
     const r = one({ format: 'logfmt', target: 'parsed.', body: 'replace' }, 'time=2024-01-02T03:04:05Z level=INFO msg="request done" status=200');
     expect(r.body?.stringValue).toBe('request done');
-    expect(attrsOf(r.attributes)).toEqual({ 'parsed.time': '2024-01-02T03:04:05Z', 'parsed.level': 'INFO', 'parsed.status': '200' });
+    expect(plainAttributes(r.attributes)).toEqual({ 'parsed.time': '2024-01-02T03:04:05Z', 'parsed.level': 'INFO', 'parsed.status': '200' });
     expect(r.severityText).toBe('INFO');
     expect(r.timeUnixNano.toString()).toBe('1704164645000000000');
   });
 
   test('nest=true writes one kvlist attribute', () => {
     const r = one({ format: 'logfmt', target: 'log', nest: true }, 'a=1 b=2');
-    expect(attrsOf(r.attributes)).toEqual({ log: { a: '1', b: '2' } });
+    expect(plainAttributes(r.attributes)).toEqual({ log: { a: '1', b: '2' } });
     const dotted = one({ format: 'logfmt', target: 'log.', nest: true }, 'a=1');
-    expect(attrsOf(dotted.attributes)).toEqual({ log: { a: '1' } });
+    expect(plainAttributes(dotted.attributes)).toEqual({ log: { a: '1' } });
   });
 
   test('keyvalue with custom delimiters', () => {
     const r = one({ format: 'keyvalue', pair_delimiter: ';', kv_delimiter: ':' }, 'user: bob; role: "admin; ops"');
-    expect(attrsOf(r.attributes)).toEqual({ user: 'bob', role: 'admin; ops' });
+    expect(plainAttributes(r.attributes)).toEqual({ user: 'bob', role: 'admin; ops' });
   });
 
   test('regex with named groups, message and level', () => {
@@ -109,7 +96,7 @@ describe('parse processor: formats and fields', () => {
     expect(r.body?.stringValue).toBe('db down');
     expect(r.severityText).toBe('ERROR');
     expect(r.timeUnixNano.toString()).toBe('1704164645000000000');
-    expect(attrsOf(r.attributes)).toEqual({ timestamp: '2024-01-02T03:04:05Z', level: 'ERROR' });
+    expect(plainAttributes(r.attributes)).toEqual({ timestamp: '2024-01-02T03:04:05Z', level: 'ERROR' });
   });
 
   test.each<[string, string, Record<string, unknown>, string, string]>([
@@ -121,7 +108,7 @@ describe('parse processor: formats and fields', () => {
   ])('preset %s', (format, line, expected, time, level) => {
     // klog has no year: the observed time is the reference.
     const r = one({ format: format as never }, line, { observedTimeUnixNano: Long.fromString('1717200000000000000', true) });
-    expect(attrsOf(r.attributes)).toEqual(expected);
+    expect(plainAttributes(r.attributes)).toEqual(expected);
     expect(r.timeUnixNano.toString()).toBe(time);
     expect(r.severityText).toBe(level);
     expect(r.observedTimeUnixNano.toString()).toBe('1717200000000000000');
@@ -162,7 +149,7 @@ describe('parse processor: formats and fields', () => {
   test('parses an attribute instead of the body', () => {
     const r = one({ format: 'logfmt', source: 'attributes.log', body: 'replace' }, 'original body', { attributes: [{ key: 'log', value: stringValue('msg=inner a=1') }] });
     expect(r.body?.stringValue).toBe('inner');
-    expect(attrsOf(r.attributes)).toEqual({ log: 'msg=inner a=1', a: '1' });
+    expect(plainAttributes(r.attributes)).toEqual({ log: 'msg=inner a=1', a: '1' });
   });
 
   test('body=replace without a message field keeps the body', () => {
@@ -172,7 +159,7 @@ describe('parse processor: formats and fields', () => {
 
   test('parsed fields replace attributes of the same key', () => {
     const r = one({ format: 'logfmt' }, 'a=new', { attributes: [{ key: 'a', value: stringValue('old') }, { key: 'b', value: stringValue('b') }] });
-    expect(attrsOf(r.attributes)).toEqual({ a: 'new', b: 'b' });
+    expect(plainAttributes(r.attributes)).toEqual({ a: 'new', b: 'b' });
   });
 });
 
@@ -212,7 +199,7 @@ describe('parse processor: errors', () => {
     const { records, processor } = run({ on_error: 'tag' }, [record('{"time":"yesterday","a":1}')]);
     const r = records[0]!;
     expect(r.timeUnixNano.toString()).toBe(ORIGINAL_TIME);
-    expect(attrsOf(r.attributes)).toEqual({ time: 'yesterday', a: 1n, [PARSE_ERROR_ATTRIBUTE]: 'invalid_time' });
+    expect(plainAttributes(r.attributes)).toEqual({ time: 'yesterday', a: 1n, [PARSE_ERROR_ATTRIBUTE]: 'invalid_time' });
     expect(Object.fromEntries(processor.counts)).toEqual({ invalid_time: 1 });
   });
 
@@ -229,7 +216,7 @@ describe('parse processor: errors', () => {
     const batch = request([record('a=1')]);
     batch.resourceLogs.push({ resource: null, schemaUrl: '', scopeLogs: [{ scope: null, schemaUrl: '', logRecords: [newLogRecord({ body: stringValue('b=2') })] }, { scope: null, schemaUrl: '', logRecords: [] }] });
     p.process(batch, new RecordingDrops());
-    expect(attrsOf(batch.resourceLogs[1]!.scopeLogs[0]!.logRecords[0]!.attributes)).toEqual({ b: '2' });
+    expect(plainAttributes(batch.resourceLogs[1]!.scopeLogs[0]!.logRecords[0]!.attributes)).toEqual({ b: '2' });
   });
 });
 

@@ -3,12 +3,12 @@ import pino from 'pino';
 import type { OptionValues } from '../../src/config/options';
 import type { LogRecord, LogsData } from '../../src/otlp/model';
 import { getAttribute } from '../../src/otlp/values';
-import { OptionError, type Processor } from '../../src/pipeline/processor';
+import { type Processor } from '../../src/pipeline/processor';
 import { OTHER_KEYS_EVENT, RATE_LIMITED, rateLimitProcessor } from '../../src/processors/rate-limit';
 import { builtinProcessors } from '../../src/processors/registry';
 import { attrs, record, request } from '../helpers/builders';
 import { exportLogs } from '../helpers/grpc-client';
-import { RecordingDrops } from '../helpers/processors';
+import { RecordingDrops, expectOptionError } from '../helpers/processors';
 import { useServiceFixture } from '../helpers/service-fixture';
 import { startTestService } from '../helpers/service';
 
@@ -130,14 +130,7 @@ describe('rate_limit', () => {
     ['an unknown key path', { rate: 1, key: ['body'] }, 'key'],
     ['an empty attribute name', { rate: 1, key: ['attributes.'] }, 'key'],
   ])('rejects %s', (_name, overrides, option) => {
-    let error: unknown;
-    try {
-      make(overrides);
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(OptionError);
-    expect((error as OptionError).option).toBe(option);
+    expectOptionError(() => make(overrides), option);
   });
 
   it('validates rate and burst', () => {
