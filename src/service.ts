@@ -15,6 +15,7 @@ import { ConfigError } from './config/load';
 import { persistPeriodically, restoreStates } from './pipeline/state-store';
 import { envNames } from './config/options';
 import { Pipeline } from './pipeline/pipeline';
+import { RequestProcessor } from './pipeline/request-processor';
 import { QueuedExporter } from './exporters/queued-exporter';
 import { WriteAheadLog } from './queue/wal';
 import { MemoryLimiter } from './pipeline/memory-limiter';
@@ -115,9 +116,8 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       : undefined;
   memoryLimiter?.start();
 
-  const pipeline = new Pipeline(
+  const requests = new RequestProcessor(
     chain,
-    exporters,
     {
       limits: {
         maxBodyBytes: s.limits.max_body_bytes,
@@ -129,13 +129,12 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       },
       maxRecordsPerRequest: s.limits.max_records,
       batchMaxRecords: s.batch.max_records,
-      queueFullRetryAfterMs: QUEUE_FULL_RETRY_AFTER_MS,
-      queueFullKind: refuseKind,
-      memoryLimiter,
+      exporterCount: exporters.length,
     },
     metrics,
     logger,
   );
+  const pipeline = new Pipeline(requests, exporters, { queueFullRetryAfterMs: QUEUE_FULL_RETRY_AFTER_MS, queueFullKind: refuseKind, memoryLimiter }, metrics, logger);
   const auth =
     s.auth.bearer_tokens.length > 0 || s.auth.bearer_token_file ? new BearerAuth(s.auth.bearer_tokens, s.auth.bearer_token_file, logger, s.grpc.tls_reload_interval) : undefined;
   const tls = await loadServerCredentials(
@@ -203,6 +202,15 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
   receiver.setServing(true);
   phase = 'ready';
   const persistence = persistPeriodically(states, logger);
+  // Windowed processors emit on the runner's timers; what they emit goes through the rest of the chain.
+  const flushTimers = chain.flushing.map(({ index, name, intervalMs }) => {
+    const timer = setInterval(() => {
+      const emitted = chain.flush(index, ctx.clock.now(), false);
+      if (emitted) void pipeline.emit(emitted, `processor/${name}`);
+    }, intervalMs);
+    timer.unref();
+    return timer;
+  });
 
   logger.info(
     {
@@ -227,7 +235,10 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       phase = 'draining';
       logger.info({ timeoutMs: s[''].shutdown_timeout }, 'shutting down: refusing new requests, draining');
       await Promise.all([receiver.stop(deadline), httpReceiver?.stop(deadline)]);
-      // Nothing reaches the chain any more: its state is final.
+      // Nothing reaches the chain any more: close open windows, then its state is final.
+      for (const t of flushTimers) clearInterval(t);
+      const emitted = chain.flushAll(ctx.clock.now());
+      if (emitted) await pipeline.emit(emitted, 'shutdown');
       persistence.stop();
       // Memory queues drain within the deadline; persistent queues stop and keep the rest for the next start.
       await Promise.all(exporters.map((e) => e.shutdown(deadline)));
@@ -269,7 +280,8 @@ function otlpTransport(o: OtlpExporterSettings, reloadIntervalMs: number): Trans
 export function createStages(config: ResolvedConfig, factories: readonly ProcessorFactory<OptionShape>[], ctx: ProcessorContext): ChainStage[] {
   const problems: string[] = [];
   const stages: ChainStage[] = [];
-  for (const name of config.service[''].processors) {
+  const chain = config.service[''].processors;
+  for (const name of chain) {
     const factory = factories.find((p) => p.name === name)!;
     // `where` belongs to the chain, not the factory: compile it here and pass the rest on.
     const { where: whereText, ...options } = config.processorOptions[name] as OptionValues<OptionShape> & { where?: string };
@@ -280,7 +292,7 @@ export function createStages(config: ResolvedConfig, factories: readonly Process
       problems.push(`${envNames(name, 'where', whereOption)[0]}: ${(e as Error).message}`);
     }
     try {
-      stages.push({ name, processor: factory.create(options, { ...ctx, logger: ctx.logger.child({ processor: name }) }), where });
+      stages.push({ name, processor: factory.create(options, { ...ctx, logger: ctx.logger.child({ processor: name }), chain, exporters: config.exporters }), where });
     } catch (e) {
       if (!(e instanceof OptionError)) throw e;
       const option = e.option === 'where' ? whereOption : factory.options[e.option];

@@ -15,9 +15,9 @@ import pino from 'pino';
 import { ConfigError } from '../config/load';
 import { parseKeyValueMap } from '../config/values';
 import { decodeLogsDataJson } from '../otlp/json';
-import type { AnyValue, InstrumentationScope, KeyValue, LogRecord, LogsData, Resource, ResourceLogs, ScopeLogs } from '../otlp/model';
+import { routeMark, type AnyValue, type InstrumentationScope, type KeyValue, type LogRecord, type LogsData, type Resource, type ResourceLogs, type ScopeLogs } from '../otlp/model';
 import { anyValueKind, anyValueToString, newLogRecord, stringValue, unixNanosFromMillis } from '../otlp/values';
-import type { ChainStage } from '../pipeline/chain';
+import { processWhere, type ChainStage } from '../pipeline/chain';
 import type { DropSink } from '../pipeline/processor';
 import { resolveServiceConfig } from '../processors/custom';
 import { createStages } from '../service';
@@ -92,6 +92,8 @@ export interface RecordExplanation {
   readonly steps: StepExplanation[];
   /** Processor that dropped the record, if any. */
   droppedBy?: string;
+  /** Exporters a kept record goes to. */
+  exporters?: readonly string[];
 }
 
 interface Entry {
@@ -285,18 +287,18 @@ function dropReasons(drops: readonly { reason: string; count: number }[], missin
  * Runs each batch through every stage in order (state carries over, as in the service) and
  * explains per record what each stage did. Batches are changed in place, as processors do.
  */
-export function explainBatches(stages: readonly ChainStage[], batches: readonly LogsData[]): RecordExplanation[] {
+export function explainBatches(stages: readonly ChainStage[], batches: readonly LogsData[], exporters: readonly string[] = []): RecordExplanation[] {
   const all: RecordExplanation[] = [];
   const tracked = new Map<LogRecord, Tracked>();
-  for (const input of batches) {
+  const run = (input: LogsData, from: number, addedBy?: string): void => {
     tracked.clear();
     for (const { record } of locate(input)) {
-      const explanation: RecordExplanation = { index: all.length + 1, body: anyValueToString(record.body), steps: [] };
+      const explanation: RecordExplanation = { index: all.length + 1, body: anyValueToString(record.body), steps: [], ...(addedBy ? { addedBy } : {}) };
       all.push(explanation);
       tracked.set(record, { explanation, snapshot: snapshotRecord(record) });
     }
     let current = input;
-    for (const stage of stages) {
+    for (const stage of stages.slice(from)) {
       const before = locate(current);
       const resourceBefore = new Map<ScopeLogs, Snapshot>();
       for (const l of before) if (!resourceBefore.has(l.sl)) resourceBefore.set(l.sl, snapshotResource(l.rl, l.sl));
@@ -304,7 +306,7 @@ export function explainBatches(stages: readonly ChainStage[], batches: readonly 
       const sink: DropSink = { drop: (reason, count) => void reported.push({ reason, count }) };
       let error: string | undefined;
       try {
-        current = stage.processor.process(current, sink);
+        current = stage.where ? processWhere(stage.processor, stage.where, current, sink) : stage.processor.process(current, sink);
       } catch (e) {
         // As the chain does: the batch is passed on as it stands.
         error = e instanceof Error ? e.message : String(e);
@@ -367,8 +369,22 @@ export function explainBatches(stages: readonly ChainStage[], batches: readonly 
         }
       }
     }
-  }
+    for (const [record, t] of tracked) t.explanation.exporters = routedTo(record, exporters);
+  };
+  for (const input of batches) run(input, 0);
+  // As at shutdown: windowed processors emit what they hold, through the stages after them.
+  const now = Date.now();
+  stages.forEach((stage, i) => {
+    const emitted = stage.processor.flush?.(now, true, { drop: () => undefined });
+    if (emitted) run(emitted, i + 1, stage.name);
+  });
   return all;
+}
+
+/** Exporter names a record goes to: those `route` chose, or all of them. */
+function routedTo(record: LogRecord, exporters: readonly string[]): readonly string[] {
+  const mask = record[routeMark];
+  return mask === undefined ? exporters : exporters.filter((_, i) => mask & (1 << i));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -406,7 +422,7 @@ export function formatText(explanations: readonly RecordExplanation[], stageName
       if (s.resourceSameAs !== undefined) parts.push(`resource changed (see record ${s.resourceSameAs})`);
       out.push(`  ${s.processor.padEnd(width)} ${parts.length > 0 ? parts.join('; ') : 'unchanged'}`);
     }
-    if (e.steps.length > 0 && !e.droppedBy) out.push(`  ${'→'.padEnd(width)} kept`);
+    if (!e.droppedBy && (e.steps.length > 0 || e.addedBy)) out.push(`  ${'→'.padEnd(width)} kept${e.exporters ? `, to ${e.exporters.length > 0 ? e.exporters.join(', ') : 'no exporter'}` : ''}`);
   }
   const dropped = explanations.filter((e) => e.droppedBy).length;
   const added = explanations.filter((e) => e.addedBy).length;
@@ -436,6 +452,7 @@ export function explanationJson(e: RecordExplanation): JsonValue {
   });
   o.outcome = e.droppedBy ? 'dropped' : 'kept';
   if (e.droppedBy) o.droppedBy = e.droppedBy;
+  else if (e.exporters) o.exporters = [...e.exporters];
   return o;
 }
 
@@ -619,9 +636,11 @@ export async function explainCommand(
   }
   const effectiveEnv: NodeJS.ProcessEnv = o.processors === undefined ? env : { ...env, OLP_PROCESSORS: o.processors };
   let stages: ChainStage[];
+  let exporters: readonly string[];
   try {
     // Custom processors named in the chain are loaded as `run` loads them.
     const { config, processors } = resolveServiceConfig(effectiveEnv);
+    exporters = config.exporters;
     stages = createStages(config, processors, { logger: pino({ level: 'silent' }), clock: { now: () => Date.now() }, env: effectiveEnv });
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -635,7 +654,7 @@ export async function explainCommand(
     io.stderr.write(`otlp-log-processor explain: ${(e as Error).message}\n`);
     return 2;
   }
-  const explanations = explainBatches(stages, batches);
+  const explanations = explainBatches(stages, batches, exporters);
   if (o.format === 'json') {
     io.stdout.write(explanations.map((e) => JSON.stringify(explanationJson(e)) + '\n').join(''));
   } else {

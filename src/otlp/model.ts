@@ -51,7 +51,14 @@ export interface Resource {
   entityRefs: EntityRef[];
 }
 
+/**
+ * Exporters a record goes to, as a bit mask over the configured exporters (set by `route`).
+ * A symbol key: never encoded, invisible to conditions and attribute code.
+ */
+export const routeMark: unique symbol = Symbol('olp.route');
+
 export interface LogRecord {
+  [routeMark]?: number;
   timeUnixNano: Long;
   observedTimeUnixNano: Long;
   severityNumber: number;

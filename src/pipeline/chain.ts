@@ -30,6 +30,8 @@ export class ProcessingChain {
   private readonly stages: readonly BoundStage[];
   /** Last value of each processor count already added to the metric. */
   private readonly reported = new Map<string, number>();
+  /** Label sets of olp_processor_window_records last set, per stage. */
+  private readonly windowLabels = new Map<string, { processor: string; dimension: string; value: string }[]>();
 
   constructor(
     stages: readonly ChainStage[],
@@ -72,9 +74,69 @@ export class ProcessingChain {
 
   /** Returns the processed batch; `records` is the count entering the chain. */
   run(batch: LogsData, records: number): LogsData {
+    return this.runFrom(0, batch, records);
+  }
+
+  /** Stages that emit on their own schedule: index and flush interval. */
+  get flushing(): readonly { readonly index: number; readonly name: string; readonly intervalMs: number }[] {
+    return this.stages.flatMap((s, index) => (s.processor.flush && s.processor.flushIntervalMs ? [{ index, name: s.name, intervalMs: s.processor.flushIntervalMs }] : []));
+  }
+
+  /**
+   * Asks stage `index` to flush (window ends; `final` at shutdown) and runs what it emits
+   * through the stages after it. Returns the records to export, or undefined.
+   */
+  flush(index: number, now: number, final: boolean): LogsData | undefined {
+    const stage = this.stages[index]!;
+    let emitted: LogsData | undefined;
+    try {
+      emitted = stage.processor.flush?.(now, final, stage.drops);
+    } catch (err) {
+      stage.errors.inc();
+      this.logger.error({ err, processor: stage.name }, 'processor flush threw; nothing emitted');
+    }
+    this.publishCounts(stage);
+    this.publishWindow(stage);
+    if (!emitted) return undefined;
+    const n = countRecords(emitted);
+    if (n === 0) return undefined;
+    stage.outgoing.inc(n);
+    return this.runFrom(index + 1, emitted, n);
+  }
+
+  /** Every flushing stage, in chain order, at shutdown; the output is one batch. */
+  flushAll(now: number): LogsData | undefined {
+    const out: LogsData = { resourceLogs: [] };
+    for (const { index } of this.flushing) {
+      const emitted = this.flush(index, now, true);
+      if (emitted) out.resourceLogs.push(...emitted.resourceLogs);
+    }
+    return out.resourceLogs.length > 0 ? out : undefined;
+  }
+
+  /** Replaces the stage's series of olp_processor_window_records with its last window. */
+  private publishWindow(stage: BoundStage): void {
+    const window = stage.processor.windowCounts;
+    if (!window) return;
+    const previous = this.windowLabels.get(stage.name) ?? [];
+    const current: { processor: string; dimension: string; value: string }[] = [];
+    for (const [dimension, values] of window) {
+      for (const [value, count] of values) {
+        const labels = { processor: stage.name, dimension, value };
+        this.metrics.processorWindowRecords.set(labels, count);
+        current.push(labels);
+      }
+    }
+    const kept = new Set(current.map((l) => `${l.dimension}\u0000${l.value}`));
+    for (const l of previous) if (!kept.has(`${l.dimension}\u0000${l.value}`)) this.metrics.processorWindowRecords.remove(l);
+    this.windowLabels.set(stage.name, current);
+  }
+
+  private runFrom(from: number, batch: LogsData, records: number): LogsData {
     let current = batch;
     let n = records;
-    for (const stage of this.stages) {
+    for (let i = from; i < this.stages.length; i++) {
+      const stage = this.stages[i]!;
       stage.incoming.inc(n);
       const start = process.hrtime.bigint();
       try {

@@ -1,22 +1,20 @@
 /**
- * From received bytes to exporter queues: decode → memory limiter → per-record limits →
- * processing chain → split to batch size → encode once → offer to every exporter. The result
- * resolves once every exporter holds the records: queued in memory, or written to the
- * persistent queue — only then may the receiver acknowledge. Queue room is checked up front,
- * so a request is normally enqueued or refused as a whole; a persistent-queue write failure
- * after part of it was written refuses the request and the sender's retry duplicates that part.
+ * From received bytes to exporter queues: decode → memory limiter → queue room → the request
+ * processor (limits → chain → route → split → encode) → offer to the exporters each batch is
+ * routed to. The result resolves once every exporter holds its records: queued in memory, or
+ * written to the persistent queue — only then may the receiver acknowledge. Queue room is checked
+ * up front, so a request is normally enqueued or refused as a whole; a persistent-queue write
+ * failure after part of it was written refuses the request and the sender's retry duplicates
+ * that part.
  */
 import type { Logger } from 'pino';
 import { PipelineError, type FailureKind } from '../errors';
-import { decodeLogsData, encodeLogsData } from '../otlp/codec';
 import { countRecords, type LogsData } from '../otlp/model';
 import type { Metrics } from '../telemetry/metrics';
 import type { QueuedExporter } from '../exporters/queued-exporter';
 import type { EncodedBatch } from '../exporters/transport';
-import type { ProcessingChain } from './chain';
-import { rejectInvalidRecords, type RecordLimits } from './limits';
-import { splitBatch } from './split';
 import type { MemoryLimiter } from './memory-limiter';
+import type { PreparedOutput, PreparedRequest, RequestProcessor } from './request-processor';
 
 export interface ConsumeResult {
   /** Records rejected individually (reported to the sender in partial_success). */
@@ -25,10 +23,6 @@ export interface ConsumeResult {
 }
 
 export interface PipelineSettings {
-  readonly limits: RecordLimits;
-  /** Records per request; more is refused whole. */
-  readonly maxRecordsPerRequest: number;
-  readonly batchMaxRecords: number;
   /** RetryInfo delay suggested to senders when a queue is full. */
   readonly queueFullRetryAfterMs: number;
   /** Kind answered when a queue is full: 'overloaded' (RESOURCE_EXHAUSTED, default) or 'unavailable'. */
@@ -39,7 +33,7 @@ export interface PipelineSettings {
 
 export class Pipeline {
   constructor(
-    private readonly chain: ProcessingChain,
+    private readonly processor: RequestProcessor,
     private readonly exporters: readonly QueuedExporter[],
     private readonly settings: PipelineSettings,
     private readonly metrics: Metrics,
@@ -48,14 +42,7 @@ export class Pipeline {
 
   /** A binary ExportLogsServiceRequest. Throws PipelineError when the request as a whole is refused. */
   async consume(bytes: Uint8Array, transport: string, metadata?: Readonly<Record<string, string>>): Promise<ConsumeResult> {
-    let data: LogsData;
-    try {
-      data = decodeLogsData(bytes);
-    } catch (e) {
-      this.logger.warn({ transport, err: (e as Error).message, bytes: bytes.length }, 'undecodable export request refused');
-      throw new PipelineError('invalid_input', `cannot decode ExportLogsServiceRequest: ${(e as Error).message}`);
-    }
-    return this.consumeData(data, transport, bytes, metadata);
+    return this.consumeData(this.processor.decode(bytes, transport), transport, bytes, metadata);
   }
 
   /**
@@ -65,51 +52,44 @@ export class Pipeline {
    */
   async consumeData(data: LogsData, transport: string, bytes?: Uint8Array, metadata?: Readonly<Record<string, string>>): Promise<ConsumeResult> {
     const receivedAt = Date.now();
-    const received = countRecords(data);
+    const received = this.processor.count(data, transport);
     if (received === 0) return { rejected: 0, message: '' };
     this.admit(transport, received);
-    if (received > this.settings.maxRecordsPerRequest) {
-      this.metrics.receiverRefused.inc({ transport, reason: 'too_many_records' }, received);
-      throw new PipelineError('too_large', `request has ${received} log records, over the limit of ${this.settings.maxRecordsPerRequest} (OLP_LIMITS_MAX_RECORDS); split it`);
-    }
+    // Before the chain: stateful processors (dedup, windows) must not see a request that is then refused.
+    this.checkRoom(received, bytes?.length ?? 0, transport);
+    const prepared = this.processor.process(data, received, transport, bytes);
+    await this.deliver(prepared, transport, receivedAt, metadata);
+    return prepared.rejection;
+  }
 
-    for (const exp of this.exporters) {
-      if (!exp.hasRoomFor(received, bytes?.length ?? 0)) {
-        this.metrics.receiverRefused.inc({ transport, reason: 'queue_full' }, received);
-        throw new PipelineError(
-          this.settings.queueFullKind ?? 'overloaded',
-          `exporter "${exp.name}" queue is full (${exp.size} records); retry later`,
-          this.settings.queueFullRetryAfterMs,
-        );
-      }
-    }
-
-    const rejection = rejectInvalidRecords(data, this.settings.limits);
-    if (rejection.rejected > 0) {
-      for (const [reason, n] of Object.entries(rejection.reasons)) this.metrics.receiverRefused.inc({ transport, reason }, n);
-      this.logger.warn({ transport, rejected: rejection.rejected }, rejection.message);
-    }
-    const accepted = received - rejection.rejected;
-    this.metrics.receiverAccepted.inc({ transport }, accepted);
-
-    if (bytes && this.chain.length === 0 && rejection.rejected === 0 && received <= this.settings.batchMaxRecords) {
-      // Nothing changed the request: forward the bytes as received (no re-encode; unknown fields kept).
-      const encoded = { bytes, records: received, receivedAt: [receivedAt], metadata };
-      await this.offerAll(encoded, transport);
-      return rejection;
-    }
-    const processed = this.chain.length > 0 ? this.chain.run(data, accepted) : data;
-    const out = this.chain.length > 0 ? countRecords(processed) : accepted;
-    if (out > 0) {
-      const offers: Promise<void>[] = [];
-      for (const piece of splitBatch(processed, out, this.settings.batchMaxRecords)) {
-        const n = piece === processed ? out : countRecords(piece);
-        const encoded = { bytes: encodeLogsData(piece), records: n, receivedAt: [receivedAt], metadata };
-        offers.push(this.offerAll(encoded, transport));
-      }
-      await Promise.all(offers);
-    }
-    return rejection;
+  /**
+   * Records a processor emitted on its own (window summaries at a flush). Nobody waits for
+   * them, so an exporter without room drops them, counted.
+   */
+  async emit(data: LogsData, source: string): Promise<void> {
+    const records = countRecords(data);
+    if (records === 0) return;
+    const receivedAt = Date.now();
+    const outputs = this.processor.encode(data, records);
+    await Promise.all(
+      outputs.flatMap((o) =>
+        o.batches.flatMap((b) =>
+          o.exporters.map(async (i) => {
+            const exp = this.exporters[i]!;
+            const lost = (reason: string): void => {
+              this.metrics.dropped.inc({ component: `exporter/${exp.name}`, reason }, b.records);
+            };
+            if (!exp.hasRoomFor(b.records, b.bytes.length)) return lost('queue_full');
+            try {
+              await exp.offer({ bytes: b.bytes, records: b.records, receivedAt: [receivedAt] });
+            } catch (e) {
+              this.logger.warn({ err: (e as Error).message, exporter: exp.name, source }, 'emitted records could not be queued');
+              lost('queue_write_failed');
+            }
+          }),
+        ),
+      ),
+    );
   }
 
   /** Memory limiter gate: refuses the whole request with a retryable status above the soft limit. */
@@ -120,9 +100,29 @@ export class Pipeline {
     throw refusal;
   }
 
-  /** Offers to every exporter; resolves when all hold it (in memory or in their persistent queue). */
-  private async offerAll(encoded: EncodedBatch, transport: string): Promise<void> {
-    const results = await Promise.allSettled(this.exporters.map((exp) => exp.offer(encoded)));
+  private checkRoom(records: number, bytes: number, transport: string): void {
+    for (const exp of this.exporters) {
+      if (exp.hasRoomFor(records, bytes)) continue;
+      this.metrics.receiverRefused.inc({ transport, reason: 'queue_full' }, records);
+      throw new PipelineError(
+        this.settings.queueFullKind ?? 'overloaded',
+        `exporter "${exp.name}" queue is full (${exp.size} records); retry later`,
+        this.settings.queueFullRetryAfterMs,
+      );
+    }
+  }
+
+  /** Offers each output to its exporters; resolves when all hold them (in memory or in their persistent queue). */
+  private async deliver(prepared: PreparedRequest, transport: string, receivedAt: number, metadata?: Readonly<Record<string, string>>): Promise<void> {
+    const offers: Promise<void>[] = [];
+    for (const output of prepared.outputs) {
+      for (const b of output.batches) offers.push(this.offer(output, { bytes: b.bytes, records: b.records, receivedAt: [receivedAt], metadata }, transport));
+    }
+    await Promise.all(offers);
+  }
+
+  private async offer(output: PreparedOutput, encoded: EncodedBatch, transport: string): Promise<void> {
+    const results = await Promise.allSettled(output.exporters.map((i) => this.exporters[i]!.offer(encoded)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (!failed) return;
     this.metrics.receiverRefused.inc({ transport, reason: 'queue_write_failed' }, encoded.records);

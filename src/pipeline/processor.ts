@@ -4,6 +4,8 @@
  * a processor is a synchronous, pure transform of one batch. It may change records in place,
  * remove them (reporting each removal with a reason), or add new ones. It does no I/O and
  * keeps no timers: the chain runner times it, counts records in and out, and records drops.
+ * A processor that emits on its own schedule (at window ends) declares `flushIntervalMs`; the
+ * runner then calls `flush` on that interval and at shutdown.
  */
 import type { Logger } from 'pino';
 import type { OptionShape, OptionValues } from '../config/options';
@@ -19,6 +21,10 @@ export interface ProcessorContext {
   readonly clock: Clock;
   /** Environment the service runs in (for processors that read Downward-API style values). */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Exporter names in OLP_EXPORTERS order (what `route` may send to). Absent outside a service. */
+  readonly exporters?: readonly string[];
+  /** Processor names in chain order (lets a processor check what runs before it). */
+  readonly chain?: readonly string[];
 }
 
 /** Where a processor reports records it removed from the batch. */
@@ -36,6 +42,19 @@ export interface Processor {
    * runner exports them as olp_processor_events_total{processor, event}; the processor only counts.
    */
   readonly counts?: ReadonlyMap<string, number>;
+  /**
+   * Per-dimension counts of the last complete window (dimension → value → count), for windowed
+   * processors. The runner exports them as olp_processor_window_records{processor, dimension, value}.
+   */
+  readonly windowCounts?: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /** How often the runner calls `flush` (milliseconds). */
+  readonly flushIntervalMs?: number;
+  /**
+   * Called by the runner every `flushIntervalMs` with the clock's time, and once with
+   * `final` true at shutdown. Returns records to emit (they pass through the processors after
+   * this one and on to the exporters), or undefined.
+   */
+  flush?(now: number, final: boolean, drops: DropSink): LogsData | undefined;
 }
 
 /**
@@ -58,6 +77,11 @@ export interface ProcessorFactory<S extends OptionShape = OptionShape> {
   /** One line for --help and README. */
   readonly summary: string;
   readonly options: S;
+  /**
+   * False when the processor's state must be one instance for the whole service (windows,
+   * rate limits, deduplication, persisted state): the chain then runs on one thread. Default true.
+   */
+  readonly parallel?: boolean | ((options: OptionValues<S>) => boolean);
   /** Called once at start-up with validated, frozen options. Throws for invalid combinations. */
   create(options: OptionValues<S>, ctx: ProcessorContext): Processor;
 }

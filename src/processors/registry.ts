@@ -10,6 +10,7 @@ import { rateLimitProcessor } from './rate-limit';
 import { parseProcessor } from './parse';
 import { redactProcessor } from './redact';
 import { resourceProcessor } from './resource';
+import { routeProcessor } from './route';
 import { severityProcessor } from './severity';
 
 export const builtinProcessors: readonly ProcessorFactory<any>[] = [
@@ -24,4 +25,5 @@ export const builtinProcessors: readonly ProcessorFactory<any>[] = [
   sampleProcessor,
   dedupProcessor,
   rateLimitProcessor,
+  routeProcessor,
 ];

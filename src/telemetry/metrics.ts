@@ -56,6 +56,12 @@ export class Metrics {
     labelNames: ['processor', 'event'] as const,
     registers: [this.registry],
   });
+  readonly processorWindowRecords = new Gauge({
+    name: 'olp_processor_window_records',
+    help: 'Records per dimension value in the last complete window of a windowed processor (aggregate).',
+    labelNames: ['processor', 'dimension', 'value'] as const,
+    registers: [this.registry],
+  });
   readonly dropped = new Counter({
     name: 'olp_dropped_log_records_total',
     help: 'Log records the service dropped after accepting them, by component and reason.',

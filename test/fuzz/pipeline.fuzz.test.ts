@@ -11,6 +11,7 @@ import { decodeLogsData, encodeLogsData } from '../../src/otlp/codec';
 import { countRecords, type LogsData } from '../../src/otlp/model';
 import { ProcessingChain } from '../../src/pipeline/chain';
 import { Pipeline } from '../../src/pipeline/pipeline';
+import { RequestProcessor } from '../../src/pipeline/request-processor';
 import type { QueuedExporter } from '../../src/exporters/queued-exporter';
 import type { EncodedBatch } from '../../src/exporters/transport';
 import { Metrics } from '../../src/telemetry/metrics';
@@ -46,18 +47,18 @@ function pipelineWithAllProcessors(): { pipeline: Pipeline; out: CapturingExport
   const metrics = new Metrics();
   const stages = builtinProcessors.map((f) => ({ name: f.name, processor: createProcessor(f, REQUIRED[f.name] ?? {}) }));
   const out = new CapturingExporter();
-  const pipeline = new Pipeline(
+  const requests = new RequestProcessor(
     new ProcessingChain(stages, metrics, silent),
-    [out as unknown as QueuedExporter],
     {
       limits: { maxBodyBytes: 4096, maxAttributes: 64, maxAttributeKeyBytes: 256, maxAttributeValueBytes: 1024, maxDepth: 8, maxCollectionLength: 64 },
       maxRecordsPerRequest: 10_000,
       batchMaxRecords: 8192,
-      queueFullRetryAfterMs: 1000,
+      exporterCount: 1,
     },
     metrics,
     silent,
   );
+  const pipeline = new Pipeline(requests, [out as unknown as QueuedExporter], { queueFullRetryAfterMs: 1000 }, metrics, silent);
   return { pipeline, out, metrics };
 }
 

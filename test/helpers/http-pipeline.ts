@@ -4,6 +4,7 @@ import { decodeLogsData } from '../../src/otlp/codec';
 import type { LogRecord, LogsData } from '../../src/otlp/model';
 import { ProcessingChain, type ChainStage } from '../../src/pipeline/chain';
 import { Pipeline } from '../../src/pipeline/pipeline';
+import { RequestProcessor } from '../../src/pipeline/request-processor';
 import { QueuedExporter } from '../../src/exporters/queued-exporter';
 import type { EncodedBatch, SendResult, Transport } from '../../src/exporters/transport';
 import { Metrics } from '../../src/telemetry/metrics';
@@ -72,9 +73,8 @@ export function testPipeline(transport: Transport, settings: TestPipelineSetting
     { logger, metrics },
   );
   exporter.start();
-  const pipeline = new Pipeline(
+  const requests = new RequestProcessor(
     new ProcessingChain(settings.stages ?? [], metrics, logger),
-    [exporter],
     {
       limits: {
         maxBodyBytes: settings.maxBodyBytes ?? 1024 * 1024,
@@ -86,10 +86,11 @@ export function testPipeline(transport: Transport, settings: TestPipelineSetting
       },
       maxRecordsPerRequest: 100_000,
       batchMaxRecords,
-      queueFullRetryAfterMs: 1000,
+      exporterCount: 1,
     },
     metrics,
     logger,
   );
+  const pipeline = new Pipeline(requests, [exporter], { queueFullRetryAfterMs: 1000 }, metrics, logger);
   return { pipeline, exporter, metrics, logger, shutdown: () => exporter.shutdown(Date.now() + 2000) };
 }
