@@ -1,5 +1,6 @@
 /** The built-in processors, by the name used in OLP_PROCESSORS. */
 import type { ProcessorFactory } from '../pipeline/processor';
+import { aggregateProcessor } from './aggregate';
 import { attributesProcessor } from './attributes';
 import { filterProcessor } from './filter';
 import { classifyProcessor } from './classify';
@@ -25,5 +26,6 @@ export const builtinProcessors: readonly ProcessorFactory<any>[] = [
   sampleProcessor,
   dedupProcessor,
   rateLimitProcessor,
+  aggregateProcessor,
   routeProcessor,
 ];

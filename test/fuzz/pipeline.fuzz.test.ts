@@ -25,7 +25,10 @@ const REQUIRED: Record<string, Record<string, unknown>> = {
   filter: { drop: 'severity_number < 9 || body.contains("x")' },
   sample: { rate: 0.5, random_seed: 7 },
   rate_limit: { rate: 1000 },
+  route: { rules: [{ exporters: ['otlp'], when: 'severity_number >= 17' }], default: ['none'] },
 };
+/** The service's context as far as processors see it: one exporter, every built-in in the chain. */
+const CTX = { exporters: ['otlp'], chain: builtinProcessors.map((f) => f.name) };
 const silent = pino({ level: 'silent' });
 
 /** Collects what the pipeline hands to exporters. */
@@ -45,7 +48,7 @@ class CapturingExporter {
 
 function pipelineWithAllProcessors(): { pipeline: Pipeline; out: CapturingExporter; metrics: Metrics } {
   const metrics = new Metrics();
-  const stages = builtinProcessors.map((f) => ({ name: f.name, processor: createProcessor(f, REQUIRED[f.name] ?? {}) }));
+  const stages = builtinProcessors.map((f) => ({ name: f.name, processor: createProcessor(f, REQUIRED[f.name] ?? {}, {}, CTX) }));
   const out = new CapturingExporter();
   const requests = new RequestProcessor(
     new ProcessingChain(stages, metrics, silent),
@@ -167,7 +170,7 @@ describe(`fuzzing every built-in processor (${RUNS} batches each)`, () => {
   );
 
   test.each(builtinProcessors.map((f) => [f.name, f] as const))('%s never throws and never invents records', (_name, factory) => {
-    const processor = createProcessor(factory, REQUIRED[factory.name] ?? {});
+    const processor = createProcessor(factory, REQUIRED[factory.name] ?? {}, {}, CTX);
     fc.assert(
       fc.property(batch, (data) => {
         const before = countRecords(data);

@@ -1,15 +1,17 @@
 /** Creates a processor from its factory with default options plus overrides. */
 import pino from 'pino';
 import type { OptionShape, OptionValues } from '../../src/config/options';
-import { OptionError, type DropSink, type Processor, type ProcessorFactory } from '../../src/pipeline/processor';
+import { OptionError, type DropSink, type Processor, type ProcessorContext, type ProcessorFactory } from '../../src/pipeline/processor';
 
+/** `ctx` replaces parts of the default context (silent logger, clock at 0, `env`). */
 export function createProcessor<S extends OptionShape>(
   factory: ProcessorFactory<S>,
   overrides: Partial<OptionValues<S>> = {},
   env: Record<string, string> = {},
+  ctx: Partial<ProcessorContext> = {},
 ): Processor {
   const defaults = Object.fromEntries(Object.entries(factory.options).map(([k, o]) => [k, o.default]));
-  return factory.create({ ...defaults, ...overrides } as OptionValues<S>, { logger: pino({ level: 'silent' }), clock: { now: () => 0 }, env });
+  return factory.create({ ...defaults, ...overrides } as OptionValues<S>, { logger: pino({ level: 'silent' }), clock: { now: () => 0 }, env, ...ctx });
 }
 
 /** A DropSink that remembers what it was told. */

@@ -1,16 +1,27 @@
 /** AnyValue → plain JS for readable expectations: ints as bigint (exact), empty values as null. */
 import type Long from 'long';
 import type { AnyValue, KeyValue } from '../../src/otlp/model';
+import { anyValueKind } from '../../src/otlp/values';
 
+/** Works on values built in tests and on decoded messages (whose unset members read as defaults). */
 export function plainValue(v: AnyValue | null | undefined): unknown {
   if (!v) return undefined;
-  if (v.stringValue !== undefined) return v.stringValue;
-  if (v.intValue !== undefined) return BigInt((v.intValue as Long).toString());
-  if (v.doubleValue !== undefined) return v.doubleValue;
-  if (v.boolValue !== undefined) return v.boolValue;
-  if (v.arrayValue) return v.arrayValue.values.map(plainValue);
-  if (v.kvlistValue) return plainAttributes(v.kvlistValue.values);
-  return null;
+  switch (anyValueKind(v)) {
+    case 'stringValue':
+      return v.stringValue;
+    case 'intValue':
+      return BigInt((v.intValue as Long).toString());
+    case 'doubleValue':
+      return v.doubleValue;
+    case 'boolValue':
+      return v.boolValue;
+    case 'arrayValue':
+      return v.arrayValue!.values.map(plainValue);
+    case 'kvlistValue':
+      return plainAttributes(v.kvlistValue!.values);
+    default:
+      return null;
+  }
 }
 
 export function plainAttributes(kvs: readonly KeyValue[]): Record<string, unknown> {

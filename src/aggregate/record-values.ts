@@ -1,0 +1,64 @@
+/** What a record counts as in the aggregate dimensions: its severity class and attribute values. */
+import type { AnyValue, KeyValue, LogRecord } from '../otlp/model';
+import { anyValueKind, anyValueToString, asString, findAttribute } from '../otlp/values';
+import { SEVERITY_SHORT_NAMES, severityFromText } from '../processors/severity';
+
+/** Dimension values are cut to this many characters. */
+export const MAX_VALUE_CHARS = 256;
+const MAX_SEVERITY_TEXT_CHARS = 32;
+const TEXT_CACHE_MAX = 512;
+
+export interface SeverityClass {
+  /** Dimension value: TRACE, DEBUG, INFO, WARN, ERROR, FATAL, UNSPECIFIED or an unknown text upper-cased. */
+  readonly name: string;
+  /** Effective SeverityNumber (0: unknown). */
+  readonly number: number;
+}
+
+export const UNSPECIFIED: SeverityClass = { name: 'UNSPECIFIED', number: 0 };
+/** Indexed by SeverityNumber 0–24: the short name without its 2/3/4 suffix. */
+const BY_NUMBER: readonly SeverityClass[] = SEVERITY_SHORT_NAMES.map((name, n) => (n === 0 ? UNSPECIFIED : { name: name.replace(/\d$/, ''), number: n }));
+
+/**
+ * The severity number when set (1–24); else the severity text through the severity processor's
+ * aliases (`error`, `E`, `warning`…); else the text itself, trimmed and upper-cased; else
+ * UNSPECIFIED. Texts are cached per instance (cleared when full).
+ */
+export class SeverityClassifier {
+  private readonly texts = new Map<string, SeverityClass>();
+
+  classify(rec: LogRecord): SeverityClass {
+    const n = rec.severityNumber;
+    if (n > 0 && n < BY_NUMBER.length) return BY_NUMBER[n]!;
+    const text = rec.severityText;
+    if (!text) return UNSPECIFIED;
+    let c = this.texts.get(text);
+    if (c === undefined) {
+      const m = severityFromText(text);
+      if (m !== undefined) c = BY_NUMBER[m]!;
+      else {
+        const name = text.trim().toUpperCase().slice(0, MAX_SEVERITY_TEXT_CHARS);
+        c = name === '' ? UNSPECIFIED : { name, number: 0 };
+      }
+      if (this.texts.size >= TEXT_CACHE_MAX) this.texts.clear();
+      this.texts.set(text, c);
+    }
+    return c;
+  }
+}
+
+/** Dimension value of an attribute: strings as they are, other values rendered; cut to a bounded length. */
+export function valueText(v: AnyValue | null | undefined): string | undefined {
+  let s = asString(v);
+  if (s === undefined) {
+    if (anyValueKind(v) === undefined) return undefined;
+    s = anyValueToString(v);
+  }
+  return s.length > MAX_VALUE_CHARS ? s.slice(0, MAX_VALUE_CHARS) : s;
+}
+
+export function attributeText(attrs: readonly KeyValue[] | null | undefined, key: string): string | undefined {
+  if (!attrs) return undefined;
+  const i = findAttribute(attrs, key);
+  return i < 0 ? undefined : valueText(attrs[i]!.value);
+}
