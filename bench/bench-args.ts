@@ -22,10 +22,23 @@ export interface BenchOptions {
   json: boolean;
   /** Loghub-2k directory; undefined: the default location, generated lines if absent. */
   datasets: string | undefined;
+  /**
+   * Scaling run (`--workers 0,1,2`): each configuration's saturation throughput at each
+   * OLP_WORKERS value instead of the normal table. Undefined: the normal run.
+   */
+  workers: number[] | undefined;
+  /** OLP_WORKERS of the service in the normal run (`auto`: the service decides). */
+  serviceWorkers: string;
 }
 
+/** Configurations a scaling run measures when --configs is not given. */
+export const SCALING_CONFIGS: readonly ConfigId[] = ['b', 'c'];
+const MAX_WORKERS = 64;
+
 export const USAGE = `usage: node dist/bench/run.js [--configs a,b,c,d] [--duration 8s] [--rate-duration 5s]
-  [--warmup 1s] [--clients 4] [--inflight 4] [--generators 1] [--batch 500] [--datasets DIR] [--json]`;
+  [--warmup 1s] [--clients 4] [--inflight 4] [--generators 1] [--batch 500] [--datasets DIR] [--json]
+  [--service-workers auto|N]   OLP_WORKERS of the service (normal run)
+  [--workers 0,1,2]            scaling run: saturation at each OLP_WORKERS value (configs b,c unless --configs)`;
 
 /** "8s", "500ms", "1m" or a bare number of seconds → milliseconds. */
 export function parseDuration(text: string): number {
@@ -58,6 +71,25 @@ export function parseConfigs(text: string): ConfigId[] {
   return CONFIG_IDS.filter((id) => ids.includes(id));
 }
 
+/** "0,1,2" → [0, 1, 2] (sorted, repeats dropped). */
+export function parseWorkerList(text: string): number[] {
+  const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (items.length === 0) throw new Error('--workers is empty');
+  const counts = items.map((s) => {
+    const n = Number(s);
+    if (!/^\d+$/.test(s) || n > MAX_WORKERS) throw new Error(`--workers takes thread counts in [0, ${MAX_WORKERS}], got ${JSON.stringify(s)}`);
+    return n;
+  });
+  return [...new Set(counts)].sort((a, b) => a - b);
+}
+
+function serviceWorkersIn(text: string | undefined): string {
+  if (text === undefined) return 'auto';
+  const t = text.trim().toLowerCase();
+  if (t === 'auto' || (/^\d+$/.test(t) && Number(t) <= MAX_WORKERS)) return t;
+  throw new Error(`--service-workers must be auto or a thread count in [0, ${MAX_WORKERS}], got ${JSON.stringify(text)}`);
+}
+
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
   const { values } = parseArgs({
     args: [...argv],
@@ -74,11 +106,14 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
       batch: { type: 'string' },
       datasets: { type: 'string' },
       json: { type: 'boolean' },
+      workers: { type: 'string' },
+      'service-workers': { type: 'string' },
     },
   });
+  const workers = values.workers === undefined ? undefined : parseWorkerList(values.workers);
   // Upper bounds keep a single run bounded even with odd flags.
   return {
-    configs: parseConfigs(values.configs ?? CONFIG_IDS.join(',')),
+    configs: parseConfigs(values.configs ?? (workers ? SCALING_CONFIGS : CONFIG_IDS).join(',')),
     durationMs: durationIn('duration', values.duration, 8000, 500, 60_000),
     rateDurationMs: durationIn('rate-duration', values['rate-duration'], 5000, 500, 60_000),
     warmupMs: durationIn('warmup', values.warmup, 1000, 0, 10_000),
@@ -88,5 +123,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     batch: intIn('batch', values.batch, 500, 1, 10_000),
     json: values.json ?? false,
     datasets: values.datasets,
+    workers,
+    serviceWorkers: serviceWorkersIn(values['service-workers']),
   };
 }

@@ -1,4 +1,9 @@
 /** The service configurations the bench compares, as environment for the service process. */
+import pino from 'pino';
+import { resolveConfig } from '../src/config/resolve';
+import { singleInstanceProcessors } from '../src/pipeline/worker-pool';
+import { builtinProcessors } from '../src/processors/registry';
+import { createStages } from '../src/service';
 import type { ConfigId } from './bench-args';
 
 export interface ConfigSpec {
@@ -33,4 +38,15 @@ export function configSpec(id: ConfigId, registered: ReadonlySet<string>): Confi
     case 'd':
       return { id, label: 'default + persistent queue', processors: 'severity,resource', env: {}, persistentQueue: true };
   }
+}
+
+/**
+ * Processors of the configuration's chain that must be a single instance (so OLP_WORKERS above
+ * 0 is refused), found the way the service finds them: by creating the chain.
+ */
+export function singleInstanceIn(spec: ConfigSpec): string[] {
+  const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', ...spec.env, OLP_PROCESSORS: spec.processors, OLP_WORKERS: '0' };
+  const config = resolveConfig(env, builtinProcessors);
+  const stages = createStages(config, builtinProcessors, { logger: pino({ level: 'silent' }), clock: { now: () => Date.now() }, env });
+  return singleInstanceProcessors(config, builtinProcessors, stages).map((s) => s.name);
 }

@@ -62,6 +62,8 @@ export function procStats(pid: number): ProcStats {
 export interface ServiceProcess {
   pid: number;
   port: number;
+  /** Worker threads the service runs (OLP_WORKERS as it resolved it), from its start-up line. */
+  workers: number | undefined;
   stats(): ProcStats;
   /** SIGTERM, then SIGKILL after graceMs. */
   stop(graceMs?: number): Promise<void>;
@@ -94,10 +96,12 @@ export function startService(env: Record<string, string>, timeoutMs = 15_000): P
       const m = /"grpc":"[^"]*:(\d+)"/.exec(tail);
       if (!m) return;
       port = Number(m[1]);
+      const workers = /"workers":(\d+)/.exec(tail);
       clearTimeout(timer);
       resolve({
         pid: child.pid!,
         port,
+        workers: workers ? Number(workers[1]) : undefined,
         stats: () => procStats(child.pid!),
         stop: async (graceMs = 3000) => {
           if (child.exitCode !== null || child.signalCode !== null) return;

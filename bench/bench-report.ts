@@ -29,6 +29,8 @@ export interface ConfigResult {
   id: string;
   label: string;
   processors: string;
+  /** Worker threads the service ran (OLP_WORKERS as resolved). */
+  workers?: number;
   note?: string;
   saturation: PhaseResult;
   halfLoad?: PhaseResult & { targetRecordsPerSecond: number };
@@ -44,18 +46,69 @@ export interface BenchResult {
   options: Record<string, unknown>;
   input: { datasets: string[]; recordsPerRequest: number; bytesPerRecord: number };
   configs: ConfigResult[];
+  /** Scaling run (--workers): saturation per configuration and OLP_WORKERS value. */
+  scaling?: ScalingResult[];
+  /** Configurations left out of the scaling run, with why. */
+  notes?: string[];
   elapsedSeconds: number;
+}
+
+export interface ScalingResult {
+  id: string;
+  label: string;
+  processors: string;
+  /** OLP_WORKERS given to the service. */
+  workers: number;
+  saturation: PhaseResult;
+  servicePeakRssMiB: number;
 }
 
 const int = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? '–' : Math.round(n).toLocaleString('en-US'));
 const fix = (n: number | undefined, d = 1): string => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(d));
 const signed = (n: number | undefined): string => (n === undefined || !Number.isFinite(n) ? '–' : (n >= 0 ? '+' : '') + n.toFixed(1));
 
+/** Scaling run: one row per configuration and thread count, with the speed-up over the first count measured. */
+export function formatScalingTable(result: BenchResult): string {
+  const rows = result.scaling ?? [];
+  const head = ['Config', 'OLP_WORKERS', 'Sat. records/s', 'Speed-up', 'Service CPU (cores)', 'Records per service CPU-s', 'Sat. RSS MiB', 'Peak RSS MiB', 'Generator CPU', 'Sink CPU', 'Refused/failed requests'];
+  const lines = [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`];
+  for (const r of rows) {
+    const base = rows.find((b) => b.id === r.id);
+    const speedup = base && base.saturation.recordsPerSecond > 0 ? r.saturation.recordsPerSecond / base.saturation.recordsPerSecond : NaN;
+    const failures = Object.entries(r.saturation.generator.failures).map(([k, v]) => `${k} ${v}`).join(', ') || '0';
+    lines.push(
+      `| ${[
+        `(${r.id}) ${r.label}`,
+        String(r.workers),
+        int(r.saturation.recordsPerSecond),
+        Number.isFinite(speedup) ? `${speedup.toFixed(2)}×` : '–',
+        fix(r.saturation.serviceCpuCores, 2),
+        int(r.saturation.recordsPerCpuSecond),
+        int(r.saturation.serviceRssMiB),
+        int(r.servicePeakRssMiB),
+        fix(r.saturation.generatorCpuCores, 2),
+        fix(r.saturation.sinkCpuCores, 2),
+        failures,
+      ].join(' | ')} |`,
+    );
+  }
+  const m = result.machine;
+  return [
+    ...lines,
+    '',
+    `${m.cores} cores (${m.cpuModel}), Node ${m.node}; input ${result.input.datasets.join(', ')}; ${result.input.recordsPerRequest} records/request, ${fix(result.input.bytesPerRecord, 0)} bytes/record encoded; run took ${fix(result.elapsedSeconds, 0)} s.`,
+    'Service CPU and RSS are the whole process (event-loop thread plus worker threads); the load generator and the sink run on the same machine.',
+    ...(result.notes ?? []),
+  ].join('\n');
+}
+
 export function formatTable(result: BenchResult): string {
-  const head = ['Config', 'Processors', 'Sat. records/s', 'Sat. MiB/s', 'Sat. CPU (cores)', 'Records per service CPU-s', 'Sat. RSS MiB', 'Peak RSS MiB', 'Half-load records/s', 'p50 ms', 'p99 ms', 'Added p50 ms', 'Added p99 ms'];
+  if (result.scaling) return formatScalingTable(result);
+  const head = ['Config', 'Processors', 'Workers', 'Sat. records/s', 'Sat. MiB/s', 'Sat. CPU (cores)', 'Records per service CPU-s', 'Sat. RSS MiB', 'Peak RSS MiB', 'Half-load records/s', 'p50 ms', 'p99 ms', 'Added p50 ms', 'Added p99 ms'];
   const rows = result.configs.map((c) => [
     `(${c.id}) ${c.label}`,
     c.processors || '(none)',
+    c.workers === undefined ? '–' : String(c.workers),
     int(c.saturation.recordsPerSecond),
     fix(c.saturation.mibPerSecond),
     fix(c.saturation.serviceCpuCores, 2),

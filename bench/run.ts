@@ -2,12 +2,17 @@
  * Throughput and added latency of the service, per processing configuration (`npm run bench`).
  *
  *   npm run build && node dist/bench/run.js [--configs a,b,c,d] [--duration 8s] [--rate-duration 5s] [--clients 4] [--json]
+ *   node dist/bench/run.js --workers 0,1,2 [--configs b]     (scaling: saturation per OLP_WORKERS value)
  *
  * Per configuration: start the service (dist/src/main.js) as its own process pointed at a
  * counting sink in this process; load-generator children send pre-encoded requests flat out
  * (saturation: sink records/s, MiB/s, service CPU and RSS from /proc), then paced at half that
  * rate (latency: send → arrival at the sink). Added latency subtracts the passthrough
  * configuration's latency measured at the same rate. Every child is killed on exit.
+ *
+ * The normal run gives the service OLP_WORKERS from --service-workers (default auto: the
+ * service decides; the table shows what it chose). A scaling run (--workers) measures only
+ * saturation, for each configuration whose chain may run in worker threads, at each count.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,9 +20,9 @@ import * as path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { builtinProcessors } from '../src/processors/registry';
 import { USAGE, parseBenchArgs, type BenchOptions } from './bench-args';
-import { configSpec, type ConfigSpec } from './bench-configs';
+import { configSpec, singleInstanceIn, type ConfigSpec } from './bench-configs';
 import { forkGenerator, installExitHandlers, killAll, startService, type ServiceProcess } from './bench-processes';
-import { formatTable, type BenchResult, type ConfigResult, type PhaseResult } from './bench-report';
+import { formatTable, type BenchResult, type ConfigResult, type PhaseResult, type ScalingResult } from './bench-report';
 import { summarize } from './bench-stats';
 import { startSink, type CountingSink } from './counting-sink';
 import type { GeneratorCommand, GeneratorEvent, RunReport } from './load-generator';
@@ -123,9 +128,15 @@ async function phase(h: Harness, svc: ServiceProcess, mode: 'saturate' | 'rate',
   };
 }
 
-async function withService<T>(h: Harness, spec: ConfigSpec, body: (svc: ServiceProcess) => Promise<T>): Promise<T> {
+async function withService<T>(h: Harness, spec: ConfigSpec, workers: string, body: (svc: ServiceProcess) => Promise<T>): Promise<T> {
   const queueDir = spec.persistentQueue ? fs.mkdtempSync(path.join(os.tmpdir(), 'olp-bench-queue-')) : undefined;
-  const env: Record<string, string> = { ...SERVICE_ENV, ...spec.env, OLP_PROCESSORS: spec.processors, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${h.sink.port}` };
+  const env: Record<string, string> = {
+    ...SERVICE_ENV,
+    ...spec.env,
+    OLP_PROCESSORS: spec.processors,
+    OLP_WORKERS: workers,
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${h.sink.port}`,
+  };
   if (queueDir) env.OLP_QUEUE_DIR = queueDir;
   h.sink.reset();
   h.ackedSinceReset = 0;
@@ -139,7 +150,7 @@ async function withService<T>(h: Harness, spec: ConfigSpec, body: (svc: ServiceP
 }
 
 async function measureConfig(h: Harness, spec: ConfigSpec): Promise<ConfigResult> {
-  return withService(h, spec, async (svc) => {
+  return withService(h, spec, h.opts.serviceWorkers, async (svc) => {
     log(`(${spec.id}) ${spec.label}: saturation ${h.opts.durationMs} ms`);
     const saturation = await phase(h, svc, 'saturate', 0, h.opts.warmupMs, h.opts.durationMs, SATURATION_DRAIN_MS);
     let halfLoad: ConfigResult['halfLoad'];
@@ -149,6 +160,7 @@ async function measureConfig(h: Harness, spec: ConfigSpec): Promise<ConfigResult
       halfLoad = { targetRecordsPerSecond: target, ...(await phase(h, svc, 'rate', target, Math.round(h.opts.warmupMs / 2), h.opts.rateDurationMs, RATE_DRAIN_MS)) };
     }
     const result: ConfigResult = { id: spec.id, label: spec.label, processors: spec.processors, saturation, servicePeakRssMiB: svc.stats().peakRssMiB };
+    if (svc.workers !== undefined) result.workers = svc.workers;
     if (halfLoad) result.halfLoad = halfLoad;
     if (spec.note) result.note = spec.note;
     return result;
@@ -164,7 +176,7 @@ async function measureBaselines(h: Harness, results: ConfigResult[], registered:
   }
   const pending = results.filter((r) => r.halfLoad && !r.baseline);
   if (pending.length === 0) return;
-  await withService(h, configSpec('a', registered), async (svc) => {
+  await withService(h, configSpec('a', registered), h.opts.serviceWorkers, async (svc) => {
     for (const r of pending) {
       const rate = r.halfLoad!.targetRecordsPerSecond;
       log(`passthrough baseline at ${Math.round(rate)} records/s (for ${r.id})`);
@@ -178,10 +190,20 @@ async function measureBaselines(h: Harness, results: ConfigResult[], registered:
   }
 }
 
+/** Saturation of one configuration at one OLP_WORKERS value (scaling run). */
+async function measureScaling(h: Harness, spec: ConfigSpec, workers: number): Promise<ScalingResult> {
+  return withService(h, spec, String(workers), async (svc) => {
+    log(`(${spec.id}) ${spec.label}, OLP_WORKERS=${workers}: saturation ${h.opts.durationMs} ms`);
+    const saturation = await phase(h, svc, 'saturate', 0, h.opts.warmupMs, h.opts.durationMs, SATURATION_DRAIN_MS);
+    return { id: spec.id, label: spec.label, processors: spec.processors, workers, saturation, servicePeakRssMiB: svc.stats().peakRssMiB };
+  });
+}
+
 /** Upper bound of the run from the options, for the watchdog. */
 export function budgetMs(opts: BenchOptions): number {
   const perService = 2000 + STOP_GRACE_MS;
   const sat = opts.warmupMs + opts.durationMs + SATURATION_DRAIN_MS;
+  if (opts.workers) return 5000 + opts.configs.length * opts.workers.length * (perService + sat);
   const half = opts.warmupMs / 2 + opts.rateDurationMs + RATE_DRAIN_MS;
   const n = opts.configs.length;
   return 5000 + n * (perService + sat + half) + perService + n * half;
@@ -219,8 +241,23 @@ async function main(): Promise<void> {
     const h: Harness = { opts, sink, generators, bytesPerRecord: info.bytesPerRecord, ackedSinceReset: 0 };
 
     const results: ConfigResult[] = [];
-    for (const spec of specs) results.push(await measureConfig(h, spec));
-    await measureBaselines(h, results, registered);
+    let scaling: ScalingResult[] | undefined;
+    const notes: string[] = [];
+    if (opts.workers) {
+      scaling = [];
+      for (const spec of specs) {
+        const single = opts.workers.some((w) => w > 0) ? singleInstanceIn(spec) : [];
+        if (single.length > 0) {
+          notes.push(`(${spec.id}) left out: ${single.join(', ')} must be a single instance, so it cannot run in worker threads`);
+          log(notes[notes.length - 1]!);
+          continue;
+        }
+        for (const w of opts.workers) scaling.push(await measureScaling(h, spec, w));
+      }
+    } else {
+      for (const spec of specs) results.push(await measureConfig(h, spec));
+      await measureBaselines(h, results, registered);
+    }
     if (sink.malformed() > 0) log(`sink could not scan ${sink.malformed()} requests`);
 
     const cpus = os.cpus();
@@ -229,6 +266,7 @@ async function main(): Promise<void> {
       options: { ...opts },
       input: { datasets: info.datasets, recordsPerRequest: info.recordsPerRequest, bytesPerRecord: info.bytesPerRecord },
       configs: results,
+      ...(scaling ? { scaling, notes } : {}),
       elapsedSeconds: (Date.now() - started) / 1000,
     };
     console.log(opts.json ? JSON.stringify(result, null, 2) : formatTable(result));

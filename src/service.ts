@@ -27,7 +27,11 @@ import type { Transport } from './exporters/transport';
 import { GrpcReceiver } from './receiver/grpc-receiver';
 import { BearerAuth } from './receiver/auth';
 import { httpsContext, loadServerCredentials } from './receiver/tls';
-import { Metrics } from './telemetry/metrics';
+import { Metrics, registryTotal } from './telemetry/metrics';
+import { planWorkers, workersConflict, WorkerPool } from './pipeline/worker-pool';
+import { resolveServiceConfig } from './processors/custom';
+import type { Registry } from 'prom-client';
+import type { RequestSettings } from './pipeline/request-processor';
 import { boundPort, closeServer, startHttpEndpoint, type Route } from './telemetry/http-endpoint';
 
 /** RetryInfo delay suggested to senders when a queue is full. */
@@ -52,7 +56,12 @@ export interface RunningService {
   readonly metricsPort: number | undefined;
   /** Port serving /healthz and /readyz; undefined when neither endpoint is enabled. */
   readonly healthPort: number | undefined;
+  /** Metrics of the event-loop thread (receivers, queues, exporters; the chain's too without worker threads). */
   readonly metrics: Metrics;
+  /** Worker threads running the chain (OLP_WORKERS as resolved). */
+  readonly workers: number;
+  /** What /metrics serves: this thread's series merged with every worker thread's. */
+  collectMetrics(): Promise<Registry>;
   /** Stops accepting, drains within the shutdown timeout, closes everything. Idempotent. */
   shutdown(): Promise<void>;
 }
@@ -67,6 +76,22 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
   const states = stages.flatMap((st) => (st.processor.state ? [{ processor: st.name, state: st.processor.state }] : []));
   restoreStates(states, logger);
   const chain = new ProcessingChain(stages, metrics, logger);
+
+  // Worker threads (OLP_WORKERS) each resolve the configuration from the environment, as `run` does.
+  const env = deps.env ?? process.env;
+  const plan = planWorkers(config, deps.processors, stages);
+  let workerCount = plan.count;
+  if (plan.reason) logger.info({ workers: 0, reason: plan.reason }, 'OLP_WORKERS=auto: processing on the event-loop thread');
+  if (workerCount > 0) {
+    const mismatch = workerConfigMismatch(env, config);
+    if (mismatch && config.service[''].workers !== 'auto') throw new ConfigError([`OLP_WORKERS: worker threads resolve the configuration from the environment, and ${mismatch}`]);
+    if (mismatch) {
+      logger.info({ workers: 0, reason: mismatch }, 'OLP_WORKERS=auto: processing on the event-loop thread');
+      workerCount = 0;
+    }
+  }
+  const pool = workerCount > 0 ? new WorkerPool({ size: workerCount, env, logLevel: logger.level }, metrics, logger) : undefined;
+  metrics.workers.set(workerCount);
 
   // Queue full, disk full and memory limit all answer this retryable kind (OLP_QUEUE_FULL_CODE).
   const refuseKind = s.queue.full_code === 'unavailable' ? ('unavailable' as const) : ('overloaded' as const);
@@ -116,25 +141,8 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       : undefined;
   memoryLimiter?.start();
 
-  const requests = new RequestProcessor(
-    chain,
-    {
-      limits: {
-        maxBodyBytes: s.limits.max_body_bytes,
-        maxAttributes: s.limits.max_attributes,
-        maxAttributeKeyBytes: s.limits.max_attribute_key_bytes,
-        maxAttributeValueBytes: s.limits.max_attribute_value_bytes,
-        maxDepth: s.limits.max_depth,
-        maxCollectionLength: s.limits.max_collection_length,
-      },
-      maxRecordsPerRequest: s.limits.max_records,
-      batchMaxRecords: s.batch.max_records,
-      exporterCount: exporters.length,
-    },
-    metrics,
-    logger,
-  );
-  const pipeline = new Pipeline(requests, exporters, { queueFullRetryAfterMs: QUEUE_FULL_RETRY_AFTER_MS, queueFullKind: refuseKind, memoryLimiter }, metrics, logger);
+  const requests = new RequestProcessor(chain, requestSettings(config), metrics, logger);
+  const pipeline = new Pipeline(requests, exporters, { queueFullRetryAfterMs: QUEUE_FULL_RETRY_AFTER_MS, queueFullKind: refuseKind, memoryLimiter, pool }, metrics, logger);
   const auth =
     s.auth.bearer_tokens.length > 0 || s.auth.bearer_token_file ? new BearerAuth(s.auth.bearer_tokens, s.auth.bearer_token_file, logger, s.grpc.tls_reload_interval) : undefined;
   const tls = await loadServerCredentials(
@@ -174,11 +182,13 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       )
     : undefined;
   let phase: 'starting' | 'ready' | 'draining' = 'starting';
-  const routes = httpRoutes(metrics, () => phase);
+  const collectMetrics = async (): Promise<Registry> => metrics.merged(pool ? await pool.snapshots() : []);
+  const routes = httpRoutes(collectMetrics, () => phase);
   const httpServers: http.Server[] = [];
   let grpcPort: number;
   let httpPort: number | undefined;
   try {
+    await pool?.start();
     if (s.metrics.endpoint) {
       const own = s.health.endpoint ? { '/metrics': routes['/metrics']! } : routes;
       httpServers.push(await startHttpEndpoint(s.metrics.endpoint, 'OLP_METRICS_ENDPOINT', own));
@@ -195,6 +205,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
     await Promise.all(httpServers.map(closeServer));
     memoryLimiter?.stop();
     for (const exp of exporters) await exp.shutdown(Date.now());
+    await pool?.close(Date.now());
     throw e;
   }
   const metricsPort = s.metrics.endpoint ? boundPort(httpServers[0]!) : undefined;
@@ -222,6 +233,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       metrics: metricsPort !== undefined ? `${s.metrics.endpoint.replace(/:\d+$/, '')}:${metricsPort}` : 'off',
       health: healthPort !== undefined ? `${(s.health.endpoint || s.metrics.endpoint).replace(/:\d+$/, '')}:${healthPort}` : 'off',
       processors: s[''].processors,
+      workers: workerCount,
       exporters: config.exporters,
       config: config.file ?? 'env only',
     },
@@ -235,6 +247,8 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       phase = 'draining';
       logger.info({ timeoutMs: s[''].shutdown_timeout }, 'shutting down: refusing new requests, draining');
       await Promise.all([receiver.stop(deadline), httpReceiver?.stop(deadline)]);
+      // What the worker threads still hold is delivered before they end (within the deadline).
+      await pool?.close(deadline);
       // Nothing reaches the chain any more: close open windows, then its state is final.
       for (const t of flushTimers) clearInterval(t);
       const emitted = chain.flushAll(ctx.clock.now());
@@ -247,13 +261,47 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       auth?.close();
       tls.close();
       httpTls?.close();
-      const dropped = await metrics.total(metrics.dropped);
+      const dropped = await registryTotal(await collectMetrics(), 'olp_dropped_log_records_total');
       logger.info({ dropped }, 'stopped');
     })();
     return stopping;
   };
 
-  return { grpcPort, httpPort, metricsPort, healthPort, metrics, shutdown };
+  return { grpcPort, httpPort, metricsPort, healthPort, metrics, workers: workerCount, collectMetrics, shutdown };
+}
+
+/** Request processor settings from the configuration (the same on the event-loop thread and in worker threads). */
+export function requestSettings(config: ResolvedConfig): RequestSettings {
+  const s = config.service;
+  return {
+    limits: {
+      maxBodyBytes: s.limits.max_body_bytes,
+      maxAttributes: s.limits.max_attributes,
+      maxAttributeKeyBytes: s.limits.max_attribute_key_bytes,
+      maxAttributeValueBytes: s.limits.max_attribute_value_bytes,
+      maxDepth: s.limits.max_depth,
+      maxCollectionLength: s.limits.max_collection_length,
+    },
+    maxRecordsPerRequest: s.limits.max_records,
+    batchMaxRecords: s.batch.max_records,
+    exporterCount: config.exporterSpecs.length,
+  };
+}
+
+/**
+ * Why worker threads would not build the chain the service was given (processors passed to
+ * startService that the environment does not name), or undefined when they would.
+ */
+function workerConfigMismatch(env: NodeJS.ProcessEnv, config: ResolvedConfig): string | undefined {
+  let chain: readonly string[];
+  try {
+    chain = resolveServiceConfig(env).config.service[''].processors;
+  } catch (e) {
+    return `that fails: ${(e as Error).message}`;
+  }
+  const want = config.service[''].processors;
+  if (chain.length === want.length && chain.every((p, i) => p === want[i])) return undefined;
+  return `there the chain is "${chain.join(',')}", not "${want.join(',')}"`;
 }
 
 function otlpTransport(o: OtlpExporterSettings, reloadIntervalMs: number): Transport {
@@ -299,14 +347,21 @@ export function createStages(config: ResolvedConfig, factories: readonly Process
       problems.push(`${option ? envNames(name, e.option, option)[0] : `processor ${name}`}: ${e.message}`);
     }
   }
+  if (problems.length === 0) {
+    const conflict = workersConflict(config, factories, stages);
+    if (conflict) problems.push(conflict);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   return stages;
 }
 
 /** /metrics, /healthz (the process is up) and /readyz (receiver listening, exporters started, not draining). */
-function httpRoutes(metrics: Metrics, phase: () => 'starting' | 'ready' | 'draining'): Record<string, Route> {
+function httpRoutes(collect: () => Promise<Registry>, phase: () => 'starting' | 'ready' | 'draining'): Record<string, Route> {
   return {
-    '/metrics': async () => ({ status: 200, contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+    '/metrics': async () => {
+      const registry = await collect();
+      return { status: 200, contentType: registry.contentType, body: await registry.metrics() };
+    },
     '/healthz': async () => ({ status: 200, contentType: 'application/json', body: '{"status":"ok"}\n' }),
     '/readyz': async () => {
       const p = phase();

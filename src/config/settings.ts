@@ -4,12 +4,26 @@
  */
 import { z } from 'zod';
 import { opt, type OptionShape, type OptionValues } from './options';
+import { parseInteger } from './values';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
 // OTEL_LOG_LEVEL uses the SDK's names; map them onto ours.
 const OTEL_LOG_LEVEL_ALIASES: Record<string, LogLevel> = { none: 'silent', verbose: 'trace', all: 'trace', warning: 'warn' };
+
+/** Upper bound of OLP_WORKERS: beyond the cores it only adds memory and contention. */
+const MAX_WORKERS = 256;
+
+/** `auto` or a whole number of worker threads. */
+function parseWorkers(raw: unknown): 'auto' | number {
+  if (typeof raw === 'string' && raw.trim().toLowerCase() === 'auto') return 'auto';
+  try {
+    return parseInteger(raw);
+  } catch {
+    throw new Error(`expected auto or a whole number of worker threads, got "${String(raw)}"`);
+  }
+}
 
 export const serviceSections = {
   '': {
@@ -28,6 +42,13 @@ export const serviceSections = {
       'info',
       "Level of the service's own logs (JSON on stderr). OTEL_LOG_LEVEL is honoured when OLP_LOG_LEVEL is unset.",
       { env: ['OLP_LOG_LEVEL', 'OTEL_LOG_LEVEL'] },
+    ),
+    workers: opt.custom<'auto' | number>(
+      'auto | int',
+      parseWorkers,
+      z.custom<'auto' | number>((v) => v === 'auto' || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_WORKERS), `must be auto or a whole number from 0 to ${MAX_WORKERS}`),
+      'auto',
+      'Worker threads that run the CPU-bound part of each request (decode, per-record limits, processing chain, route, split, encode) behind the one receiver port; requests and batches move between threads as raw protobuf bytes. `0`: all on the event-loop thread. `auto`: one per available core (`os.availableParallelism()`), except 0 on a single core, for an empty chain (passthrough: a thread costs about as much CPU as it saves; a number buys peak throughput) or when a processor in the chain must be a single instance per service (dedup, rate_limit, aggregate, persisted state, windows; logged at start). A number above 0 with such a processor is a start-up error. Each thread loads its own copy of the chain (custom processors too) and adds about 50 MiB of memory, more under load.',
     ),
   },
   grpc: {

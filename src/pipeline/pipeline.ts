@@ -6,6 +6,12 @@
  * up front, so a request is normally enqueued or refused as a whole; a persistent-queue write
  * failure after part of it was written refuses the request and the sender's retry duplicates
  * that part.
+ *
+ * With worker threads (OLP_WORKERS), the request processor's part runs in a worker: the
+ * event-loop thread admits the request and checks room with the record count from a wire scan,
+ * sends the bytes, then checks room again with what the chain produced (other requests may have
+ * filled the queues meanwhile; refusing then is safe because pooled chains keep no state) and
+ * delivers. Receiver counters are counted here, once the request's fate is known.
  */
 import type { Logger } from 'pino';
 import { PipelineError, type FailureKind } from '../errors';
@@ -15,6 +21,8 @@ import type { QueuedExporter } from '../exporters/queued-exporter';
 import type { EncodedBatch } from '../exporters/transport';
 import type { MemoryLimiter } from './memory-limiter';
 import type { PreparedOutput, PreparedRequest, RequestProcessor } from './request-processor';
+import { encodeLogsData } from '../otlp/codec';
+import { scanRecordCount, type ReceiverTally, type RequestPool } from './worker-pool';
 
 export interface ConsumeResult {
   /** Records rejected individually (reported to the sender in partial_success). */
@@ -29,6 +37,8 @@ export interface PipelineSettings {
   readonly queueFullKind?: FailureKind;
   /** Refuses requests while memory usage is above its soft limit. */
   readonly memoryLimiter?: MemoryLimiter;
+  /** Worker threads for decode → … → encode; absent: on this thread. */
+  readonly pool?: RequestPool;
 }
 
 export class Pipeline {
@@ -42,6 +52,7 @@ export class Pipeline {
 
   /** A binary ExportLogsServiceRequest. Throws PipelineError when the request as a whole is refused. */
   async consume(bytes: Uint8Array, transport: string, metadata?: Readonly<Record<string, string>>): Promise<ConsumeResult> {
+    if (this.settings.pool) return this.consumePooled(this.settings.pool, bytes, transport, metadata);
     return this.consumeData(this.processor.decode(bytes, transport), transport, bytes, metadata);
   }
 
@@ -51,6 +62,9 @@ export class Pipeline {
    * metadata selected for forwarding.
    */
   async consumeData(data: LogsData, transport: string, bytes?: Uint8Array, metadata?: Readonly<Record<string, string>>): Promise<ConsumeResult> {
+    // With workers, a decoded request (OTLP/JSON) is encoded here and processed like any other:
+    // one encode on this thread instead of the chain, split and encode.
+    if (this.settings.pool && countRecords(data) > 0) return this.consumePooled(this.settings.pool, bytes ?? encodeLogsData(data), transport, metadata);
     const receivedAt = Date.now();
     const received = this.processor.count(data, transport);
     if (received === 0) return { rejected: 0, message: '' };
@@ -60,6 +74,51 @@ export class Pipeline {
     const prepared = this.processor.process(data, received, transport, bytes);
     await this.deliver(prepared, transport, receivedAt, metadata);
     return prepared.rejection;
+  }
+
+  private async consumePooled(pool: RequestPool, bytes: Uint8Array, transport: string, metadata?: Readonly<Record<string, string>>): Promise<ConsumeResult> {
+    const receivedAt = Date.now();
+    const records = scanRecordCount(bytes);
+    // An empty request is answered here; one the scan cannot read is left to the worker's decode to explain.
+    if (records === 0 && countRecords(this.processor.decode(bytes, transport)) === 0) return { rejected: 0, message: '' };
+    if (records !== undefined) {
+      this.admit(transport, records);
+      this.checkRoom(records, bytes.length, transport);
+    }
+    const outcome = await pool.process(bytes, transport);
+    if (!outcome.ok) {
+      this.count(transport, outcome.tally);
+      throw outcome.error;
+    }
+    // The queues may have filled while the request was in the worker: refuse it whole, as before the chain.
+    this.checkOutputRoom(outcome.outputs, outcome.received, transport);
+    this.count(transport, outcome.tally);
+    await this.deliver(outcome, transport, receivedAt, metadata);
+    return outcome.rejection;
+  }
+
+  /** Adds a worker's receiver counts. */
+  private count(transport: string, tally: ReceiverTally): void {
+    if (tally.accepted > 0) this.metrics.receiverAccepted.inc({ transport }, tally.accepted);
+    for (const [reason, n] of Object.entries(tally.refused)) this.metrics.receiverRefused.inc({ transport, reason }, n);
+  }
+
+  /** Room for what each exporter is about to be offered; refuses all `received` records otherwise. */
+  private checkOutputRoom(outputs: readonly PreparedOutput[], received: number, transport: string): void {
+    if (outputs.length === 0) return;
+    const records = new Array<number>(this.exporters.length).fill(0);
+    const bytes = new Array<number>(this.exporters.length).fill(0);
+    for (const o of outputs) {
+      for (const b of o.batches) {
+        for (const i of o.exporters) {
+          records[i]! += b.records;
+          bytes[i]! += b.bytes.length;
+        }
+      }
+    }
+    this.exporters.forEach((exp, i) => {
+      if (records[i]! > 0 && !exp.hasRoomFor(records[i]!, bytes[i]!)) this.refuseFull(exp, received, transport);
+    });
   }
 
   /**
@@ -102,14 +161,17 @@ export class Pipeline {
 
   private checkRoom(records: number, bytes: number, transport: string): void {
     for (const exp of this.exporters) {
-      if (exp.hasRoomFor(records, bytes)) continue;
-      this.metrics.receiverRefused.inc({ transport, reason: 'queue_full' }, records);
-      throw new PipelineError(
-        this.settings.queueFullKind ?? 'overloaded',
-        `exporter "${exp.name}" queue is full (${exp.size} records); retry later`,
-        this.settings.queueFullRetryAfterMs,
-      );
+      if (!exp.hasRoomFor(records, bytes)) this.refuseFull(exp, records, transport);
     }
+  }
+
+  private refuseFull(exp: QueuedExporter, records: number, transport: string): never {
+    this.metrics.receiverRefused.inc({ transport, reason: 'queue_full' }, records);
+    throw new PipelineError(
+      this.settings.queueFullKind ?? 'overloaded',
+      `exporter "${exp.name}" queue is full (${exp.size} records); retry later`,
+      this.settings.queueFullRetryAfterMs,
+    );
   }
 
   /** Offers each output to its exporters; resolves when all hold them (in memory or in their persistent queue). */

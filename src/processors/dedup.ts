@@ -137,6 +137,7 @@ interface Entry {
 export const dedupProcessor = defineProcessor({
   name: 'dedup',
   summary: 'Drops records identical to one passed within a time window; the next one after the window carries how many were dropped.',
+  parallel: false,
   options: {
     window: opt.duration('10s', 'Length of a window, opened by the record that passes. Measured with the processor clock at arrival, not record timestamps.', { min: 1 }),
     fields: opt.list(

@@ -72,6 +72,7 @@ function render(v: AnyValue | string | undefined): string {
 export const rateLimitProcessor = defineProcessor({
   name: 'rate_limit',
   summary: 'Token bucket per key (e.g. per service): passes `rate` records per second and bursts of `burst`, drops the excess.',
+  parallel: false,
   options: {
     rate: opt.custom<number | undefined>(
       'number',

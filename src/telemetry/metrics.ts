@@ -2,7 +2,10 @@
  * The service's own metrics (Prometheus). One registry per service instance, so tests and
  * several instances in one process never share counters.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** One registry's metrics as plain data (`registry.getMetricsAsJSON()`), as worker threads send them. */
+export type MetricsSnapshot = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
 
 export class Metrics {
   readonly registry = new Registry();
@@ -159,6 +162,17 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly workers = new Gauge({
+    name: 'olp_workers',
+    help: 'Worker threads running decode, limits, the processing chain and encode (OLP_WORKERS as resolved; 0 = on the event-loop thread).',
+    registers: [this.registry],
+  });
+  readonly workerRestarts = new Counter({
+    name: 'olp_worker_restarts_total',
+    help: 'Worker threads replaced after they exited or failed (their in-flight requests were answered UNAVAILABLE).',
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'olp_' });
   }
@@ -172,4 +186,26 @@ export class Metrics {
     }
     return sum;
   }
+
+  /**
+   * This registry's series merged with other registries' (worker threads): counters and
+   * histograms are summed per label set, as are gauges (a worker's share of a gauge is 0 or its own).
+   */
+  async merged(others: readonly MetricsSnapshot[]): Promise<Registry> {
+    if (others.length === 0) return this.registry;
+    const own = await this.registry.getMetricsAsJSON();
+    return AggregatorRegistry.aggregate([own, ...others]);
+  }
+}
+
+/** Sum of a metric's values across label values matching `labels`, in any registry (e.g. a merged one). */
+export async function registryTotal(registry: Registry, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const metric = registry.getSingleMetric(name);
+  if (!metric) return 0;
+  const data = await metric.get();
+  let sum = 0;
+  for (const v of data.values) {
+    if (Object.entries(labels).every(([k, want]) => v.labels[k] === want)) sum += v.value;
+  }
+  return sum;
 }

@@ -1,6 +1,7 @@
 /** Pure parts of the bench harness (bench/run.ts): options, percentiles, request building and the sink's wire scan. */
 import { CONFIG_IDS, parseBenchArgs, parseDuration } from '../../bench/bench-args';
-import { configSpec } from '../../bench/bench-configs';
+import { configSpec, singleInstanceIn } from '../../bench/bench-configs';
+import { formatScalingTable, type BenchResult, type PhaseResult } from '../../bench/bench-report';
 import { SENT_NS_KEY, buildRequests, bytesPerRecord, generatedSample, scanExportRequest, stampRequest, type Sample } from '../../bench/bench-requests';
 import { percentile, summarize } from '../../bench/bench-stats';
 import { decodeLogsData } from '../../src/otlp/codec';
@@ -31,6 +32,44 @@ describe('parseBenchArgs', () => {
     expect(parseDuration('2')).toBe(2000);
     expect(parseDuration('0.5s')).toBe(500);
     expect(() => parseDuration('fast')).toThrow();
+  });
+});
+
+describe('worker scaling options', () => {
+  it('runs the normal table with the service deciding OLP_WORKERS unless told', () => {
+    expect(parseBenchArgs([])).toMatchObject({ workers: undefined, serviceWorkers: 'auto' });
+    expect(parseBenchArgs(['--service-workers', '1']).serviceWorkers).toBe('1');
+    expect(() => parseBenchArgs(['--service-workers', 'many'])).toThrow(/service-workers/);
+  });
+
+  it('reads --workers as sorted thread counts and scales b and c unless --configs says otherwise', () => {
+    expect(parseBenchArgs(['--workers', '2,0,1,2'])).toMatchObject({ workers: [0, 1, 2], configs: ['b', 'c'] });
+    expect(parseBenchArgs(['--workers', '0,1', '--configs', 'a']).configs).toEqual(['a']);
+    expect(() => parseBenchArgs(['--workers', '1,x'])).toThrow(/--workers/);
+    expect(() => parseBenchArgs(['--workers', ''])).toThrow(/--workers/);
+  });
+
+  it('knows which configurations may run in worker threads', () => {
+    expect(singleInstanceIn(configSpec('b', new Set()))).toEqual([]);
+    expect(singleInstanceIn({ ...configSpec('b', new Set()), processors: 'severity,dedup' })).toEqual(['dedup']);
+  });
+
+  it('prints one row per configuration and thread count with the speed-up over the first', () => {
+    const phase = (rps: number): PhaseResult =>
+      ({ recordsPerSecond: rps, serviceCpuCores: 1, recordsPerCpuSecond: rps, serviceRssMiB: 300, sinkCpuCores: 0.1, generatorCpuCores: 0.2, generator: { failures: {} } }) as unknown as PhaseResult;
+    const result = {
+      machine: { cores: 2, cpuModel: 'x', node: 'v24', platform: 'linux' },
+      options: {},
+      input: { datasets: ['HDFS'], recordsPerRequest: 500, bytesPerRecord: 200 },
+      configs: [],
+      scaling: [0, 2].map((workers) => ({ id: 'b', label: 'default chain', processors: 'severity,resource', workers, saturation: phase(workers ? 150_000 : 100_000), servicePeakRssMiB: 320 })),
+      notes: ['(c) left out'],
+      elapsedSeconds: 30,
+    } satisfies BenchResult;
+    const table = formatScalingTable(result);
+    expect(table).toMatch(/\| \(b\) default chain \| 0 \| 100,000 \| 1\.00× \|/);
+    expect(table).toMatch(/\| \(b\) default chain \| 2 \| 150,000 \| 1\.50× \|/);
+    expect(table).toContain('(c) left out');
   });
 });
 

@@ -1,0 +1,449 @@
+/**
+ * Worker threads for the CPU-bound part of a request (OLP_WORKERS): decode, limits, chain,
+ * route, split and encode run in N threads behind the one receiver port, each with its own
+ * copy of the chain. Requests go to a thread as their raw protobuf bytes and come back as the
+ * encoded batches, their ArrayBuffers transferred (no per-record serialisation, no copy back).
+ * The event-loop thread keeps admission, queue room and delivery, so queues and receiver
+ * answers stay in one place.
+ *
+ * Only stateless chains run in workers: a processor whose state must be one instance per
+ * service (windows, buckets, persisted state) keeps the service on one thread.
+ *
+ * A thread that exits or fails is replaced (olp_worker_restarts_total); the requests it held
+ * are answered UNAVAILABLE, which senders retry.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Logger } from 'pino';
+import { ConfigError } from '../config/load';
+import type { ResolvedConfig } from '../config/resolve';
+import type { OptionShape, OptionValues } from '../config/options';
+import { PipelineError, type FailureKind } from '../errors';
+import type { Metrics, MetricsSnapshot } from '../telemetry/metrics';
+import type { ChainStage } from './chain';
+import type { Rejection } from './limits';
+import type { ProcessorFactory } from './processor';
+import type { PreparedOutput } from './request-processor';
+
+/** Receiver counts a worker made for one request; the event-loop thread adds them to its metrics once the request's fate is known. */
+export interface ReceiverTally {
+  accepted: number;
+  /** Refused records by reason. */
+  refused: Record<string, number>;
+}
+
+/** What the main thread sends a worker thread. */
+export type ToWorker = { readonly type: 'process'; readonly id: number; readonly bytes: Uint8Array; readonly transport: string } | { readonly type: 'metrics'; readonly id: number };
+
+/** What a worker thread answers. */
+export type FromWorker =
+  | { readonly type: 'ready' }
+  | { readonly type: 'fatal'; readonly message: string; readonly problems?: readonly string[] }
+  | { readonly type: 'result'; readonly id: number; readonly received: number; readonly rejection: Rejection; readonly outputs: readonly PreparedOutput[]; readonly tally: ReceiverTally }
+  | { readonly type: 'error'; readonly id: number; readonly error: { readonly kind: FailureKind; readonly message: string; readonly retryAfterMs?: number }; readonly tally: ReceiverTally }
+  | { readonly type: 'metrics'; readonly id: number; readonly metrics: MetricsSnapshot };
+
+/** Start-up data of a worker thread. */
+export interface WorkerInit {
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Thread number (0-based), in its log lines. */
+  readonly index: number;
+  readonly logLevel: string;
+}
+
+/** A request handled in a worker: prepared outputs, or the PipelineError that refused it whole. */
+export type PooledOutcome =
+  | { readonly ok: true; readonly received: number; readonly rejection: Rejection; readonly outputs: readonly PreparedOutput[]; readonly tally: ReceiverTally }
+  | { readonly ok: false; readonly error: PipelineError; readonly tally: ReceiverTally };
+
+/** What the Pipeline needs of a pool. */
+export interface RequestPool {
+  /** Decode → limits → chain → route → split → encode in a worker thread. Never rejects. */
+  process(bytes: Uint8Array, transport: string): Promise<PooledOutcome>;
+}
+
+const EMPTY_TALLY: ReceiverTally = { accepted: 0, refused: {} };
+/** How long a /metrics scrape waits for a worker's series before using its last ones. */
+const METRICS_TIMEOUT_MS = 1000;
+/** Replacing a thread that failed before it was ready waits this long, doubling up to the maximum. */
+const RESTART_BACKOFF_MS = 500;
+const RESTART_BACKOFF_MAX_MS = 30_000;
+
+/** dist/src/pipeline/worker-thread.js; from the TypeScript sources (ts-jest), the compiled one (`npm run build` first). */
+export function workerEntry(): string {
+  if (__filename.endsWith('.ts')) return path.resolve(__dirname, '..', '..', 'dist', 'src', 'pipeline', 'worker-thread.js');
+  return path.join(__dirname, 'worker-thread.js');
+}
+
+/**
+ * Chain processors that must be one instance per service, with why: the factory says
+ * `parallel: false` (or `parallel(options)` is false), or the processor keeps persisted state
+ * or flushes windows on a timer.
+ */
+export function singleInstanceProcessors(config: ResolvedConfig, factories: readonly ProcessorFactory<OptionShape>[], stages: readonly ChainStage[]): { name: string; why: string }[] {
+  const out: { name: string; why: string }[] = [];
+  for (const stage of stages) {
+    const factory = factories.find((f) => f.name === stage.name);
+    let parallel = factory?.parallel ?? true;
+    if (typeof parallel === 'function') {
+      const { where: _where, ...options } = (config.processorOptions[stage.name] ?? {}) as Record<string, unknown>;
+      parallel = parallel(options as OptionValues<OptionShape>);
+    }
+    if (!parallel) out.push({ name: stage.name, why: 'its state must be one instance per service' });
+    else if (stage.processor.state) out.push({ name: stage.name, why: 'it keeps persisted state' });
+    else if (stage.processor.flush) out.push({ name: stage.name, why: 'it flushes windows on a timer' });
+  }
+  return out;
+}
+
+/** The start-up problem of an explicit OLP_WORKERS > 0 with a single-instance processor, if any. */
+export function workersConflict(config: ResolvedConfig, factories: readonly ProcessorFactory<OptionShape>[], stages: readonly ChainStage[]): string | undefined {
+  const workers = config.service[''].workers;
+  if (workers === 'auto' || workers === 0) return undefined;
+  const single = singleInstanceProcessors(config, factories, stages);
+  if (single.length === 0) return undefined;
+  const list = single.map((s) => `${s.name} (${s.why})`).join(', ');
+  return `OLP_WORKERS: ${workers} worker threads would each run their own copy of processor ${list}; set OLP_WORKERS=0 (or auto, which then runs on the event-loop thread)`;
+}
+
+export interface WorkerPlan {
+  readonly count: number;
+  /** Why `auto` chose 0 threads. */
+  readonly reason?: string;
+}
+
+/**
+ * Threads to start. `auto`: one per available core, but none on one core, for an empty chain
+ * or with a single-instance processor. (The explicit-number conflict is refused by createStages.)
+ */
+export function planWorkers(
+  config: ResolvedConfig,
+  factories: readonly ProcessorFactory<OptionShape>[],
+  stages: readonly ChainStage[],
+  cores = os.availableParallelism(),
+): WorkerPlan {
+  const workers = config.service[''].workers;
+  if (workers !== 'auto') return { count: workers };
+  if (cores <= 1) return { count: 0, reason: 'one core available' };
+  if (stages.length === 0) return { count: 0, reason: 'the chain is empty (passthrough)' };
+  const single = singleInstanceProcessors(config, factories, stages);
+  if (single.length > 0) return { count: 0, reason: `processor ${single.map((s) => `${s.name} (${s.why})`).join(', ')} must be a single instance` };
+  return { count: cores };
+}
+
+/**
+ * Wire scan of an ExportLogsServiceRequest: the number of log records, without decoding them.
+ * Undefined when the bytes are not well-formed at the levels it walks (the worker's decode then
+ * reports why). Lets the event-loop thread admit and check queue room with the real count.
+ */
+export function scanRecordCount(bytes: Uint8Array): number | undefined {
+  try {
+    return scan(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+const MALFORMED = new Error('malformed');
+let pos = 0;
+
+function varint(b: Uint8Array, end: number): number {
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) throw MALFORMED;
+    const byte = b[pos++]!;
+    value += (byte & 0x7f) * scale;
+    if (byte < 0x80) return value;
+    scale *= 128;
+  }
+  throw MALFORMED;
+}
+
+function skip(b: Uint8Array, tag: number, end: number): void {
+  switch (tag & 7) {
+    case 0:
+      varint(b, end);
+      return;
+    case 1:
+      pos += 8;
+      break;
+    case 2: {
+      const len = varint(b, end); // not `pos += varint(…)`: that reads pos before the call moves it
+      pos += len;
+      break;
+    }
+    case 5:
+      pos += 4;
+      break;
+    default:
+      throw MALFORMED;
+  }
+  if (pos > end) throw MALFORMED;
+}
+
+/** Enters a length-delimited field: returns its end. */
+function enter(b: Uint8Array, end: number): number {
+  const len = varint(b, end);
+  const inner = pos + len;
+  if (inner > end) throw MALFORMED;
+  return inner;
+}
+
+function scan(b: Uint8Array): number {
+  pos = 0;
+  const end = b.length;
+  let records = 0;
+  while (pos < end) {
+    const tag = varint(b, end);
+    // ExportLogsServiceRequest.resource_logs = 1
+    if (tag !== 0x0a) {
+      skip(b, tag, end);
+      continue;
+    }
+    const rlEnd = enter(b, end);
+    while (pos < rlEnd) {
+      const t = varint(b, rlEnd);
+      // ResourceLogs.scope_logs = 2
+      if (t !== 0x12) {
+        skip(b, t, rlEnd);
+        continue;
+      }
+      const slEnd = enter(b, rlEnd);
+      while (pos < slEnd) {
+        const u = varint(b, slEnd);
+        // ScopeLogs.log_records = 2
+        if (u === 0x12) records++;
+        skip(b, u, slEnd);
+      }
+    }
+  }
+  return records;
+}
+
+interface Pending {
+  resolve(outcome: PooledOutcome): void;
+}
+
+interface Slot {
+  readonly index: number;
+  worker: Worker;
+  ready: boolean;
+  /** The thread ended and its replacement is not started yet (restart backoff). */
+  exited: boolean;
+  /** Replacements in a row that failed before they were ready. */
+  failedStarts: number;
+  readonly pending: Map<number, Pending>;
+  readonly metricsWaiters: Map<number, (m: MetricsSnapshot | undefined) => void>;
+  /** Series of the thread's last answer to a scrape (used when it does not answer in time). */
+  lastMetrics?: MetricsSnapshot;
+  lastError?: Error;
+}
+
+export interface WorkerPoolOptions {
+  readonly size: number;
+  /** The service's environment: each thread resolves its configuration from it (loading custom processors too). */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly logLevel: string;
+  /** Thread entry script; default workerEntry(). */
+  readonly entry?: string;
+}
+
+export class WorkerPool implements RequestPool {
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  private turn = 0;
+  private started = false;
+  private closing = false;
+  private closed = false;
+  private readonly restartTimers = new Set<NodeJS.Timeout>();
+
+  constructor(
+    private readonly options: WorkerPoolOptions,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {}
+
+  get size(): number {
+    return this.options.size;
+  }
+
+  /** Starts every thread; rejects (with the thread's ConfigError, if that is what failed) when one cannot start. */
+  async start(): Promise<void> {
+    const starts: Promise<void>[] = [];
+    for (let index = 0; index < this.options.size; index++) {
+      const slot = { index, ready: false, exited: false, failedStarts: 0, pending: new Map(), metricsWaiters: new Map() } as unknown as Slot;
+      this.slots.push(slot);
+      starts.push(this.spawn(slot));
+    }
+    const results = await Promise.allSettled(starts);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      await this.terminate();
+      throw failed.reason;
+    }
+    this.started = true;
+  }
+
+  /** Sends the request to the thread with the fewest outstanding requests (ready threads first). */
+  process(bytes: Uint8Array, transport: string): Promise<PooledOutcome> {
+    if (this.closed) return Promise.resolve({ ok: false, error: new PipelineError('unavailable', 'server is shutting down'), tally: EMPTY_TALLY });
+    const slot = this.pick();
+    if (slot.exited) return Promise.resolve({ ok: false, error: new PipelineError('unavailable', 'no worker thread is running (restarting); retry'), tally: EMPTY_TALLY });
+    const id = this.nextId++;
+    // A copy that owns its whole ArrayBuffer, so it can be transferred: the receiver's buffer
+    // may be a slice of a larger one (a shared pool or a network chunk) that must not move.
+    const own = new Uint8Array(bytes);
+    return new Promise((resolve) => {
+      slot.pending.set(id, { resolve });
+      slot.worker.postMessage({ type: 'process', id, bytes: own, transport } satisfies ToWorker, [own.buffer]);
+    });
+  }
+
+  /** Every thread's series (for /metrics): live answers within a short timeout, else the last ones. */
+  async snapshots(timeoutMs = METRICS_TIMEOUT_MS): Promise<MetricsSnapshot[]> {
+    const all = await Promise.all(this.slots.map((slot) => (this.closed || !slot.ready ? Promise.resolve(slot.lastMetrics) : this.askMetrics(slot, timeoutMs))));
+    return all.filter((m): m is MetricsSnapshot => m !== undefined);
+  }
+
+  /**
+   * Shutdown: waits (until the deadline) for the requests in the threads, keeps their final
+   * series for /metrics and the shutdown summary, then ends the threads. Requests still held
+   * at the deadline are answered UNAVAILABLE.
+   */
+  async close(deadline: number): Promise<void> {
+    if (this.closed) return;
+    this.closing = true;
+    for (const t of this.restartTimers) clearTimeout(t);
+    this.restartTimers.clear();
+    while (this.slots.some((s) => s.pending.size > 0) && Date.now() < deadline) await sleep(5);
+    await Promise.all(this.slots.filter((s) => s.ready).map((s) => this.askMetrics(s, Math.max(50, Math.min(METRICS_TIMEOUT_MS, deadline - Date.now())))));
+    await this.terminate();
+  }
+
+  private async terminate(): Promise<void> {
+    this.closing = true;
+    this.closed = true;
+    await Promise.all(this.slots.map((s) => s.worker?.terminate()));
+    // Exit events may come after terminate() resolves: answer whatever is left now.
+    for (const s of this.slots) this.failPending(s, 'the worker pool was stopped');
+  }
+
+  private pick(): Slot {
+    const n = this.slots.length;
+    // Ready threads first; else one still starting (messages wait for it); else an ended one (refused).
+    const rank = (s: Slot): number => (s.ready ? 0 : s.exited ? 2 : 1);
+    let best: Slot | undefined;
+    for (let k = 0; k < n; k++) {
+      const s = this.slots[(this.turn + k) % n]!;
+      if (!best || rank(s) < rank(best) || (rank(s) === rank(best) && s.pending.size < best.pending.size)) best = s;
+    }
+    this.turn = (this.turn + 1) % n;
+    return best!;
+  }
+
+  private askMetrics(slot: Slot, timeoutMs: number): Promise<MetricsSnapshot | undefined> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        slot.metricsWaiters.delete(id);
+        resolve(slot.lastMetrics);
+      }, timeoutMs);
+      slot.metricsWaiters.set(id, (m) => {
+        clearTimeout(timer);
+        if (m) slot.lastMetrics = m;
+        resolve(slot.lastMetrics);
+      });
+      slot.worker.postMessage({ type: 'metrics', id } satisfies ToWorker);
+    });
+  }
+
+  /** Starts the slot's thread; resolves when it is ready, rejects when it fails first. */
+  private spawn(slot: Slot): Promise<void> {
+    const init: WorkerInit = { env: { ...this.options.env }, index: slot.index, logLevel: this.options.logLevel };
+    const worker = new Worker(this.options.entry ?? workerEntry(), { workerData: init });
+    worker.unref();
+    slot.worker = worker;
+    slot.ready = false;
+    slot.exited = false;
+    slot.lastError = undefined;
+    return new Promise<void>((resolve, reject) => {
+      worker.on('message', (m: FromWorker) => {
+        switch (m.type) {
+          case 'ready':
+            slot.ready = true;
+            slot.failedStarts = 0;
+            resolve();
+            return;
+          case 'fatal':
+            slot.lastError = m.problems ? new ConfigError(m.problems) : new Error(m.message);
+            reject(slot.lastError);
+            return;
+          case 'result':
+          case 'error':
+            this.settle(slot, m);
+            return;
+          case 'metrics':
+            slot.metricsWaiters.get(m.id)?.(m.metrics);
+            slot.metricsWaiters.delete(m.id);
+            return;
+        }
+      });
+      worker.on('error', (err) => {
+        slot.lastError = err;
+      });
+      worker.on('exit', (code) => {
+        const wasReady = slot.ready;
+        reject(slot.lastError ?? new Error(`worker thread ${slot.index} exited (code ${code}) before it was ready`));
+        if (slot.worker !== worker) return;
+        slot.ready = false;
+        slot.exited = true;
+        this.failPending(slot, `worker thread ${slot.index} exited (code ${code}) while processing the request`);
+        if (this.closing || !this.started) return;
+        this.metrics.workerRestarts.inc();
+        if (!wasReady) slot.failedStarts++;
+        const delay = slot.failedStarts === 0 ? 0 : Math.min(RESTART_BACKOFF_MAX_MS, RESTART_BACKOFF_MS * 2 ** (slot.failedStarts - 1));
+        this.logger.error({ worker: slot.index, code, err: slot.lastError?.message, restartInMs: delay }, 'worker thread exited; its requests were answered UNAVAILABLE; replacing it');
+        const timer = setTimeout(() => {
+          this.restartTimers.delete(timer);
+          if (this.closing) return;
+          this.spawn(slot).then(
+            () => this.logger.info({ worker: slot.index }, 'worker thread replaced'),
+            () => undefined, // its exit is handled (and logged) like any other
+          );
+        }, delay);
+        this.restartTimers.add(timer);
+      });
+    });
+  }
+
+  private settle(slot: Slot, m: Extract<FromWorker, { type: 'result' | 'error' }>): void {
+    const p = slot.pending.get(m.id);
+    if (!p) return;
+    slot.pending.delete(m.id);
+    if (m.type === 'error') {
+      p.resolve({ ok: false, error: new PipelineError(m.error.kind, m.error.message, m.error.retryAfterMs), tally: m.tally });
+      return;
+    }
+    // Transferred buffers arrive as plain Uint8Arrays; Buffer views (no copy) behave like the event-loop path's.
+    const outputs = m.outputs.map((o) => ({
+      exporters: o.exporters,
+      batches: o.batches.map((b) => ({ bytes: Buffer.from(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength), records: b.records })),
+    }));
+    p.resolve({ ok: true, received: m.received, rejection: m.rejection, outputs, tally: m.tally });
+  }
+
+  private failPending(slot: Slot, why: string): void {
+    for (const [id, p] of slot.pending) {
+      slot.pending.delete(id);
+      p.resolve({ ok: false, error: new PipelineError('unavailable', `${why}; retry`), tally: EMPTY_TALLY });
+    }
+    for (const [id, w] of slot.metricsWaiters) {
+      slot.metricsWaiters.delete(id);
+      w(undefined);
+    }
+  }
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,100 @@
+/**
+ * Entry of a worker thread (see worker-pool.ts). Resolves the service configuration from the
+ * service's environment, as `run` does (custom processors are loaded here too), builds its own
+ * chain, metrics and logger, and answers requests: raw protobuf bytes in, encoded batches out
+ * with their buffers transferred.
+ */
+import { parentPort, workerData, type MessagePort, type TransferListItem } from 'node:worker_threads';
+import { ConfigError } from '../config/load';
+import type { LogLevel } from '../config/settings';
+import { PipelineError } from '../errors';
+import { resolveServiceConfig } from '../processors/custom';
+import { createStages, requestSettings } from '../service';
+import { createLogger } from '../telemetry/logger';
+import { Metrics } from '../telemetry/metrics';
+import { ProcessingChain } from './chain';
+import { RequestProcessor, type PreparedOutput } from './request-processor';
+import type { FromWorker, ReceiverTally, ToWorker, WorkerInit } from './worker-pool';
+
+const NO_REJECTION = { rejected: 0, message: '', reasons: {} };
+
+/**
+ * The metrics the request processor writes to, with the receiver counters replaced by a tally
+ * of the current request: the event-loop thread counts them once it knows the request's fate
+ * (it may still refuse it for queue room), so they are counted exactly once, there.
+ */
+function tallied(metrics: Metrics, tally: ReceiverTally): Metrics {
+  const accepted = { inc: (_labels: unknown, n = 1) => void (tally.accepted += n) };
+  const refused = {
+    inc: (labels: { reason: string }, n = 1) => void (tally.refused[labels.reason] = (tally.refused[labels.reason] ?? 0) + n),
+  };
+  return new Proxy(metrics, {
+    get(target, prop, receiver) {
+      if (prop === 'receiverAccepted') return accepted;
+      if (prop === 'receiverRefused') return refused;
+      return Reflect.get(target, prop, receiver) as unknown;
+    },
+  });
+}
+
+/** `bytes` as a view owning its whole ArrayBuffer (copied when it is a slice of a shared or larger one), its buffer added to `transfer`. */
+function transferable(bytes: Uint8Array, transfer: Set<ArrayBuffer>): Uint8Array {
+  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes : new Uint8Array(bytes);
+  transfer.add(own.buffer as ArrayBuffer);
+  return own;
+}
+
+function run(port: MessagePort, init: WorkerInit): void {
+  const tally: ReceiverTally = { accepted: 0, refused: {} };
+  let metrics: Metrics;
+  let requests: RequestProcessor;
+  try {
+    const env = init.env as NodeJS.ProcessEnv;
+    const { config, processors } = resolveServiceConfig(env);
+    const logger = createLogger(init.logLevel as LogLevel).child({ worker: init.index });
+    metrics = new Metrics({ processMetrics: false });
+    const stages = createStages(config, processors, { logger, clock: { now: () => Date.now() }, env });
+    const chain = new ProcessingChain(stages, metrics, logger);
+    requests = new RequestProcessor(chain, requestSettings(config), tallied(metrics, tally), logger);
+  } catch (e) {
+    const msg: FromWorker = e instanceof ConfigError ? { type: 'fatal', message: e.message, problems: e.problems } : { type: 'fatal', message: (e as Error).message };
+    port.postMessage(msg);
+    return; // no listener: the thread ends
+  }
+
+  const handle = (id: number, bytes: Uint8Array, transport: string): void => {
+    tally.accepted = 0;
+    tally.refused = {};
+    try {
+      // A Buffer view (no copy): protobufjs reads strings from a Buffer natively.
+      const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const data = requests.decode(buf, transport);
+      const received = requests.count(data, transport);
+      const prepared = received === 0 ? { rejection: NO_REJECTION, outputs: [] } : requests.process(data, received, transport, buf);
+      const transfer = new Set<ArrayBuffer>();
+      const outputs: PreparedOutput[] = prepared.outputs.map((o) => ({
+        exporters: o.exporters,
+        batches: o.batches.map((b) => ({ bytes: transferable(b.bytes, transfer), records: b.records })),
+      }));
+      const msg: FromWorker = { type: 'result', id, received, rejection: prepared.rejection, outputs, tally };
+      port.postMessage(msg, [...transfer] as TransferListItem[]);
+    } catch (e) {
+      const error = e instanceof PipelineError ? { kind: e.kind, message: e.message, retryAfterMs: e.retryAfterMs } : { kind: 'internal' as const, message: (e as Error).message };
+      port.postMessage({ type: 'error', id, error, tally } satisfies FromWorker);
+    }
+  };
+
+  port.on('message', (m: ToWorker) => {
+    if (m.type === 'process') {
+      handle(m.id, m.bytes, m.transport);
+      return;
+    }
+    metrics.registry.getMetricsAsJSON().then(
+      (json) => port.postMessage({ type: 'metrics', id: m.id, metrics: json } satisfies FromWorker),
+      () => port.postMessage({ type: 'metrics', id: m.id, metrics: [] } satisfies FromWorker),
+    );
+  });
+  port.postMessage({ type: 'ready' } satisfies FromWorker);
+}
+
+if (parentPort) run(parentPort, workerData as WorkerInit);

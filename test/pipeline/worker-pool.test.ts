@@ -1,0 +1,155 @@
+/** The worker pool's parts: the record-count wire scan, the thread-count plan, and the pool's own behaviour. */
+import fc from 'fast-check';
+import pino from 'pino';
+import { ConfigError } from '../../src/config/load';
+import { resolveConfig } from '../../src/config/resolve';
+import { opt } from '../../src/config/options';
+import { decodeLogsData, encodeLogsData } from '../../src/otlp/codec';
+import { countRecords } from '../../src/otlp/model';
+import { defineProcessor, type ProcessorFactory } from '../../src/pipeline/processor';
+import { planWorkers, scanRecordCount, singleInstanceProcessors, WorkerPool } from '../../src/pipeline/worker-pool';
+import { builtinProcessors } from '../../src/processors/registry';
+import { createStages } from '../../src/service';
+import { Metrics } from '../../src/telemetry/metrics';
+import { logsDataArb } from '../helpers/arbitraries';
+import { record, request } from '../helpers/builders';
+
+const silent = pino({ level: 'silent' });
+const ctx = { logger: silent, clock: { now: () => 0 }, env: {} };
+
+describe('scanRecordCount', () => {
+  test('counts the records of any well-formed request without decoding it', () => {
+    fc.assert(
+      fc.property(logsDataArb(), (data) => {
+        expect(scanRecordCount(encodeLogsData(data))).toBe(countRecords(data));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  test('says nothing (undefined) for bytes it cannot walk, rather than a wrong count', () => {
+    const good = encodeLogsData(request([record('a'), record('b')]));
+    expect(scanRecordCount(good)).toBe(2);
+    expect(scanRecordCount(good.subarray(0, good.length - 3))).toBeUndefined();
+    expect(scanRecordCount(Uint8Array.from([0x0a, 0xff, 0xff, 0x01]))).toBeUndefined();
+    expect(scanRecordCount(Uint8Array.from([0x0b]))).toBeUndefined();
+    expect(scanRecordCount(new Uint8Array(0))).toBe(0);
+  });
+
+  test('agrees with the decoder on damaged requests the decoder still reads', () => {
+    fc.assert(
+      fc.property(logsDataArb(), fc.nat(), fc.integer({ min: 0, max: 255 }), (data, at, value) => {
+        const bytes = encodeLogsData(data);
+        if (bytes.length === 0) return;
+        bytes[at % bytes.length] = value;
+        const n = scanRecordCount(bytes);
+        let decoded: number | undefined;
+        try {
+          decoded = countRecords(decodeLogsData(bytes));
+        } catch {
+          return; // the worker answers INVALID_ARGUMENT whatever the scan said
+        }
+        if (n !== undefined) expect(n).toBe(decoded);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
+describe('planWorkers', () => {
+  const plan = (env: Record<string, string>, cores: number, factories: readonly ProcessorFactory<any>[] = builtinProcessors) => {
+    const config = resolveConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', ...env }, factories);
+    return planWorkers(config, factories, createStages(config, factories, ctx), cores);
+  };
+
+  test('auto is one thread per core for a stateless chain', () => {
+    expect(plan({ OLP_PROCESSORS: 'severity,resource' }, 8)).toEqual({ count: 8 });
+  });
+
+  test('auto is 0 on one core, for an empty chain, and with a single-instance processor (saying which)', () => {
+    expect(plan({ OLP_PROCESSORS: 'severity' }, 1).count).toBe(0);
+    expect(plan({ OLP_PROCESSORS: '' }, 8)).toMatchObject({ count: 0, reason: expect.stringMatching(/empty/) });
+    expect(plan({ OLP_PROCESSORS: 'severity,dedup' }, 8)).toMatchObject({ count: 0, reason: expect.stringMatching(/dedup/) });
+    expect(plan({ OLP_PROCESSORS: 'rate_limit', OLP_RATE_LIMIT_RATE: '5' }, 8)).toMatchObject({ count: 0, reason: expect.stringMatching(/rate_limit/) });
+  });
+
+  test('an explicit number is used as is', () => {
+    expect(plan({ OLP_PROCESSORS: '', OLP_WORKERS: '3' }, 1)).toEqual({ count: 3 });
+    expect(plan({ OLP_PROCESSORS: 'severity', OLP_WORKERS: '0' }, 8)).toEqual({ count: 0 });
+  });
+
+  test('an explicit number with a single-instance processor is a ConfigError from createStages', () => {
+    const config = resolveConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OLP_PROCESSORS: 'dedup', OLP_WORKERS: '2' }, builtinProcessors);
+    expect(() => createStages(config, builtinProcessors, ctx)).toThrow(ConfigError);
+    expect(() => createStages(config, builtinProcessors, ctx)).toThrow(/OLP_WORKERS: 2 worker threads .*dedup/);
+  });
+});
+
+describe('singleInstanceProcessors', () => {
+  const stateful = defineProcessor({
+    name: 'stateful',
+    summary: 'test',
+    options: {},
+    create: () => ({ process: (b) => b, state: { path: '/tmp/x', intervalMs: 0, snapshot: () => new Uint8Array(), restore: () => undefined } }),
+  });
+  const windowed = defineProcessor({ name: 'windowed', summary: 'test', options: {}, create: () => ({ process: (b) => b, flushIntervalMs: 1000, flush: () => undefined }) });
+  const sometimes = defineProcessor({
+    name: 'sometimes',
+    summary: 'test',
+    options: { shared: opt.bool(false, 'test') },
+    parallel: (o) => !o.shared,
+    create: () => ({ process: (b) => b }),
+  });
+  const factories = [...builtinProcessors, stateful, windowed, sometimes] as ProcessorFactory<any>[];
+  const single = (env: Record<string, string>) => {
+    const config = resolveConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', ...env }, factories);
+    return singleInstanceProcessors(config, factories, createStages(config, factories, ctx)).map((s) => s.name);
+  };
+
+  test('names processors with parallel false, persisted state or a flush', () => {
+    expect(single({ OLP_PROCESSORS: 'severity,stateful,windowed,sometimes' })).toEqual(['stateful', 'windowed']);
+  });
+
+  test('asks parallel(options) when it is a function', () => {
+    expect(single({ OLP_PROCESSORS: 'sometimes', OLP_SOMETIMES_SHARED: 'true' })).toEqual(['sometimes']);
+  });
+});
+
+describe('WorkerPool', () => {
+  const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OLP_PROCESSORS: 'severity' };
+
+  test('processes a request in a thread without moving the caller’s buffer, and answers after close UNAVAILABLE', async () => {
+    const pool = new WorkerPool({ size: 1, env, logLevel: 'silent' }, new Metrics(), silent);
+    await pool.start();
+    try {
+      const encoded = encodeLogsData(request([record('one'), record('two')]));
+      // A slice of a larger buffer, as a receiver may hand over.
+      const big = Buffer.alloc(encoded.length + 100, 7);
+      big.set(encoded, 50);
+      const slice = big.subarray(50, 50 + encoded.length);
+      const out = await pool.process(slice, 'grpc');
+      expect(out.ok).toBe(true);
+      if (!out.ok) return;
+      expect(out.received).toBe(2);
+      expect(out.tally).toEqual({ accepted: 2, refused: {} });
+      expect(big.byteLength).toBe(encoded.length + 100);
+      expect(Buffer.from(slice)).toEqual(Buffer.from(encoded));
+      const batch = out.outputs[0]!.batches[0]!;
+      expect(batch.records).toBe(2);
+      expect(countRecords(decodeLogsData(batch.bytes))).toBe(2);
+      const snapshots = await pool.snapshots();
+      expect(snapshots).toHaveLength(1);
+      expect(snapshots[0]!.find((m) => m.name === 'olp_processor_incoming_log_records_total')?.values[0]?.value).toBe(2);
+    } finally {
+      await pool.close(Date.now() + 2000);
+    }
+    const after = await pool.process(encodeLogsData(request([record('late')])), 'grpc');
+    expect(after.ok).toBe(false);
+    if (!after.ok) expect(after.error.kind).toBe('unavailable');
+  });
+
+  test('a thread that cannot build its chain fails start() with its ConfigError', async () => {
+    const pool = new WorkerPool({ size: 1, env: { ...env, OLP_PROCESSORS: 'no_such_processor' }, logLevel: 'silent' }, new Metrics(), silent);
+    await expect(pool.start()).rejects.toThrow(ConfigError);
+  });
+});
