@@ -22,7 +22,8 @@ import type { EncodedBatch } from '../exporters/transport';
 import type { MemoryLimiter } from './memory-limiter';
 import type { PreparedOutput, PreparedRequest, RequestProcessor } from './request-processor';
 import { encodeLogsData } from '../otlp/codec';
-import { scanRecordCount, type ReceiverTally, type RequestPool } from './worker-pool';
+import { scanRecordCount } from '../otlp/wire-scan';
+import type { ReceiverTally, RequestPool } from './worker-pool';
 
 export interface ConsumeResult {
   /** Records rejected individually (reported to the sender in partial_success). */

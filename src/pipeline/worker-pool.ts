@@ -12,6 +12,7 @@
  * A thread that exits or fails is replaced (olp_worker_restarts_total); the requests it held
  * are answered UNAVAILABLE, which senders retry.
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -114,6 +115,36 @@ export interface WorkerPlan {
 }
 
 /**
+ * Cores this process may use: the CPU affinity count, capped by a cgroup CPU limit (a container's
+ * `resources.limits.cpu`), which os.availableParallelism() does not see — as the Go runtime's
+ * automaxprocs does for the Collector.
+ */
+export function availableCores(readFile: (f: string) => string = (f) => fs.readFileSync(f, 'utf8')): number {
+  const quota = cpuQuotaCores(readFile);
+  return Math.max(1, Math.min(os.availableParallelism(), quota ?? Infinity));
+}
+
+/** The cgroup v2 (cpu.max) or v1 (cfs quota/period) CPU limit in whole cores, rounded up; undefined when unlimited or unknown. */
+export function cpuQuotaCores(readFile: (f: string) => string): number | undefined {
+  const read = (f: string): string | undefined => {
+    try {
+      return readFile(f).trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const v2 = read('/sys/fs/cgroup/cpu.max');
+  if (v2 !== undefined) {
+    const [quota, period] = v2.split(/\s+/);
+    if (quota === 'max' || !quota || !period) return undefined;
+    return Math.ceil(Number(quota) / Number(period)) || undefined;
+  }
+  const q = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'));
+  const p = Number(read('/sys/fs/cgroup/cpu/cpu.cfs_period_us'));
+  return q > 0 && p > 0 ? Math.ceil(q / p) : undefined;
+}
+
+/**
  * Threads to start. `auto`: one per available core, but none on one core, for an empty chain
  * or with a single-instance processor. (The explicit-number conflict is refused by createStages.)
  */
@@ -121,7 +152,7 @@ export function planWorkers(
   config: ResolvedConfig,
   factories: readonly ProcessorFactory<OptionShape>[],
   stages: readonly ChainStage[],
-  cores = os.availableParallelism(),
+  cores = availableCores(),
 ): WorkerPlan {
   const workers = config.service[''].workers;
   if (workers !== 'auto') return { count: workers };
@@ -130,96 +161,6 @@ export function planWorkers(
   const single = singleInstanceProcessors(config, factories, stages);
   if (single.length > 0) return { count: 0, reason: `processor ${single.map((s) => `${s.name} (${s.why})`).join(', ')} must be a single instance` };
   return { count: cores };
-}
-
-/**
- * Wire scan of an ExportLogsServiceRequest: the number of log records, without decoding them.
- * Undefined when the bytes are not well-formed at the levels it walks (the worker's decode then
- * reports why). Lets the event-loop thread admit and check queue room with the real count.
- */
-export function scanRecordCount(bytes: Uint8Array): number | undefined {
-  try {
-    return scan(bytes);
-  } catch {
-    return undefined;
-  }
-}
-
-const MALFORMED = new Error('malformed');
-let pos = 0;
-
-function varint(b: Uint8Array, end: number): number {
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < 10; i++) {
-    if (pos >= end) throw MALFORMED;
-    const byte = b[pos++]!;
-    value += (byte & 0x7f) * scale;
-    if (byte < 0x80) return value;
-    scale *= 128;
-  }
-  throw MALFORMED;
-}
-
-function skip(b: Uint8Array, tag: number, end: number): void {
-  switch (tag & 7) {
-    case 0:
-      varint(b, end);
-      return;
-    case 1:
-      pos += 8;
-      break;
-    case 2: {
-      const len = varint(b, end); // not `pos += varint(…)`: that reads pos before the call moves it
-      pos += len;
-      break;
-    }
-    case 5:
-      pos += 4;
-      break;
-    default:
-      throw MALFORMED;
-  }
-  if (pos > end) throw MALFORMED;
-}
-
-/** Enters a length-delimited field: returns its end. */
-function enter(b: Uint8Array, end: number): number {
-  const len = varint(b, end);
-  const inner = pos + len;
-  if (inner > end) throw MALFORMED;
-  return inner;
-}
-
-function scan(b: Uint8Array): number {
-  pos = 0;
-  const end = b.length;
-  let records = 0;
-  while (pos < end) {
-    const tag = varint(b, end);
-    // ExportLogsServiceRequest.resource_logs = 1
-    if (tag !== 0x0a) {
-      skip(b, tag, end);
-      continue;
-    }
-    const rlEnd = enter(b, end);
-    while (pos < rlEnd) {
-      const t = varint(b, rlEnd);
-      // ResourceLogs.scope_logs = 2
-      if (t !== 0x12) {
-        skip(b, t, rlEnd);
-        continue;
-      }
-      const slEnd = enter(b, rlEnd);
-      while (pos < slEnd) {
-        const u = varint(b, slEnd);
-        // ScopeLogs.log_records = 2
-        if (u === 0x12) records++;
-        skip(b, u, slEnd);
-      }
-    }
-  }
-  return records;
 }
 
 interface Pending {

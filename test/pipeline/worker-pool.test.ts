@@ -7,7 +7,8 @@ import { opt } from '../../src/config/options';
 import { decodeLogsData, encodeLogsData } from '../../src/otlp/codec';
 import { countRecords } from '../../src/otlp/model';
 import { defineProcessor, type ProcessorFactory } from '../../src/pipeline/processor';
-import { planWorkers, scanRecordCount, singleInstanceProcessors, WorkerPool } from '../../src/pipeline/worker-pool';
+import { cpuQuotaCores, planWorkers, singleInstanceProcessors, WorkerPool } from '../../src/pipeline/worker-pool';
+import { scanRecordCount } from '../../src/otlp/wire-scan';
 import { builtinProcessors } from '../../src/processors/registry';
 import { createStages } from '../../src/service';
 import { Metrics } from '../../src/telemetry/metrics';
@@ -151,5 +152,23 @@ describe('WorkerPool', () => {
   test('a thread that cannot build its chain fails start() with its ConfigError', async () => {
     const pool = new WorkerPool({ size: 1, env: { ...env, OLP_PROCESSORS: 'no_such_processor' }, logLevel: 'silent' }, new Metrics(), silent);
     await expect(pool.start()).rejects.toThrow(ConfigError);
+  });
+});
+
+describe('cpuQuotaCores', () => {
+  const files = (map: Record<string, string>) => (f: string): string => {
+    if (f in map) return map[f]!;
+    throw new Error('ENOENT');
+  };
+
+  test.each([
+    ['cgroup v2 limit of 1.5 cores rounds up to 2', { '/sys/fs/cgroup/cpu.max': '150000 100000\n' }, 2],
+    ['cgroup v2 limit of 500m is one core', { '/sys/fs/cgroup/cpu.max': '50000 100000' }, 1],
+    ['cgroup v2 without a limit', { '/sys/fs/cgroup/cpu.max': 'max 100000' }, undefined],
+    ['cgroup v1 quota of 3 cores', { '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '300000', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }, 3],
+    ['cgroup v1 without a quota', { '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1', '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000' }, undefined],
+    ['no cgroup files', {}, undefined],
+  ])('%s', (_, map, want) => {
+    expect(cpuQuotaCores(files(map))).toBe(want);
   });
 });
