@@ -6,8 +6,7 @@ import fc from 'fast-check';
 import Long from 'long';
 import { decodeLogsData, encodeLogsData } from '../../src/otlp/codec';
 import type { LogsData } from '../../src/otlp/model';
-import { OtlpTestServer } from '../helpers/otlp-test-server';
-import { startTestService, type TestService } from '../helpers/service';
+import { useSharedService } from '../helpers/service-fixture';
 import { exportRaw } from '../helpers/grpc-client';
 import { logsDataArb, setSeverity } from '../helpers/arbitraries';
 import { record, request } from '../helpers/builders';
@@ -48,28 +47,18 @@ describe.each([
   ['passthrough (no processors)', ''],
   ['the default chain', 'severity,resource'],
 ])('through the service with %s', (_name, processors) => {
-  let sink: OtlpTestServer;
-  let service: TestService;
-
-  beforeAll(async () => {
-    sink = await new OtlpTestServer().start();
-    service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OLP_PROCESSORS: processors, OLP_BATCH_MAX_DELAY: '1ms' });
-  });
-  afterAll(async () => {
-    await service.shutdown();
-    await sink.stop();
-  });
+  const f = useSharedService({ OLP_PROCESSORS: processors, OLP_BATCH_MAX_DELAY: '1ms' });
 
   test('records arrive bit-identical', async () => {
     await fc.assert(
       fc.asyncProperty(logsDataArb(setSeverity), async (data) => {
-        sink.requests.length = 0;
+        f.sink.requests.length = 0;
         const expected = canonical(data);
-        const res = await exportRaw(service.endpoint, encodeLogsData(data));
+        const res = await exportRaw(f.service.endpoint, encodeLogsData(data));
         expect(res.code).toBe(0);
         const n = expected.resourceLogs.reduce((a, rl) => a + rl.scopeLogs.reduce((b, sl) => b + sl.logRecords.length, 0), 0);
-        await sink.waitForRecords(n);
-        expect({ resourceLogs: sink.requests.flatMap((r) => r.resourceLogs) }).toEqual(expected);
+        await f.sink.waitForRecords(n);
+        expect({ resourceLogs: f.sink.requests.flatMap((r) => r.resourceLogs) }).toEqual(expected);
       }),
       { numRuns: 150 },
     );

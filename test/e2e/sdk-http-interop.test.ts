@@ -8,8 +8,7 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { anyValueToString, getAttribute } from '../../src/otlp/values';
-import { OtlpTestServer } from '../helpers/otlp-test-server';
-import { startTestService, type TestService } from '../helpers/service';
+import { useSharedService } from '../helpers/service-fixture';
 
 type Protocol = 'http/json' | 'http/protobuf';
 
@@ -71,33 +70,23 @@ function runSender(args: { url: string; package: string }): Promise<{ code: numb
 }
 
 describe.each(['http/json', 'http/protobuf'] as const)('interop with the OpenTelemetry JS SDK over OTLP/HTTP (%s)', (protocol) => {
-  let sink: OtlpTestServer;
-  let service: TestService;
-
-  beforeAll(async () => {
-    sink = await new OtlpTestServer().start();
-    service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint });
-  });
-  afterAll(async () => {
-    await service.shutdown();
-    await sink.stop();
-  });
+  const f = useSharedService();
 
   test(`records from an SDK logger (${PACKAGES[protocol]}) arrive with content, severity, attributes, ids, timestamps and resource intact`, async () => {
-    const url = `http://127.0.0.1:${service.httpPort}/v1/logs`;
+    const url = `http://127.0.0.1:${f.service.httpPort}/v1/logs`;
     const sent = await runSender({ url, package: PACKAGES[protocol] });
     expect({ code: sent.code, stderr: sent.stderr }).toEqual({ code: 0, stderr: '' });
     expect(JSON.parse(sent.stdout)).toEqual([{ code: 0 }]);
-    await sink.waitForRecords(2);
+    await f.sink.waitForRecords(2);
 
-    const rl = sink.requests.flatMap((r) => r.resourceLogs);
+    const rl = f.sink.requests.flatMap((r) => r.resourceLogs);
     const resource = rl[0]!.resource!.attributes;
     expect(getAttribute(resource, 'service.name')?.stringValue).toBe('checkout');
     expect(getAttribute(resource, 'service.version')?.stringValue).toBe('1.2.3');
     expect(rl[0]!.scopeLogs[0]!.scope!.name).toBe('interop-http');
     expect(rl[0]!.scopeLogs[0]!.scope!.version).toBe('0.0.2');
 
-    const [warn, error] = sink.records();
+    const [warn, error] = f.sink.records();
     expect([warn!.severityNumber, warn!.severityText, warn!.body?.stringValue]).toEqual([13, 'WARN', 'disk 91% full']);
     expect(warn!.timeUnixNano.toString()).toBe('1700000000123456789');
     expect(warn!.observedTimeUnixNano.isZero()).toBe(false);
@@ -112,6 +101,6 @@ describe.each(['http/json', 'http/protobuf'] as const)('interop with the OpenTel
 
     expect([error!.severityNumber, error!.severityText]).toEqual([17, 'ERROR']);
     expect(anyValueToString(error!.body)).toBe('{event: login, user: u1, n: 2}');
-    expect(await service.metrics.total(service.metrics.receiverAccepted, { transport: 'http' })).toBe(2);
+    expect(await f.service.metrics.total(f.service.metrics.receiverAccepted, { transport: 'http' })).toBe(2);
   });
 });

@@ -4,29 +4,17 @@ import { BatchLogRecordProcessor, LoggerProvider } from '@opentelemetry/sdk-logs
 import { SeverityNumber } from '@opentelemetry/api-logs';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { anyValueToString, getAttribute } from '../../src/otlp/values';
-import { OtlpTestServer } from '../helpers/otlp-test-server';
-import { startTestService, type TestService } from '../helpers/service';
+import { useSharedService } from '../helpers/service-fixture';
 
 describe('interop with the OpenTelemetry JS SDK', () => {
-  let sink: OtlpTestServer;
-  let service: TestService;
-
-  beforeAll(async () => {
-    sink = await new OtlpTestServer().start();
-    service = await startTestService({
-      OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
-      OLP_PROCESSORS: 'severity,resource,attributes',
-      K8S_NAMESPACE_NAME: 'shop',
-      OLP_ATTRIBUTES_ACTIONS: 'insert pipeline=olp;delete secret',
-    });
-  });
-  afterAll(async () => {
-    await service.shutdown();
-    await sink.stop();
+  const f = useSharedService({
+    OLP_PROCESSORS: 'severity,resource,attributes',
+    K8S_NAMESPACE_NAME: 'shop',
+    OLP_ATTRIBUTES_ACTIONS: 'insert pipeline=olp;delete secret',
   });
 
   test('records emitted by an SDK logger arrive downstream with content, severity and resource intact and enriched', async () => {
-    const exporter = new OTLPLogExporter({ url: service.endpoint });
+    const exporter = new OTLPLogExporter({ url: f.service.endpoint });
     const provider = new LoggerProvider({
       resource: resourceFromAttributes({ 'service.name': 'checkout', 'service.version': '1.2.3' }),
       processors: [new BatchLogRecordProcessor({ exporter, scheduledDelayMillis: 10 })],
@@ -37,9 +25,9 @@ describe('interop with the OpenTelemetry JS SDK', () => {
     logger.emit({ severityText: 'notice', body: { event: 'login', user: 'u1' } });
     await provider.forceFlush();
     await provider.shutdown();
-    await sink.waitForRecords(3);
+    await f.sink.waitForRecords(3);
 
-    const rl = sink.requests.flatMap((r) => r.resourceLogs);
+    const rl = f.sink.requests.flatMap((r) => r.resourceLogs);
     const resource = rl[0]!.resource!.attributes;
     expect(getAttribute(resource, 'service.name')?.stringValue).toBe('checkout');
     expect(getAttribute(resource, 'service.version')?.stringValue).toBe('1.2.3');
@@ -47,7 +35,7 @@ describe('interop with the OpenTelemetry JS SDK', () => {
     expect(rl[0]!.scopeLogs[0]!.scope!.name).toBe('interop-test');
     expect(rl[0]!.scopeLogs[0]!.scope!.version).toBe('0.0.1');
 
-    const [warn, exception, notice] = sink.records();
+    const [warn, exception, notice] = f.sink.records();
     expect([warn!.severityNumber, warn!.severityText, warn!.body?.stringValue]).toEqual([13, 'WARN', 'disk 91% full']);
     expect(getAttribute(warn!.attributes, 'disk.path')?.stringValue).toBe('/var');
     expect(getAttribute(warn!.attributes, 'pipeline')?.stringValue).toBe('olp');

@@ -3,7 +3,7 @@
  * as protobuf bytes and must arrive exactly as with the event-loop path; refusals, metrics and a
  * worker that dies behave as without threads, and single-instance processors keep one thread.
  */
-import * as os from 'node:os';
+import { availableCores } from '../../src/pipeline/worker-pool';
 import * as grpc from '@grpc/grpc-js';
 import fc from 'fast-check';
 import Long from 'long';
@@ -18,6 +18,7 @@ import { exportLogs, exportRaw } from '../helpers/grpc-client';
 import { httpRequest, postLogs } from '../helpers/http-client';
 import { OtlpTestServer } from '../helpers/otlp-test-server';
 import { startTestService, type TestService } from '../helpers/service';
+import { useSharedService } from '../helpers/service-fixture';
 
 const canonical = (d: LogsData): LogsData => decodeLogsData(encodeLogsData(d));
 const countOf = (d: LogsData): number => d.resourceLogs.reduce((a, rl) => a + rl.scopeLogs.reduce((b, sl) => b + sl.logRecords.length, 0), 0);
@@ -33,103 +34,82 @@ describe.each([
   ['passthrough', ''],
   ['the default chain', 'severity,resource'],
 ])('through 2 worker threads with %s', (_name, processors) => {
-  let sink: OtlpTestServer;
-  let service: TestService;
-
-  beforeAll(async () => {
-    sink = await new OtlpTestServer().start();
-    service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OLP_PROCESSORS: processors, OLP_BATCH_MAX_DELAY: '1ms', OLP_WORKERS: '2' });
-  });
-  afterAll(async () => {
-    await service?.shutdown();
-    await sink.stop();
-  });
+  const f = useSharedService({ OLP_PROCESSORS: processors, OLP_BATCH_MAX_DELAY: '1ms', OLP_WORKERS: '2' });
 
   test('runs 2 worker threads', () => {
-    expect(service.workers).toBe(2);
+    expect(f.service.workers).toBe(2);
   });
 
   test('records arrive bit-identical: bodies, attributes, 64-bit times', async () => {
     await fc.assert(
       fc.asyncProperty(logsDataArb(setSeverity), async (data) => {
-        sink.requests.length = 0;
+        f.sink.requests.length = 0;
         const expected = canonical(data);
-        const res = await exportRaw(service.endpoint, encodeLogsData(data));
+        const res = await exportRaw(f.service.endpoint, encodeLogsData(data));
         expect(res.code).toBe(0);
-        await sink.waitForRecords(countOf(expected));
-        expect({ resourceLogs: sink.requests.flatMap((r) => r.resourceLogs) }).toEqual(expected);
+        await f.sink.waitForRecords(countOf(expected));
+        expect({ resourceLogs: f.sink.requests.flatMap((r) => r.resourceLogs) }).toEqual(expected);
       }),
       { numRuns: 60 },
     );
   });
 
   test('requests sent at once are all delivered, each record once', async () => {
-    sink.requests.length = 0;
-    const sends = Array.from({ length: 40 }, (_, i) => exportLogs(service.endpoint, request([record(`r${i}-a`), record(`r${i}-b`, { timeUnixNano: Long.MAX_UNSIGNED_VALUE })])));
+    f.sink.requests.length = 0;
+    const sends = Array.from({ length: 40 }, (_, i) => exportLogs(f.service.endpoint, request([record(`r${i}-a`), record(`r${i}-b`, { timeUnixNano: Long.MAX_UNSIGNED_VALUE })])));
     const answers = await Promise.all(sends);
     expect(answers.every((a) => a.code === grpc.status.OK)).toBe(true);
-    await sink.waitForRecords(80);
-    const got = bodies(sink.records()).sort();
+    await f.sink.waitForRecords(80);
+    const got = bodies(f.sink.records()).sort();
     expect(got).toEqual(Array.from({ length: 40 }, (_, i) => [`r${i}-a`, `r${i}-b`]).flat().sort());
-    expect(sink.records().filter((r) => r.timeUnixNano.toString() === '18446744073709551615')).toHaveLength(40);
+    expect(f.sink.records().filter((r) => r.timeUnixNano.toString() === '18446744073709551615')).toHaveLength(40);
   });
 
   test('OTLP/JSON requests go through the threads too', async () => {
-    sink.requests.length = 0;
-    const res = await postLogs(`http://127.0.0.1:${service.httpPort}/v1/logs`, encodeLogsDataJson(request([record('from json')])), 'application/json');
+    f.sink.requests.length = 0;
+    const res = await postLogs(`http://127.0.0.1:${f.service.httpPort}/v1/logs`, encodeLogsDataJson(request([record('from json')])), 'application/json');
     expect(res.status).toBe(200);
-    await sink.waitForRecords(1);
-    expect(bodies(sink.records())).toEqual(['from json']);
+    await f.sink.waitForRecords(1);
+    expect(bodies(f.sink.records())).toEqual(['from json']);
   });
 });
 
 describe('refusals through a worker thread', () => {
-  let sink: OtlpTestServer;
-  let service: TestService;
-
-  beforeAll(async () => {
-    sink = await new OtlpTestServer().start();
-    service = await startTestService({
-      OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
-      OLP_BATCH_MAX_DELAY: '1ms',
-      OLP_WORKERS: '2',
-      OLP_LIMITS_MAX_BODY_BYTES: '16',
-      OLP_LIMITS_MAX_RECORDS: '5',
-    });
-  });
-  afterAll(async () => {
-    await service?.shutdown();
-    await sink.stop();
+  const f = useSharedService({
+    OLP_BATCH_MAX_DELAY: '1ms',
+    OLP_WORKERS: '2',
+    OLP_LIMITS_MAX_BODY_BYTES: '16',
+    OLP_LIMITS_MAX_RECORDS: '5',
   });
 
   test('a record over a limit is rejected alone, in partial_success, counted once', async () => {
-    const res = await exportLogs(service.endpoint, request([record('short'), record('x'.repeat(100)), record('fine')]));
+    const res = await exportLogs(f.service.endpoint, request([record('short'), record('x'.repeat(100)), record('fine')]));
     expect(res.code).toBe(grpc.status.OK);
     expect(res.response?.partialSuccess?.rejectedLogRecords?.toString()).toBe('1');
     expect(res.response?.partialSuccess?.errorMessage).toMatch(/OLP_LIMITS_MAX_BODY_BYTES/);
-    await sink.waitForRecords(2);
-    expect(bodies(sink.records())).toEqual(['short', 'fine']);
-    expect(await merged(service, 'olp_receiver_accepted_log_records_total', { transport: 'grpc' })).toBe(2);
-    expect(await merged(service, 'olp_receiver_refused_log_records_total', { transport: 'grpc' })).toBe(1);
+    await f.sink.waitForRecords(2);
+    expect(bodies(f.sink.records())).toEqual(['short', 'fine']);
+    expect(await merged(f.service, 'olp_receiver_accepted_log_records_total', { transport: 'grpc' })).toBe(2);
+    expect(await merged(f.service, 'olp_receiver_refused_log_records_total', { transport: 'grpc' })).toBe(1);
     // Counted on the event-loop thread only: the main registry holds the same totals.
-    expect(await service.metrics.total(service.metrics.receiverAccepted)).toBe(2);
+    expect(await f.service.metrics.total(f.service.metrics.receiverAccepted)).toBe(2);
   });
 
   test('a request over OLP_LIMITS_MAX_RECORDS is refused whole with RESOURCE_EXHAUSTED', async () => {
-    const res = await exportLogs(service.endpoint, request(Array.from({ length: 6 }, (_, i) => record(`n${i}`))));
+    const res = await exportLogs(f.service.endpoint, request(Array.from({ length: 6 }, (_, i) => record(`n${i}`))));
     expect(res.code).toBe(grpc.status.RESOURCE_EXHAUSTED);
     expect(res.details).toMatch(/OLP_LIMITS_MAX_RECORDS/);
-    expect(await merged(service, 'olp_receiver_refused_log_records_total', { reason: 'too_many_records' })).toBe(6);
+    expect(await merged(f.service, 'olp_receiver_refused_log_records_total', { reason: 'too_many_records' })).toBe(6);
   });
 
   test('undecodable bytes are answered INVALID_ARGUMENT', async () => {
-    const res = await exportRaw(service.endpoint, Uint8Array.from([0x0a, 0xff, 0xff, 0x01, 0x02]));
+    const res = await exportRaw(f.service.endpoint, Uint8Array.from([0x0a, 0xff, 0xff, 0x01, 0x02]));
     expect(res.code).toBe(grpc.status.INVALID_ARGUMENT);
     expect(res.details).toMatch(/cannot decode/);
   });
 
   test('an empty request is answered OK without records', async () => {
-    const res = await exportLogs(service.endpoint, { resourceLogs: [] });
+    const res = await exportLogs(f.service.endpoint, { resourceLogs: [] });
     expect(res.code).toBe(grpc.status.OK);
   });
 });
@@ -187,37 +167,26 @@ describe('route to 2 exporters through worker threads', () => {
 });
 
 describe('a worker thread that dies', () => {
-  let sink: OtlpTestServer;
-  let service: TestService;
-
-  beforeAll(async () => {
-    sink = await new OtlpTestServer().start();
-    service = await startTestService({
-      OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint,
-      OLP_PROCESSORS: './test/fixtures/processors/exit-on-marker.js',
-      OLP_BATCH_MAX_DELAY: '1ms',
-      OLP_WORKERS: '2',
-    });
-  });
-  afterAll(async () => {
-    await service?.shutdown();
-    await sink.stop();
+  const f = useSharedService({
+    OLP_PROCESSORS: './test/fixtures/processors/exit-on-marker.js',
+    OLP_BATCH_MAX_DELAY: '1ms',
+    OLP_WORKERS: '2',
   });
 
   test('answers its request UNAVAILABLE, is replaced, and later requests succeed', async () => {
-    const dying = await exportLogs(service.endpoint, request([record('exit-now')]));
+    const dying = await exportLogs(f.service.endpoint, request([record('exit-now')]));
     expect(dying.code).toBe(grpc.status.UNAVAILABLE);
     expect(dying.details).toMatch(/worker thread \d exited/);
-    await eventually(async () => expect(await merged(service, 'olp_worker_restarts_total')).toBe(1));
-    for (let i = 0; i < 6; i++) expect((await exportLogs(service.endpoint, request([record(`after ${i}`)]))).code).toBe(grpc.status.OK);
-    await sink.waitForRecords(6);
-    expect(bodies(sink.records())).toEqual(Array.from({ length: 6 }, (_, i) => `after ${i}`));
+    await eventually(async () => expect(await merged(f.service, 'olp_worker_restarts_total')).toBe(1));
+    for (let i = 0; i < 6; i++) expect((await exportLogs(f.service.endpoint, request([record(`after ${i}`)]))).code).toBe(grpc.status.OK);
+    await f.sink.waitForRecords(6);
+    expect(bodies(f.sink.records())).toEqual(Array.from({ length: 6 }, (_, i) => `after ${i}`));
     // Both threads serve again once the replacement is up.
     await eventually(async () => {
-      const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => exportLogs(service.endpoint, request([record(`again ${i}`)]))));
+      const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => exportLogs(f.service.endpoint, request([record(`again ${i}`)]))));
       expect(answers.map((a) => a.code)).toEqual(Array(8).fill(grpc.status.OK));
     }, 10_000);
-    expect(await merged(service, 'olp_worker_restarts_total')).toBe(1);
+    expect(await merged(f.service, 'olp_worker_restarts_total')).toBe(1);
   });
 });
 
@@ -244,7 +213,7 @@ describe('OLP_WORKERS and single-instance processors', () => {
   test('auto with a stateless chain runs one thread per core (none on one core)', async () => {
     const s = await startTestService({ ...sinkEnv, OLP_PROCESSORS: 'severity', OLP_WORKERS: 'auto' });
     try {
-      const cores = os.availableParallelism();
+      const cores = availableCores();
       expect(s.workers).toBe(cores > 1 ? cores : 0);
     } finally {
       await s.shutdown();

@@ -33,3 +33,25 @@ export function useServiceFixture(): ServiceFixture {
   });
   return f;
 }
+
+export interface SharedService {
+  readonly sink: OtlpTestServer;
+  readonly service: TestService;
+}
+
+/**
+ * One sink and one service for every test of a describe block (beforeAll/afterAll), for tests
+ * that do not depend on each other's records. `env` adds to or overrides the sink endpoint.
+ */
+export function useSharedService(env: Record<string, string> = {}): SharedService {
+  const f = {} as { sink: OtlpTestServer; service: TestService };
+  beforeAll(async () => {
+    f.sink = await new OtlpTestServer().start();
+    f.service = await startTestService({ OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint, ...env });
+  });
+  afterAll(async () => {
+    await f.service?.shutdown();
+    await f.sink?.stop();
+  });
+  return f;
+}
