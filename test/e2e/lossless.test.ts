@@ -44,10 +44,12 @@ describe('codec', () => {
 });
 
 describe.each([
-  ['passthrough (no processors)', ''],
-  ['the default chain', 'severity,resource'],
-])('through the service with %s', (_name, processors) => {
-  const f = useSharedService({ OLP_PROCESSORS: processors, OLP_BATCH_MAX_DELAY: '1ms' });
+  ['passthrough (no processors)', '', '0', 150],
+  ['the default chain', 'severity,resource', '0', 150],
+  ['passthrough in 2 worker threads', '', '2', 60],
+  ['the default chain in 2 worker threads', 'severity,resource', '2', 60],
+])('through the service with %s', (_name, processors, workers, runs) => {
+  const f = useSharedService({ OLP_PROCESSORS: processors, OLP_BATCH_MAX_DELAY: '1ms', OLP_WORKERS: workers });
 
   test('records arrive bit-identical', async () => {
     await fc.assert(
@@ -60,7 +62,7 @@ describe.each([
         await f.sink.waitForRecords(n);
         expect({ resourceLogs: f.sink.requests.flatMap((r) => r.resourceLogs) }).toEqual(expected);
       }),
-      { numRuns: 150 },
+      { numRuns: runs },
     );
   });
 });
