@@ -7,6 +7,7 @@
 import { RE2JS } from 're2js';
 import type { KeyValue } from '../otlp/model';
 import { anyValueToString, asString, findAttribute } from '../otlp/values';
+import { BigramSet, LiteralFilter } from './literal-filter';
 
 export interface CategoryRule {
   readonly category: string;
@@ -14,6 +15,11 @@ export interface CategoryRule {
   readonly attribute: string | undefined;
   /** Pattern as written, for messages and docs. */
   readonly source: string;
+  /**
+   * For message rules: a cheap necessary condition (literals any match contains); a text it
+   * rules out is not tested. Absent: always tested.
+   */
+  readonly filter?: LiteralFilter | undefined;
   test(text: string): boolean;
 }
 
@@ -98,7 +104,9 @@ export function compileRules(specs: readonly RuleSpec[]): CategoryRule[] {
 }
 
 function builtin(category: string, re: RegExp, attribute?: string): CategoryRule {
-  return { category, attribute, source: re.source, test: (text: string) => re.test(text) };
+  if (re.global || re.sticky) throw new Error('built-in rules must not keep lastIndex');
+  const filter = attribute === undefined ? LiteralFilter.of(re.source) : undefined;
+  return { category, attribute, source: re.source, filter, test: (text: string) => re.test(text) };
 }
 
 /**
@@ -123,6 +131,9 @@ export const DEFAULT_RULES: readonly CategoryRule[] = Object.freeze([
 
 /** Evaluates an ordered rule list against one record. */
 export class RuleEngine {
+  /** Bigrams of the message being classified, loaded at the first rule with a filter. */
+  private readonly bigrams = new BigramSet();
+
   constructor(
     readonly rules: readonly CategoryRule[],
     readonly defaultCategory: string,
@@ -132,11 +143,19 @@ export class RuleEngine {
   classify(text: string | undefined, attributes: readonly KeyValue[]): string {
     const body = text === undefined ? undefined : text.length > RULE_SCAN_CHARS ? text.slice(0, RULE_SCAN_CHARS) : text;
     const rules = this.rules;
+    // 0: bigrams not loaded yet; 1: loaded; 2: the text cannot be filtered (beyond ASCII).
+    let loaded = 0;
     for (let i = 0; i < rules.length; i++) {
       const rule = rules[i]!;
       let subject: string | undefined;
-      if (rule.attribute === undefined) subject = body;
-      else {
+      if (rule.attribute === undefined) {
+        subject = body;
+        const filter = rule.filter;
+        if (filter !== undefined && body !== undefined) {
+          if (loaded === 0) loaded = this.bigrams.load(body) ? 1 : 2;
+          if (loaded === 1 && !filter.possible(this.bigrams)) continue;
+        }
+      } else {
         const j = findAttribute(attributes, rule.attribute);
         if (j >= 0) {
           const v = attributes[j]!.value;

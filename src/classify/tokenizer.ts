@@ -24,6 +24,9 @@ export const WEAK = 1;
 export const VAR = 2;
 export type TokenKind = typeof WORD | typeof WEAK | typeof VAR;
 
+/** Longest line whose code buffer a tokenizer keeps for the next line. */
+const MAX_KEPT_CODES = 1 << 16;
+
 /** Reusable output of `tokenize`: one instance per miner, overwritten by every call. */
 export class TokenBuffer {
   line = '';
@@ -122,6 +125,10 @@ interface Profile {
   dots: number;
   slashes: number;
   ats: number;
+  /** Delimiter characters (C_DELIM). */
+  delims: number;
+  /** 1 when two dots follow each other (a dot run splits pieces). */
+  dotRun: number;
 }
 
 /**
@@ -133,7 +140,17 @@ export class Tokenizer {
   private readonly dateSpan = new RegExp(DATE_SPAN_SOURCE, 'g');
   private readonly spanStarts: number[] = [];
   private readonly spanEnds: number[] = [];
-  private readonly p: Profile = { digits: 0, letters: 0, hexLetters: 0, longestDigitRun: 0, colons: 0, dots: 0, slashes: 0, ats: 0 };
+  /** Spans of the current line in spanStarts/spanEnds (the arrays are reused, not truncated). */
+  private spanCount = 0;
+  private readonly p: Profile = { digits: 0, letters: 0, hexLetters: 0, longestDigitRun: 0, colons: 0, dots: 0, slashes: 0, ats: 0, delims: 0, dotRun: 0 };
+  /** The range of the current line `p` describes (a piece equal to its chunk is not profiled twice). */
+  private profA = -1;
+  private profB = -1;
+  private readonly encoder = new TextEncoder();
+  /** Scratch for `load`, kept up to MAX_KEPT_CODES bytes. */
+  private codes = new Uint8Array(256);
+  /** The codes of the line being tokenized. */
+  private current: Uint8Array = this.codes;
 
   constructor(private readonly maxTokens: number) {}
 
@@ -145,19 +162,21 @@ export class Tokenizer {
     out.line = line;
     out.count = 0;
     out.overflow = false;
+    this.profA = this.profB = -1;
+    const codes = this.load(line);
     this.findDateSpans(line);
     const n = line.length;
     let span = 0;
     let i = 0;
     while (i < n) {
-      while (i < n && isSpace(line.charCodeAt(i))) i++;
+      while (i < n && isSpace(codes[i]!)) i++;
       if (i >= n) break;
       if (out.overflow) break;
-      while (span < this.spanStarts.length && this.spanStarts[span]! < i) span++;
-      if (span < this.spanStarts.length) {
+      while (span < this.spanCount && this.spanStarts[span]! < i) span++;
+      if (span < this.spanCount) {
         // A date may follow brackets: `[Sun Dec 04 04:47:44 2005]`.
         let k = i;
-        while (k < n && (cls(line.charCodeAt(k)) & C_OPEN) !== 0) k++;
+        while (k < n && (cls(codes[k]!) & C_OPEN) !== 0) k++;
         if (this.spanStarts[span] === k) {
           push(out, line, k, this.spanEnds[span]!, VAR, this.maxTokens);
           i = this.spanEnds[span]!;
@@ -166,14 +185,14 @@ export class Tokenizer {
         }
       }
       let j = i;
-      while (j < n && !isSpace(line.charCodeAt(j))) j++;
+      while (j < n && !isSpace(codes[j]!)) j++;
       this.chunk(line, i, j, out);
       i = j;
     }
     if (out.overflow) {
       // The last token takes the rest of the line (trailing whitespace excluded) as one variable.
       let end = n;
-      while (end > 0 && isSpace(line.charCodeAt(end - 1))) end--;
+      while (end > 0 && isSpace(codes[end - 1]!)) end--;
       const last = out.count - 1;
       out.ends[last] = end;
       out.kinds[last] = VAR;
@@ -182,37 +201,78 @@ export class Tokenizer {
   }
 
   private findDateSpans(line: string): void {
-    this.spanStarts.length = 0;
-    this.spanEnds.length = 0;
-    // Every pattern has a clock `d:dd`; skip the regex for lines without one.
-    if (!hasClock(line)) return;
+    this.spanCount = 0;
+    // Every pattern has a clock ` d:dd` / ` dd:dd` whose colon is at most CLOCK_REACH characters
+    // after the match start, and nothing looks behind the start: so the search can begin that
+    // far before the next such clock, skipping text no match can start in (lines without one
+    // skip the regex).
+    let clock = nextClock(line, 1);
+    if (clock < 0) return;
     const re = this.dateSpan;
-    re.lastIndex = 0;
+    re.lastIndex = clock > CLOCK_REACH ? clock - CLOCK_REACH : 0;
     for (let m = re.exec(line); m !== null; m = re.exec(line)) {
       const s = m.index;
       const e = s + m[0].length;
       // Only whole chunks: a span inside a token (`x2005-01-01 …`) is left to the token rules.
       if ((s === 0 || isSpace(line.charCodeAt(s - 1)) || (cls(line.charCodeAt(s - 1)) & C_OPEN) !== 0) && (e === line.length || isSpace(line.charCodeAt(e)) || (cls(line.charCodeAt(e)) & C_CLOSE) !== 0)) {
-        this.spanStarts.push(s);
-        this.spanEnds.push(e);
+        this.spanStarts[this.spanCount] = s;
+        this.spanEnds[this.spanCount] = e;
+        this.spanCount++;
       }
+      // The next match starts at e or later, so its clock's colon is after e.
+      clock = nextClock(line, e + 1);
+      if (clock < 0) break;
+      if (clock - CLOCK_REACH > e) re.lastIndex = clock - CLOCK_REACH;
     }
+    re.lastIndex = 0;
+  }
+
+  /**
+   * The line's characters as bytes in `codes` (one native call for ASCII, the usual case),
+   * so the scans below index an array instead of calling charCodeAt. Beyond ASCII: U+00A0
+   * stays (a space here), anything else becomes 0x80 (a letter here, like every code ≥ 128).
+   */
+  private load(line: string): Uint8Array {
+    const n = line.length;
+    let codes = this.codes;
+    if (codes.length < n) {
+      codes = new Uint8Array(Math.max(n, codes.length * 2));
+      // A rare huge line does not keep its buffer.
+      if (codes.length <= MAX_KEPT_CODES) this.codes = codes;
+    }
+    this.current = codes;
+    if (n === 0) return codes;
+    const r = this.encoder.encodeInto(line, codes);
+    if (r.read === n && r.written === n) return codes;
+    for (let i = 0; i < n; i++) {
+      const c = line.charCodeAt(i);
+      codes[i] = c < 128 ? c : c === 0xa0 ? 0xa0 : 0x80;
+    }
+    return codes;
   }
 
   /** One whitespace-delimited chunk: a whole-chunk variable, or split at delimiters. */
   private chunk(line: string, a: number, b: number, out: TokenBuffer): void {
-    a = skipOpeners(line, a, b);
-    while (b > a && (cls(line.charCodeAt(b - 1)) & C_CLOSE) !== 0) b--;
+    const codes = this.current;
+    a = skipOpeners(codes, a, b);
+    while (b > a && (cls(codes[b - 1]!) & C_CLOSE) !== 0) b--;
     if (a >= b) return; // punctuation only: a separator
-    const p = this.profile(line, a, b);
+    const p = this.profile(a, b);
+    if (p.digits === 0 && p.colons === 0 && p.slashes === 0 && p.ats === 0 && p.delims === 0 && p.dotRun === 0) {
+      // A plain word, the common chunk: none of the rules below applies, and `pieces` would
+      // find one piece, [a, b) less trailing openers, a WORD.
+      while (b > a && (cls(codes[b - 1]!) & (C_CLOSE | C_OPEN)) !== 0) b--;
+      if (a < b) push(out, line, a, b, WORD, this.maxTokens);
+      return;
+    }
     // Paths and URLs keep their inner delimiters; so do addresses and other digit compounds.
-    if (isPathStart(line, a, b) || (p.slashes > 0 && p.colons > 0 && URL_RE.test(line.slice(a, b)))) {
+    if (isPathStart(codes, a, b) || (p.slashes > 0 && p.colons > 0 && URL_RE.test(line.slice(a, b)))) {
       push(out, line, a, b, VAR, this.maxTokens);
       return;
     }
     // host:port is two variables, as a word host (`wpad:80`) is two tokens too.
     if (p.colons === 1 && p.digits > 0 && this.address(line, a, b, p.letters === 0 ? IPV4_PORT_RE : HOST_PORT_RE, out)) return;
-    if (p.digits > 0 && p.letters === 0 && !hasDelimiter(line, a, b)) {
+    if (p.digits > 0 && p.letters === 0 && p.delims === 0) {
       push(out, line, a, b, VAR, this.maxTokens);
       return;
     }
@@ -230,28 +290,31 @@ export class Tokenizer {
 
   /** Splits text[a, b) at delimiters (and at `:` below the top level), classifying each piece. */
   private pieces(line: string, a: number, b: number, out: TokenBuffer, top: boolean): void {
+    const codes = this.current;
     let s = a;
     for (let i = a; i <= b; i++) {
-      const c = i < b ? line.charCodeAt(i) : 32;
+      const c = i < b ? codes[i]! : 32;
       const k = cls(c);
       // `..` and longer dot runs (`processor.........0`) separate too.
-      const dotRun = c === DOT && i + 1 < b && line.charCodeAt(i + 1) === DOT;
+      const dotRun = c === DOT && i + 1 < b && codes[i + 1]! === DOT;
       if (i === b || (k & C_DELIM) !== 0 || dotRun || (c === COLON && !top)) {
         if (i > s) this.piece(line, s, i, out, top);
-        if (dotRun) while (i + 1 < b && line.charCodeAt(i + 1) === DOT) i++;
+        if (dotRun) while (i + 1 < b && codes[i + 1]! === DOT) i++;
         s = i + 1;
       }
     }
   }
 
   private piece(line: string, a: number, b: number, out: TokenBuffer, top: boolean): void {
-    a = skipOpeners(line, a, b);
+    const codes = this.current;
+    a = skipOpeners(codes, a, b);
     // `"status":200`: the colon after the quoted key separates (but `::1` is an address).
-    if (a + 1 < b && line.charCodeAt(a) === COLON && line.charCodeAt(a + 1) !== COLON) a++;
-    while (b > a && (cls(line.charCodeAt(b - 1)) & (C_CLOSE | C_OPEN)) !== 0) b--;
+    if (a + 1 < b && codes[a]! === COLON && codes[a + 1]! !== COLON) a++;
+    while (b > a && (cls(codes[b - 1]!) & (C_CLOSE | C_OPEN)) !== 0) b--;
     if (a >= b) return;
-    if (isPathStart(line, a, b)) return push(out, line, a, b, VAR, this.maxTokens);
-    const p = this.profile(line, a, b);
+    if (isPathStart(codes, a, b)) return push(out, line, a, b, VAR, this.maxTokens);
+    // A piece that is its whole chunk was profiled by `chunk`.
+    const p = a === this.profA && b === this.profB ? this.p : this.profile(a, b);
     if (p.digits === 0) {
       if (p.colons > 0 && top) return this.pieces(line, a, b, out, false);
       return push(out, line, a, b, WORD, this.maxTokens);
@@ -264,7 +327,7 @@ export class Tokenizer {
       if (IPV6_RE.test(text) || (p.digits >= 6 && DATETIME_RE.test(text))) return push(out, line, a, b, VAR, this.maxTokens);
       return this.pieces(line, a, b, out, false);
     }
-    push(out, line, a, b, isVariable(line, a, b, p) ? VAR : WEAK, this.maxTokens);
+    push(out, line, a, b, isVariable(line, codes, a, b, p) ? VAR : WEAK, this.maxTokens);
   }
 
   /** Pushes host and port as two variables when text[a, b) is an address with a port. */
@@ -276,12 +339,15 @@ export class Tokenizer {
     return true;
   }
 
-  private profile(line: string, a: number, b: number): Profile {
+  private profile(a: number, b: number): Profile {
+    const codes = this.current;
     const p = this.p;
-    p.digits = p.letters = p.hexLetters = p.longestDigitRun = p.colons = p.dots = p.slashes = p.ats = 0;
+    p.digits = p.letters = p.hexLetters = p.longestDigitRun = p.colons = p.dots = p.slashes = p.ats = p.delims = p.dotRun = 0;
+    this.profA = a;
+    this.profB = b;
     let run = 0;
     for (let i = a; i < b; i++) {
-      const c = line.charCodeAt(i);
+      const c = codes[i]!;
       const k = cls(c);
       if ((k & C_DIGIT) !== 0) {
         p.digits++;
@@ -293,19 +359,22 @@ export class Tokenizer {
         p.letters++;
         if ((k & C_HEXLETTER) !== 0) p.hexLetters++;
       } else if (c === COLON) p.colons++;
-      else if (c === DOT) p.dots++;
-      else if (c === SLASH || c === BACKSLASH) p.slashes++;
+      else if (c === DOT) {
+        p.dots++;
+        if (i > a && codes[i - 1]! === DOT) p.dotRun = 1;
+      } else if (c === SLASH || c === BACKSLASH) p.slashes++;
       else if (c === AT) p.ats++;
+      else if ((k & C_DELIM) !== 0) p.delims++;
     }
     return p;
   }
 }
 
 /** Whether a piece that contains digits is a variable rather than a digit-word. */
-function isVariable(line: string, a: number, b: number, p: Profile): boolean {
+function isVariable(line: string, codes: Uint8Array, a: number, b: number, p: Profile): boolean {
   const len = b - a;
   // 0x1f, 0XFF
-  if (line.charCodeAt(a) === 48 && (line.charCodeAt(a + 1) | 32) === 120 && len > 2) return true;
+  if (len > 2 && codes[a]! === 48 && (codes[a + 1]! | 32) === 120) return true;
   // Hex strings and hashes: only hex letters, long enough not to be a word such as "ee0".
   if (p.hexLetters === p.letters && len >= 8) return true;
   // Identifiers dominated by digits: blk_-6952295868487656571, node-246, core.33706, 10.1.2.3.example.net.
@@ -344,10 +413,10 @@ function grow(out: TokenBuffer, max: number): void {
 }
 
 /** Skips leading brackets and quotes; `<` or `>` before a digit stays (`<1 sec`, `>100`). */
-function skipOpeners(line: string, a: number, b: number): number {
-  while (a < b && (cls(line.charCodeAt(a)) & C_OPEN) !== 0) {
-    const c = line.charCodeAt(a);
-    if ((c === 60 || c === 62) && a + 1 < b && (cls(line.charCodeAt(a + 1)) & C_DIGIT) !== 0) break;
+function skipOpeners(codes: Uint8Array, a: number, b: number): number {
+  while (a < b && (cls(codes[a]!) & C_OPEN) !== 0) {
+    const c = codes[a]!;
+    if ((c === 60 || c === 62) && a + 1 < b && (cls(codes[a + 1]!) & C_DIGIT) !== 0) break;
     a++;
   }
   return a;
@@ -357,31 +426,39 @@ function isSpace(c: number): boolean {
   return c <= 32 || c === 127 || c === 0xa0;
 }
 
-function hasDelimiter(line: string, a: number, b: number): boolean {
-  for (let i = a; i < b; i++) if ((cls(line.charCodeAt(i)) & C_DELIM) !== 0) return true;
-  return false;
-}
-
 /** `/x`, `~/x`, `./x`, `../x`, `C:\x`: a file system path. */
-function isPathStart(line: string, a: number, b: number): boolean {
+function isPathStart(codes: Uint8Array, a: number, b: number): boolean {
   if (b - a < 2) return false;
-  const c0 = line.charCodeAt(a);
-  const c1 = line.charCodeAt(a + 1);
+  const c0 = codes[a]!;
+  const c1 = codes[a + 1]!;
   if (c0 === SLASH) return c1 !== SLASH || b - a > 2;
   if (c0 === TILDE || c0 === DOT) {
     let i = a + 1;
     if (c0 === DOT && c1 === DOT) i++;
-    return i < b && line.charCodeAt(i) === SLASH && b - i > 1;
+    return i < b && codes[i]! === SLASH && b - i > 1;
   }
-  return b - a > 3 && (cls(c0) & C_LETTER) !== 0 && c1 === COLON && line.charCodeAt(a + 2) === BACKSLASH;
+  return b - a > 3 && (cls(c0) & C_LETTER) !== 0 && c1 === COLON && codes[a + 2]! === BACKSLASH;
 }
 
-/** A digit followed by `:` and a digit somewhere in the line. */
-function hasClock(line: string): boolean {
-  for (let i = line.indexOf(':', 1); i > 0 && i < line.length - 1; i = line.indexOf(':', i + 1)) {
-    const before = line.charCodeAt(i - 1);
-    const after = line.charCodeAt(i + 1);
-    if (before >= 48 && before <= 57 && after >= 48 && after <= 57) return true;
+/**
+ * Farthest a date span's clock colon can be from the span's start: 42 characters, for
+ * `Wednesday, September 10, 2005 07:…` at its widest repetitions (see DATE_SPAN_SOURCE); with slack.
+ */
+const CLOCK_REACH = 48;
+
+function isDigitCode(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+/**
+ * Index of the first `:` at or after `from` (≥ 1) of a clock as DATE_SPAN_SOURCE has it:
+ * a space, one or two digits, the colon, two digits (` 7:57`, ` 07:57`); or -1.
+ */
+function nextClock(line: string, from: number): number {
+  for (let i = line.indexOf(':', from); i > 0 && i < line.length - 2; i = line.indexOf(':', i + 1)) {
+    if (!isDigitCode(line.charCodeAt(i - 1)) || !isDigitCode(line.charCodeAt(i + 1)) || !isDigitCode(line.charCodeAt(i + 2))) continue;
+    const c = line.charCodeAt(i - 2);
+    if (c === 32 || (isDigitCode(c) && line.charCodeAt(i - 3) === 32)) return i;
   }
-  return false;
+  return -1;
 }

@@ -30,6 +30,12 @@ export const TEMPLATE_ID_ATTRIBUTE = 'log.template.id';
 export const TEMPLATE_PARAMETERS_ATTRIBUTE = 'log.template.parameters';
 
 const NON_BLANK = /\S/;
+
+/** NON_BLANK.test, without the regex call for the usual text that starts with a printable ASCII character. */
+function nonBlank(text: string): boolean {
+  const c = text.charCodeAt(0);
+  return (c > 32 && c < 127) || NON_BLANK.test(text);
+}
 const MESSAGE_KEYS: ReadonlySet<string> = new Set(['message', 'msg', 'Message', 'MESSAGE', 'MSG']);
 
 /** The text templates are mined from: a string body, or the message of a key-value body. */
@@ -114,7 +120,7 @@ export const classifyProcessor = defineProcessor({
     const classifyRecord = (rec: LogRecord): void => {
       const text = messageText(rec.body);
       const attrs: KeyValue[] = rec.attributes;
-      if (miner && text !== undefined && NON_BLANK.test(text)) {
+      if (miner && text !== undefined && nonBlank(text)) {
         const shape = miner.add(text);
         const family = shape.family;
         upsertAttribute(attrs, TEMPLATE_ATTRIBUTE, stringValue(family.text));

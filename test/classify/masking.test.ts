@@ -90,6 +90,45 @@ describe('masking', () => {
     expect(Date.now() - start).toBeLessThan(2000);
   });
 
+  test('characters beyond ASCII: letters, except U+00A0 which separates', () => {
+    expect(tokens('café 12 naïve\u00a0x €5 ünïcode:42 \u2028 done').map((x) => [x.text, x.kind])).toEqual([
+      ['café', WORD],
+      ['12', VAR],
+      ['naïve', WORD],
+      ['x', WORD],
+      ['€5', VAR],
+      ['ünïcode', WORD],
+      ['42', VAR],
+      ['\u2028', WORD],
+      ['done', WORD],
+    ]);
+  });
+
+  test('dates far into a line, and clocks not preceded by a space', () => {
+    expect(template('a '.repeat(60) + 'at Fri Jul  1 07:57:30 2005 done').endsWith(' a at <*> done')).toBe(true);
+    expect(tokens('id 20171223-22:15:29:635 x:12:30 done').map((x) => [x.text, x.kind])).toEqual([
+      ['id', WORD],
+      ['20171223-22:15:29:635', VAR],
+      ['x', WORD],
+      ['12', VAR],
+      ['30', VAR],
+      ['done', WORD],
+    ]);
+  });
+
+  test('a tokenizer reused after long and non-ASCII lines gives what a fresh one gives', () => {
+    const lines = ['x'.repeat(70_000) + ' 1', 'é 10.0.0.1:80 ok', 'GET /a/b 200', 'ab', 'a '.repeat(3000), 'proxy.example.com:8080 open'];
+    const reused = new Tokenizer(200);
+    const buf = new TokenBuffer(4);
+    for (const line of lines) {
+      reused.tokenize(line, buf);
+      const fresh = new TokenBuffer(4);
+      new Tokenizer(200).tokenize(line, fresh);
+      expect(buf.texts.slice(0, buf.count)).toEqual(fresh.texts.slice(0, fresh.count));
+      expect([...buf.kinds.subarray(0, buf.count)]).toEqual([...fresh.kinds.subarray(0, fresh.count)]);
+    }
+  });
+
   test('an empty line is one empty template', () => {
     const m = new TemplateMiner();
     expect(m.add('').family.text).toBe('');
