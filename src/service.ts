@@ -141,7 +141,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       : undefined;
   memoryLimiter?.start();
 
-  const requests = new RequestProcessor(chain, requestSettings(config), metrics, logger);
+  const requests = new RequestProcessor(chain, requestSettings(config), logger);
   const pipeline = new Pipeline(requests, exporters, { queueFullRetryAfterMs: QUEUE_FULL_RETRY_AFTER_MS, queueFullKind: refuseKind, memoryLimiter, pool }, metrics, logger);
   const auth =
     s.auth.bearer_tokens.length > 0 || s.auth.bearer_token_file ? new BearerAuth(s.auth.bearer_tokens, s.auth.bearer_token_file, logger, s.grpc.tls_reload_interval) : undefined;

@@ -20,10 +20,10 @@ import type { Metrics } from '../telemetry/metrics';
 import type { QueuedExporter } from '../exporters/queued-exporter';
 import type { EncodedBatch } from '../exporters/transport';
 import type { MemoryLimiter } from './memory-limiter';
-import type { PreparedOutput, PreparedRequest, RequestProcessor } from './request-processor';
+import { newTally, type PreparedOutput, type PreparedRequest, type ReceiverTally, type RequestProcessor } from './request-processor';
 import { encodeLogsData } from '../otlp/codec';
 import { scanRecordCount } from '../otlp/wire-scan';
-import type { ReceiverTally, RequestPool } from './worker-pool';
+import type { RequestPool } from './worker-pool';
 
 export interface ConsumeResult {
   /** Records rejected individually (reported to the sender in partial_success). */
@@ -67,12 +67,20 @@ export class Pipeline {
     // one encode on this thread instead of the chain, split and encode.
     if (this.settings.pool && countRecords(data) > 0) return this.consumePooled(this.settings.pool, bytes ?? encodeLogsData(data), transport, metadata);
     const receivedAt = Date.now();
-    const received = this.processor.count(data, transport);
+    const tally = newTally();
+    let received: number;
+    try {
+      received = this.processor.count(data, tally);
+    } catch (e) {
+      this.count(transport, tally);
+      throw e;
+    }
     if (received === 0) return { rejected: 0, message: '' };
     this.admit(transport, received);
     // Before the chain: stateful processors (dedup, windows) must not see a request that is then refused.
     this.checkRoom(received, bytes?.length ?? 0, transport);
-    const prepared = this.processor.process(data, received, transport, bytes);
+    const prepared = this.processor.process(data, received, transport, tally, bytes);
+    this.count(transport, tally);
     await this.deliver(prepared, transport, receivedAt, metadata);
     return prepared.rejection;
   }
@@ -98,7 +106,7 @@ export class Pipeline {
     return outcome.rejection;
   }
 
-  /** Adds a worker's receiver counts. */
+  /** Adds a request's receiver counts (from this thread's request processor or a worker's). */
   private count(transport: string, tally: ReceiverTally): void {
     if (tally.accepted > 0) this.metrics.receiverAccepted.inc({ transport }, tally.accepted);
     for (const [reason, n] of Object.entries(tally.refused)) this.metrics.receiverRefused.inc({ transport, reason }, n);

@@ -2,13 +2,13 @@
  * The CPU-bound part of handling a request, from bytes to encoded batches: decode, per-record
  * limits, the processing chain, route, split to batch size, encode. It holds no queues and
  * answers nobody: the Pipeline runs it on the event loop thread or hands it to a worker thread,
- * and delivers what it returns.
+ * and delivers what it returns. Records accepted and refused are written to a tally, not to the
+ * receiver metrics: the Pipeline counts them once it knows the request's fate.
  */
 import type { Logger } from 'pino';
 import { PipelineError } from '../errors';
 import { decodeLogsData, encodeLogsData } from '../otlp/codec';
 import { countRecords, type LogsData } from '../otlp/model';
-import type { Metrics } from '../telemetry/metrics';
 import type { ProcessingChain } from './chain';
 import { rejectInvalidRecords, type RecordLimits, type Rejection } from './limits';
 import { partitionByRoute } from './routes';
@@ -30,6 +30,16 @@ export interface PreparedOutput {
   readonly batches: readonly { readonly bytes: Uint8Array; readonly records: number }[];
 }
 
+/** Records a request had accepted and refused (by reason), for the receiver metrics. */
+export interface ReceiverTally {
+  accepted: number;
+  refused: Record<string, number>;
+}
+
+export function newTally(): ReceiverTally {
+  return { accepted: 0, refused: {} };
+}
+
 export interface PreparedRequest {
   readonly rejection: Rejection;
   readonly outputs: readonly PreparedOutput[];
@@ -41,7 +51,6 @@ export class RequestProcessor {
   constructor(
     private readonly chain: ProcessingChain,
     private readonly settings: RequestSettings,
-    private readonly metrics: Metrics,
     private readonly logger: Logger,
   ) {
     this.allExporters = Array.from({ length: settings.exporterCount }, (_, i) => i);
@@ -58,10 +67,10 @@ export class RequestProcessor {
   }
 
   /** Records in the request; refuses it whole when over OLP_LIMITS_MAX_RECORDS. */
-  count(data: LogsData, transport: string): number {
+  count(data: LogsData, tally: ReceiverTally): number {
     const received = countRecords(data);
     if (received > this.settings.maxRecordsPerRequest) {
-      this.metrics.receiverRefused.inc({ transport, reason: 'too_many_records' }, received);
+      tally.refused.too_many_records = (tally.refused.too_many_records ?? 0) + received;
       throw new PipelineError('too_large', `request has ${received} log records, over the limit of ${this.settings.maxRecordsPerRequest} (OLP_LIMITS_MAX_RECORDS); split it`);
     }
     return received;
@@ -71,14 +80,14 @@ export class RequestProcessor {
    * Limits, chain, route, split, encode. `bytes`, when given, is the request's binary encoding,
    * forwarded as is when nothing changes the records (no re-encode; unknown fields kept).
    */
-  process(data: LogsData, received: number, transport: string, bytes?: Uint8Array): PreparedRequest {
+  process(data: LogsData, received: number, transport: string, tally: ReceiverTally, bytes?: Uint8Array): PreparedRequest {
     const rejection = rejectInvalidRecords(data, this.settings.limits);
     if (rejection.rejected > 0) {
-      for (const [reason, n] of Object.entries(rejection.reasons)) this.metrics.receiverRefused.inc({ transport, reason }, n);
+      for (const [reason, n] of Object.entries(rejection.reasons)) tally.refused[reason] = (tally.refused[reason] ?? 0) + n;
       this.logger.warn({ transport, rejected: rejection.rejected }, rejection.message);
     }
     const accepted = received - rejection.rejected;
-    this.metrics.receiverAccepted.inc({ transport }, accepted);
+    tally.accepted += accepted;
     if (bytes && this.chain.length === 0 && rejection.rejected === 0 && received <= this.settings.batchMaxRecords) {
       return { rejection, outputs: [{ exporters: this.allExporters, batches: [{ bytes, records: received }] }] };
     }

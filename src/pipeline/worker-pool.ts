@@ -25,15 +25,9 @@ import type { Metrics, MetricsSnapshot } from '../telemetry/metrics';
 import type { ChainStage } from './chain';
 import type { Rejection } from './limits';
 import type { ProcessorFactory } from './processor';
-import type { PreparedOutput } from './request-processor';
+import type { PreparedOutput, ReceiverTally } from './request-processor';
 
 /** Receiver counts a worker made for one request; the event-loop thread adds them to its metrics once the request's fate is known. */
-export interface ReceiverTally {
-  accepted: number;
-  /** Refused records by reason. */
-  refused: Record<string, number>;
-}
-
 /** What the main thread sends a worker thread. */
 export type ToWorker = { readonly type: 'process'; readonly id: number; readonly bytes: Uint8Array; readonly transport: string } | { readonly type: 'metrics'; readonly id: number };
 

@@ -13,29 +13,10 @@ import { createStages, requestSettings } from '../service';
 import { createLogger } from '../telemetry/logger';
 import { Metrics } from '../telemetry/metrics';
 import { ProcessingChain } from './chain';
-import { RequestProcessor, type PreparedOutput } from './request-processor';
-import type { FromWorker, ReceiverTally, ToWorker, WorkerInit } from './worker-pool';
+import { newTally, RequestProcessor, type PreparedOutput } from './request-processor';
+import type { FromWorker, ToWorker, WorkerInit } from './worker-pool';
 
 const NO_REJECTION = { rejected: 0, message: '', reasons: {} };
-
-/**
- * The metrics the request processor writes to, with the receiver counters replaced by a tally
- * of the current request: the event-loop thread counts them once it knows the request's fate
- * (it may still refuse it for queue room), so they are counted exactly once, there.
- */
-function tallied(metrics: Metrics, tally: ReceiverTally): Metrics {
-  const accepted = { inc: (_labels: unknown, n = 1) => void (tally.accepted += n) };
-  const refused = {
-    inc: (labels: { reason: string }, n = 1) => void (tally.refused[labels.reason] = (tally.refused[labels.reason] ?? 0) + n),
-  };
-  return new Proxy(metrics, {
-    get(target, prop, receiver) {
-      if (prop === 'receiverAccepted') return accepted;
-      if (prop === 'receiverRefused') return refused;
-      return Reflect.get(target, prop, receiver) as unknown;
-    },
-  });
-}
 
 /** `bytes` as a view owning its whole ArrayBuffer (copied when it is a slice of a shared or larger one), its buffer added to `transfer`. */
 function transferable(bytes: Uint8Array, transfer: Set<ArrayBuffer>): Uint8Array {
@@ -45,7 +26,6 @@ function transferable(bytes: Uint8Array, transfer: Set<ArrayBuffer>): Uint8Array
 }
 
 function run(port: MessagePort, init: WorkerInit): void {
-  const tally: ReceiverTally = { accepted: 0, refused: {} };
   let metrics: Metrics;
   let requests: RequestProcessor;
   try {
@@ -55,7 +35,7 @@ function run(port: MessagePort, init: WorkerInit): void {
     metrics = new Metrics({ processMetrics: false });
     const stages = createStages(config, processors, { logger, clock: { now: () => Date.now() }, env });
     const chain = new ProcessingChain(stages, metrics, logger);
-    requests = new RequestProcessor(chain, requestSettings(config), tallied(metrics, tally), logger);
+    requests = new RequestProcessor(chain, requestSettings(config), logger);
   } catch (e) {
     const msg: FromWorker = e instanceof ConfigError ? { type: 'fatal', message: e.message, problems: e.problems } : { type: 'fatal', message: (e as Error).message };
     port.postMessage(msg);
@@ -63,14 +43,14 @@ function run(port: MessagePort, init: WorkerInit): void {
   }
 
   const handle = (id: number, bytes: Uint8Array, transport: string): void => {
-    tally.accepted = 0;
-    tally.refused = {};
+    // Counted by the event-loop thread once it knows the request's fate (it may still refuse it for queue room).
+    const tally = newTally();
     try {
       // A Buffer view (no copy): protobufjs reads strings from a Buffer natively.
       const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
       const data = requests.decode(buf, transport);
-      const received = requests.count(data, transport);
-      const prepared = received === 0 ? { rejection: NO_REJECTION, outputs: [] } : requests.process(data, received, transport, buf);
+      const received = requests.count(data, tally);
+      const prepared = received === 0 ? { rejection: NO_REJECTION, outputs: [] } : requests.process(data, received, transport, tally, buf);
       const transfer = new Set<ArrayBuffer>();
       const outputs: PreparedOutput[] = prepared.outputs.map((o) => ({
         exporters: o.exporters,

@@ -58,7 +58,6 @@ function pipelineWithAllProcessors(): { pipeline: Pipeline; out: CapturingExport
       batchMaxRecords: 8192,
       exporterCount: 1,
     },
-    metrics,
     silent,
   );
   const pipeline = new Pipeline(requests, [out as unknown as QueuedExporter], { queueFullRetryAfterMs: 1000 }, metrics, silent);

@@ -88,7 +88,6 @@ export function testPipeline(transport: Transport, settings: TestPipelineSetting
       batchMaxRecords,
       exporterCount: 1,
     },
-    metrics,
     logger,
   );
   const pipeline = new Pipeline(requests, [exporter], { queueFullRetryAfterMs: 1000 }, metrics, logger);
