@@ -34,6 +34,7 @@ const CASES: readonly Case[] = [
       ],
     },
   },
+  { label: 'filter: severity_number < 9', processor: 'filter', options: { drop: 'severity_number < 9' } },
   { label: 'sample: rate 0.5', processor: 'sample', options: { rate: 0.5, random_seed: 1 } },
   { label: 'dedup: defaults', processor: 'dedup', options: {} },
   { label: 'rate_limit: 1000/s per service', processor: 'rate_limit', options: { rate: 1000 } },

@@ -105,6 +105,37 @@ export function countRecords(data: LogsData): number {
 }
 
 /**
+ * Keeps, in order, the records for which `keep` returns true (it may change them) and removes
+ * the scopes and resources that leaves empty. Returns how many records were removed. A scope's
+ * record list is copied only once a record in it is removed.
+ */
+export function retainRecords(data: LogsData, keep: (record: LogRecord, rl: ResourceLogs, sl: ScopeLogs) => boolean): number {
+  let removed = 0;
+  const emptied: ScopeLogs[] = [];
+  for (const rl of data.resourceLogs) {
+    for (const sl of rl.scopeLogs) {
+      const records = sl.logRecords;
+      let kept: LogRecord[] | undefined;
+      for (let i = 0; i < records.length; i++) {
+        const rec = records[i]!;
+        if (keep(rec, rl, sl)) {
+          kept?.push(rec);
+        } else {
+          kept ??= records.slice(0, i);
+          removed++;
+        }
+      }
+      if (kept) {
+        sl.logRecords = kept;
+        if (kept.length === 0) emptied.push(sl);
+      }
+    }
+  }
+  pruneEmptied(data, emptied);
+  return removed;
+}
+
+/**
  * After a processor removed records: drops the scopes it emptied (`emptied`) and the resources
  * left with no scope by that. Containers that arrived empty are not the processor's business.
  */

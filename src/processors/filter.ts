@@ -5,7 +5,7 @@
  */
 import { opt } from '../config/options';
 import { compileCondition } from '../conditions';
-import { pruneEmptied, type LogsData, type ScopeLogs } from '../otlp/model';
+import { retainRecords, type LogsData } from '../otlp/model';
 import { defineProcessor, OptionError } from '../pipeline/processor';
 
 export const filterProcessor = defineProcessor({
@@ -31,30 +31,9 @@ export const filterProcessor = defineProcessor({
       process(batch: LogsData, drops): LogsData {
         condition.reset();
         const errorsBefore = condition.errors;
-        let dropped = 0;
-        const emptied: ScopeLogs[] = [];
-        for (const rl of batch.resourceLogs) {
-          for (const sl of rl.scopeLogs) {
-            const records = sl.logRecords;
-            let kept: typeof records | undefined;
-            for (let i = 0; i < records.length; i++) {
-              const rec = records[i]!;
-              if (condition.matches(rec, rl.resource, sl.scope)) {
-                kept ??= records.slice(0, i);
-                dropped++;
-              } else if (kept) {
-                kept.push(rec);
-              }
-            }
-            if (kept) {
-              sl.logRecords = kept;
-              if (kept.length === 0) emptied.push(sl);
-            }
-          }
-        }
+        const dropped = retainRecords(batch, (rec, rl, sl) => !condition.matches(rec, rl.resource, sl.scope));
         if (condition.errors !== errorsBefore) counts.set('evaluation_errors', counts.get('evaluation_errors')! + condition.errors - errorsBefore);
         if (dropped > 0) drops.drop('filtered', dropped);
-        pruneEmptied(batch, emptied);
         return batch;
       },
     };

@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { opt } from '../config/options';
 import { compileCondition, type Condition } from '../conditions';
-import { pruneEmptied, routeMark, type LogsData, type ScopeLogs } from '../otlp/model';
+import { retainRecords, routeMark, type LogsData } from '../otlp/model';
 import { OptionError, defineProcessor } from '../pipeline/processor';
 
 export const UNROUTED = 'unrouted';
@@ -117,8 +117,8 @@ export const routeProcessor = defineProcessor({
     const defaultMask = dropUnmatched ? 0 : o.default.length === 0 ? all : maskOf(o.default, 'default', 'default');
     const first = o.mode === 'first';
     const counts = new Map<string, number>([['evaluation_errors', 0]]);
-    for (const rule of o.rules) counts.set(`matched:${rule.exporters.join(',')}`, 0);
     const matchedKeys = o.rules.map((rule) => `matched:${rule.exporters.join(',')}`);
+    for (const key of matchedKeys) counts.set(key, 0);
     const matched = new Array<number>(compiled.length).fill(0);
 
     return {
@@ -126,36 +126,19 @@ export const routeProcessor = defineProcessor({
       process(batch: LogsData, drops): LogsData {
         for (const rule of compiled) rule.when.reset();
         const errorsBefore = compiled.reduce((n, r) => n + r.when.errors, 0);
-        let unrouted = 0;
-        const emptied: ScopeLogs[] = [];
-        for (const rl of batch.resourceLogs) {
-          for (const sl of rl.scopeLogs) {
-            const records = sl.logRecords;
-            let kept: typeof records | undefined;
-            for (let i = 0; i < records.length; i++) {
-              const rec = records[i]!;
-              let mask = 0;
-              for (let r = 0; r < compiled.length; r++) {
-                if (!compiled[r]!.when.matches(rec, rl.resource, sl.scope)) continue;
-                mask |= compiled[r]!.mask;
-                matched[r]!++;
-                if (first) break;
-              }
-              if (mask === 0) mask = defaultMask;
-              if (mask === 0) {
-                kept ??= records.slice(0, i);
-                unrouted++;
-                continue;
-              }
-              rec[routeMark] = mask;
-              kept?.push(rec);
-            }
-            if (kept) {
-              sl.logRecords = kept;
-              if (kept.length === 0) emptied.push(sl);
-            }
+        const unrouted = retainRecords(batch, (rec, rl, sl) => {
+          let mask = 0;
+          for (let r = 0; r < compiled.length; r++) {
+            if (!compiled[r]!.when.matches(rec, rl.resource, sl.scope)) continue;
+            mask |= compiled[r]!.mask;
+            matched[r]!++;
+            if (first) break;
           }
-        }
+          if (mask === 0) mask = defaultMask;
+          if (mask === 0) return false;
+          rec[routeMark] = mask;
+          return true;
+        });
         const errors = compiled.reduce((n, r) => n + r.when.errors, 0) - errorsBefore;
         if (errors > 0) counts.set('evaluation_errors', counts.get('evaluation_errors')! + errors);
         for (let r = 0; r < matched.length; r++) {
@@ -164,7 +147,6 @@ export const routeProcessor = defineProcessor({
           matched[r] = 0;
         }
         if (unrouted > 0) drops.drop(UNROUTED, unrouted);
-        pruneEmptied(batch, emptied);
         return batch;
       },
     };
