@@ -90,7 +90,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       workerCount = 0;
     }
   }
-  const pool = workerCount > 0 ? new WorkerPool({ size: workerCount, env, logLevel: logger.level }, metrics, logger) : undefined;
+  const pool = workerCount > 0 ? new WorkerPool({ size: workerCount, env, logLevel: logger.level, maxInFlightPerThread: s[''].workers_max_in_flight, busyRetryAfterMs: QUEUE_FULL_RETRY_AFTER_MS }, metrics, logger) : undefined;
   metrics.workers.set(workerCount);
 
   // Queue full, disk full and memory limit all answer this retryable kind (OLP_QUEUE_FULL_CODE).

@@ -129,6 +129,15 @@ export function resolveConfig(
     seen.add(name);
   }
 
+  // A request larger than a queue can hold would be refused as retryable forever: senders would retry it without end.
+  // Left at its default, the request limit follows a smaller queue; set explicitly, the conflict is an error.
+  if (service.queue.full_policy !== 'drop_oldest' && service.limits.max_records > service.queue.max_records) {
+    if ((loaded.origins['limits.max_records'] ?? 'default') === 'default') (service.limits as { max_records: number }).max_records = service.queue.max_records;
+    else problems.push(
+      `${where('limits.max_records', 'OLP_LIMITS_MAX_RECORDS')}: ${service.limits.max_records} records per request is more than an exporter queue holds (${where('queue.max_records', 'OLP_QUEUE_MAX_RECORDS')}=${service.queue.max_records}); lower it or raise the queue`,
+    );
+  }
+
   const endpoint = service.otlp.endpoint;
   let exporters = service[''].exporters as readonly string[];
   if (exporters.length === 0) exporters = endpoint ? ['otlp'] : ['debug'];

@@ -50,6 +50,11 @@ export const serviceSections = {
       'auto',
       'Worker threads that run the CPU-bound part of each request (decode, per-record limits, processing chain, route, split, encode) behind the one receiver port; requests and batches move between threads as raw protobuf bytes. `0`: all on the event-loop thread. `auto`: one per available core (CPU affinity, capped by the container cgroup CPU limit, rounded up), except 0 on a single core, for an empty chain (passthrough: a thread costs about as much CPU as it saves; a number buys peak throughput) or when a processor in the chain must be a single instance per service (dedup, rate_limit, aggregate, persisted state, windows; logged at start). A number above 0 with such a processor is a start-up error. Each thread loads its own copy of the chain (custom processors too) and adds about 50 MiB of memory, more under load.',
     ),
+    workers_max_in_flight: opt.int(
+      64,
+      'Requests each worker thread may hold, processing and waiting; beyond it, on every thread, a request is refused with `RESOURCE_EXHAUSTED` + RetryInfo (HTTP 429), counted as `workers_busy`. Bounds the memory of requests waiting for a thread.',
+      { min: 1, max: 1024 },
+    ),
   },
   grpc: {
     endpoint: opt.string('0.0.0.0:4317', 'OTLP/gRPC receiver listen address (host:port).', { nonEmpty: true }),
@@ -79,7 +84,7 @@ export const serviceSections = {
     bearer_token_file: opt.string('', 'File with accepted bearer tokens, one per line (# comments); re-read when it changes (checked every OLP_GRPC_TLS_RELOAD_INTERVAL).'),
   },
   limits: {
-    max_records: opt.int(100_000, 'Records per request; a larger request is refused whole (RESOURCE_EXHAUSTED, not retryable: split it).', { min: 1 }),
+    max_records: opt.int(50_000, 'Records per request; a larger request is refused whole (RESOURCE_EXHAUSTED, not retryable: split it). Checked before anything retryable. At most OLP_QUEUE_MAX_RECORDS (left unset, it follows a smaller queue; set above it, start-up fails): a larger request could never be queued and senders would retry it forever.', { min: 1 }),
     max_body_bytes: opt.int(1024 * 1024, 'Largest string or bytes body (UTF-8 bytes). A record over any per-record limit is rejected alone, reported in partial_success.', {
       min: 1,
     }),

@@ -47,6 +47,9 @@ export class QueuedExporter {
   /** Offered, waiting for the write-ahead log: counted so concurrent requests cannot overfill. */
   private reservedRecords = 0;
   private reservedBytes = 0;
+  /** Room held by admitted requests still being processed (see reserve). */
+  private heldRecords = 0;
+  private heldBytes = 0;
   private inFlight = new Set<TrackedBatch>();
   private idle: (() => void)[] = [];
   private consumers: Promise<void>[] = [];
@@ -86,11 +89,35 @@ export class QueuedExporter {
     return this.batcher.bytes + this.queuedBytes + this.reservedBytes;
   }
 
-  /** Whether a request of this size may be offered. An empty queue takes any request, so an oversized one is not refused forever. */
+  /**
+   * Whether a request of this size may be offered, counting the room other requests hold. An
+   * empty queue takes any request, so an oversized one is not refused forever.
+   */
   hasRoomFor(records: number, bytes = 0): boolean {
-    if (this.settings.fullPolicy === 'drop_oldest' || this.size === 0) return true;
+    const size = this.size + this.heldRecords;
+    if (this.settings.fullPolicy === 'drop_oldest' || size === 0) return true;
     const maxBytes = this.settings.maxQueuedBytes ?? 0;
-    return this.size + records <= this.settings.maxQueuedRecords && (maxBytes === 0 || this.bytes + bytes <= maxBytes);
+    return size + records <= this.settings.maxQueuedRecords && (maxBytes === 0 || this.bytes + this.heldBytes + bytes <= maxBytes);
+  }
+
+  /**
+   * Holds room for a request while it is processed, so that requests admitted together cannot
+   * overfill the queue; undefined when there is none. The holder releases it right before it
+   * offers its batches (or when it is refused).
+   */
+  reserve(records: number, bytes: number): { release(): void } | undefined {
+    if (!this.hasRoomFor(records, bytes)) return undefined;
+    this.heldRecords += records;
+    this.heldBytes += bytes;
+    let held = true;
+    return {
+      release: () => {
+        if (!held) return;
+        held = false;
+        this.heldRecords -= records;
+        this.heldBytes -= bytes;
+      },
+    };
   }
 
   /**

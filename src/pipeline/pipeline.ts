@@ -1,29 +1,30 @@
 /**
- * From received bytes to exporter queues: decode → memory limiter → queue room → the request
- * processor (limits → chain → route → split → encode) → offer to the exporters each batch is
- * routed to. The result resolves once every exporter holds its records: queued in memory, or
- * written to the persistent queue — only then may the receiver acknowledge. Queue room is checked
- * up front, so a request is normally enqueued or refused as a whole; a persistent-queue write
- * failure after part of it was written refuses the request and the sender's retry duplicates
- * that part.
- *
- * With worker threads (OLP_WORKERS), the request processor's part runs in a worker: the
- * event-loop thread admits the request and checks room with the record count from a wire scan,
- * sends the bytes, then checks room again with what the chain produced (other requests may have
- * filled the queues meanwhile; refusing then is safe because pooled chains keep no state) and
- * delivers. Receiver counters are counted here, once the request's fate is known.
+ * From received bytes to exporter queues, one way for every request, whichever thread processes
+ * it:
+ *   admit    — count the records from the request's structure (malformed → INVALID_ARGUMENT),
+ *              refuse over OLP_LIMITS_MAX_RECORDS (permanent, before anything retryable), then the
+ *              memory limiter, then reserve queue room on every exporter for what the request
+ *              brings (retryable refusals);
+ *   process  — the request processor (read against every limit → chain → route → split →
+ *              encode) on this thread or in a worker thread (a bounded number in flight per
+ *              thread);
+ *   deliver  — into the reservation: it is released and the batches offered in one synchronous
+ *              step, so no other request can take the room in between;
+ *   answer   — once every exporter holds its records (queued in memory, or written to the
+ *              persistent queue). A persistent-queue write failure after part of a request was
+ *              written refuses the request and the sender's retry duplicates that part.
+ * Receiver counters are counted here, once the request's fate is known.
  */
 import type { Logger } from 'pino';
 import { PipelineError, type FailureKind } from '../errors';
 import { countRecords, type LogsData } from '../otlp/model';
+import { MalformedRequest, countRequestRecords } from '../otlp/wire-reader';
 import type { Metrics } from '../telemetry/metrics';
 import type { QueuedExporter } from '../exporters/queued-exporter';
 import type { EncodedBatch } from '../exporters/transport';
 import type { MemoryLimiter } from './memory-limiter';
-import { newTally, type PreparedOutput, type PreparedRequest, type ReceiverTally, type RequestProcessor } from './request-processor';
+import { InlineRunner, tooManyRecords, type PreparedOutput, type PreparedRequest, type ReceiverTally, type RequestProcessor, type RequestRunner } from './request-processor';
 import { encodeLogsData } from '../otlp/codec';
-import { scanRecordCount } from '../otlp/wire-scan';
-import type { RequestPool } from './worker-pool';
 
 export interface ConsumeResult {
   /** Records rejected individually (reported to the sender in partial_success). */
@@ -38,72 +39,62 @@ export interface PipelineSettings {
   readonly queueFullKind?: FailureKind;
   /** Refuses requests while memory usage is above its soft limit. */
   readonly memoryLimiter?: MemoryLimiter;
-  /** Worker threads for decode → … → encode; absent: on this thread. */
-  readonly pool?: RequestPool;
+  /** Worker threads for the request processor; absent: on this thread. */
+  readonly pool?: RequestRunner;
 }
 
 export class Pipeline {
+  private readonly runner: RequestRunner;
+
   constructor(
     private readonly processor: RequestProcessor,
     private readonly exporters: readonly QueuedExporter[],
     private readonly settings: PipelineSettings,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.runner = settings.pool ?? new InlineRunner(processor);
+  }
 
   /** A binary ExportLogsServiceRequest. Throws PipelineError when the request as a whole is refused. */
   async consume(bytes: Uint8Array, transport: string, metadata?: Readonly<Record<string, string>>): Promise<ConsumeResult> {
-    if (this.settings.pool) return this.consumePooled(this.settings.pool, bytes, transport, metadata);
-    return this.consumeData(this.processor.decode(bytes, transport), transport, bytes, metadata);
+    const receivedAt = Date.now();
+    let records: number;
+    try {
+      records = countRequestRecords(bytes);
+    } catch (e) {
+      if (e instanceof MalformedRequest) throw this.processor.malformed(e, transport, bytes.length);
+      throw e;
+    }
+    if (records === 0) return { rejected: 0, message: '' };
+    const max = this.processor.maxRecordsPerRequest;
+    if (records > max) {
+      this.metrics.receiverRefused.inc({ transport, reason: 'too_many_records' }, records);
+      throw tooManyRecords(records, max);
+    }
+    this.admit(transport, records);
+    const reservation = this.reserve(records, bytes.length, transport);
+    try {
+      const outcome = await this.runner.process(bytes, transport, records);
+      this.count(transport, outcome.tally);
+      if (!outcome.ok) throw outcome.error;
+      reservation.release();
+      // The chain may have added records beyond the reservation: refuse whole then, as up front.
+      this.checkOutputRoom(outcome.outputs, outcome.received, transport);
+      await this.deliver(outcome, transport, receivedAt, metadata);
+      return outcome.rejection;
+    } finally {
+      reservation.release();
+    }
   }
 
   /**
-   * An already decoded request (e.g. from OTLP/JSON). `bytes`, when given, is its binary
-   * encoding, forwarded as is when nothing changes the records. `metadata` is the incoming
-   * metadata selected for forwarding.
+   * An already decoded request (OTLP/JSON). `bytes`, when given, is its binary encoding. It
+   * takes the one path of binary requests.
    */
-  async consumeData(data: LogsData, transport: string, bytes?: Uint8Array, metadata?: Readonly<Record<string, string>>): Promise<ConsumeResult> {
-    // With workers, a decoded request (OTLP/JSON) is encoded here and processed like any other:
-    // one encode on this thread instead of the chain, split and encode.
-    if (this.settings.pool && countRecords(data) > 0) return this.consumePooled(this.settings.pool, bytes ?? encodeLogsData(data), transport, metadata);
-    const receivedAt = Date.now();
-    const tally = newTally();
-    let received: number;
-    try {
-      received = this.processor.count(data, tally);
-    } catch (e) {
-      this.count(transport, tally);
-      throw e;
-    }
-    if (received === 0) return { rejected: 0, message: '' };
-    this.admit(transport, received);
-    // Before the chain: stateful processors (dedup, windows) must not see a request that is then refused.
-    this.checkRoom(received, bytes?.length ?? 0, transport);
-    const prepared = this.processor.process(data, received, transport, tally, bytes);
-    this.count(transport, tally);
-    await this.deliver(prepared, transport, receivedAt, metadata);
-    return prepared.rejection;
-  }
-
-  private async consumePooled(pool: RequestPool, bytes: Uint8Array, transport: string, metadata?: Readonly<Record<string, string>>): Promise<ConsumeResult> {
-    const receivedAt = Date.now();
-    const records = scanRecordCount(bytes);
-    // An empty request is answered here; one the scan cannot read is left to the worker's decode to explain.
-    if (records === 0 && countRecords(this.processor.decode(bytes, transport)) === 0) return { rejected: 0, message: '' };
-    if (records !== undefined) {
-      this.admit(transport, records);
-      this.checkRoom(records, bytes.length, transport);
-    }
-    const outcome = await pool.process(bytes, transport);
-    if (!outcome.ok) {
-      this.count(transport, outcome.tally);
-      throw outcome.error;
-    }
-    // The queues may have filled while the request was in the worker: refuse it whole, as before the chain.
-    this.checkOutputRoom(outcome.outputs, outcome.received, transport);
-    this.count(transport, outcome.tally);
-    await this.deliver(outcome, transport, receivedAt, metadata);
-    return outcome.rejection;
+  consumeData(data: LogsData, transport: string, bytes?: Uint8Array, metadata?: Readonly<Record<string, string>>): Promise<ConsumeResult> {
+    if (!bytes && countRecords(data) === 0) return Promise.resolve({ rejected: 0, message: '' });
+    return this.consume(bytes ?? encodeLogsData(data), transport, metadata);
   }
 
   /** Adds a request's receiver counts (from this thread's request processor or a worker's). */
@@ -168,10 +159,25 @@ export class Pipeline {
     throw refusal;
   }
 
-  private checkRoom(records: number, bytes: number, transport: string): void {
+  /** Holds queue room on every exporter for the request (refusing it when one has none) until it is delivered or refused. */
+  private reserve(records: number, bytes: number, transport: string): { release(): void } {
+    const held: { release(): void }[] = [];
     for (const exp of this.exporters) {
-      if (!exp.hasRoomFor(records, bytes)) this.refuseFull(exp, records, transport);
+      const r = exp.reserve(records, bytes);
+      if (!r) {
+        for (const h of held) h.release();
+        this.refuseFull(exp, records, transport);
+      }
+      held.push(r);
     }
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const h of held) h.release();
+      },
+    };
   }
 
   private refuseFull(exp: QueuedExporter, records: number, transport: string): never {

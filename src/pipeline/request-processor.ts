@@ -1,16 +1,18 @@
 /**
- * The CPU-bound part of handling a request, from bytes to encoded batches: decode, per-record
- * limits, the processing chain, route, split to batch size, encode. It holds no queues and
- * answers nobody: the Pipeline runs it on the event loop thread or hands it to a worker thread,
- * and delivers what it returns. Records accepted and refused are written to a tally, not to the
- * receiver metrics: the Pipeline counts them once it knows the request's fate.
+ * The CPU-bound part of handling a request, from bytes to encoded batches, the same code on the
+ * event-loop thread and in a worker thread: read the request once against every limit (the wire
+ * reader), remove rejected records as bytes, then — only when the chain or a split needs objects —
+ * decode, run the processing chain, route, split and encode. It holds no queues and answers
+ * nobody: the Pipeline admits the request before and delivers what this returns. Records
+ * accepted and refused are written to a tally: the Pipeline counts them once it knows the
+ * request's fate.
  */
 import type { Logger } from 'pino';
 import { PipelineError } from '../errors';
 import { decodeLogsData, encodeLogsData } from '../otlp/codec';
 import { countRecords, type LogsData } from '../otlp/model';
+import { MalformedRequest, readRequest, removeFields, type RecordLimits } from '../otlp/wire-reader';
 import type { ProcessingChain } from './chain';
-import { rejectInvalidRecords, type RecordLimits, type Rejection } from './limits';
 import { partitionByRoute } from './routes';
 import { splitBatch } from './split';
 
@@ -21,6 +23,15 @@ export interface RequestSettings {
   readonly batchMaxRecords: number;
   /** Number of exporters; outputs name them by index. */
   readonly exporterCount: number;
+}
+
+/** Records rejected one by one (reported to the sender in partial_success). */
+export interface Rejection {
+  readonly rejected: number;
+  /** Describes the first rejected record, naming the field and the limit's variable. */
+  readonly message: string;
+  /** Rejected records by reason (metric label). */
+  readonly reasons: Readonly<Record<string, number>>;
 }
 
 /** Encoded records for some of the exporters. */
@@ -41,8 +52,15 @@ export function newTally(): ReceiverTally {
 }
 
 export interface PreparedRequest {
+  /** Records in the request, rejected ones included. */
+  readonly received: number;
   readonly rejection: Rejection;
   readonly outputs: readonly PreparedOutput[];
+}
+
+/** Cut an error text to a length fit for an answer or a log line (a hostile field can be megabytes). */
+function brief(s: string, max = 512): string {
+  return s.length <= max ? s : `${s.slice(0, max)}… (${s.length - max} more characters)`;
 }
 
 export class RequestProcessor {
@@ -56,44 +74,44 @@ export class RequestProcessor {
     this.allExporters = Array.from({ length: settings.exporterCount }, (_, i) => i);
   }
 
-  /** Decodes a binary ExportLogsServiceRequest; refuses it whole when it cannot be decoded. */
-  decode(bytes: Uint8Array, transport: string): LogsData {
-    try {
-      return decodeLogsData(bytes);
-    } catch (e) {
-      this.logger.warn({ transport, err: (e as Error).message, bytes: bytes.length }, 'undecodable export request refused');
-      throw new PipelineError('invalid_input', `cannot decode ExportLogsServiceRequest: ${(e as Error).message}`);
-    }
-  }
-
-  /** Records in the request; refuses it whole when over OLP_LIMITS_MAX_RECORDS. */
-  count(data: LogsData, tally: ReceiverTally): number {
-    const received = countRecords(data);
-    if (received > this.settings.maxRecordsPerRequest) {
-      tally.refused.too_many_records = (tally.refused.too_many_records ?? 0) + received;
-      throw new PipelineError('too_large', `request has ${received} log records, over the limit of ${this.settings.maxRecordsPerRequest} (OLP_LIMITS_MAX_RECORDS); split it`);
-    }
-    return received;
+  get maxRecordsPerRequest(): number {
+    return this.settings.maxRecordsPerRequest;
   }
 
   /**
-   * Limits, chain, route, split, encode. `bytes`, when given, is the request's binary encoding,
-   * forwarded as is when nothing changes the records (no re-encode; unknown fields kept).
+   * Read → remove rejected records → (decode → chain →) route → split → encode. A request nothing
+   * changes is forwarded as its own bytes; rejected records are cut out of the bytes, the rest
+   * kept byte for byte. Throws PipelineError when the request is refused whole.
    */
-  process(data: LogsData, received: number, transport: string, tally: ReceiverTally, bytes?: Uint8Array): PreparedRequest {
-    const rejection = rejectInvalidRecords(data, this.settings.limits);
-    if (rejection.rejected > 0) {
-      for (const [reason, n] of Object.entries(rejection.reasons)) tally.refused[reason] = (tally.refused[reason] ?? 0) + n;
-      this.logger.warn({ transport, rejected: rejection.rejected }, rejection.message);
+  process(bytes: Uint8Array, transport: string, tally: ReceiverTally): PreparedRequest {
+    let report;
+    try {
+      report = readRequest(bytes, this.settings.limits);
+    } catch (e) {
+      if (!(e instanceof MalformedRequest)) throw e;
+      throw this.malformed(e, transport, bytes.length);
     }
-    const accepted = received - rejection.rejected;
+    const received = report.records;
+    if (received > this.settings.maxRecordsPerRequest) {
+      tally.refused.too_many_records = (tally.refused.too_many_records ?? 0) + received;
+      throw tooManyRecords(received, this.settings.maxRecordsPerRequest);
+    }
+    const rejection: Rejection = { rejected: report.rejected, message: brief(report.message), reasons: report.reasons };
+    if (report.rejected > 0) {
+      for (const [reason, n] of Object.entries(report.reasons)) tally.refused[reason] = (tally.refused[reason] ?? 0) + n;
+      this.logger.warn({ transport, rejected: report.rejected }, rejection.message);
+    }
+    const accepted = received - report.rejected;
     tally.accepted += accepted;
-    if (bytes && this.chain.length === 0 && rejection.rejected === 0 && received <= this.settings.batchMaxRecords) {
-      return { rejection, outputs: [{ exporters: this.allExporters, batches: [{ bytes, records: received }] }] };
+    if (accepted === 0) return { received, rejection, outputs: [] };
+    const kept = removeFields(bytes, report.cuts);
+    if (this.chain.length === 0 && accepted <= this.settings.batchMaxRecords) {
+      return { received, rejection, outputs: [{ exporters: this.allExporters, batches: [{ bytes: kept, records: accepted }] }] };
     }
+    const data = decodeLogsData(kept);
     const processed = this.chain.length > 0 ? this.chain.run(data, accepted) : data;
     const out = this.chain.length > 0 ? countRecords(processed) : accepted;
-    return { rejection, outputs: out > 0 ? this.encode(processed, out) : [] };
+    return { received, rejection, outputs: out > 0 ? this.encode(processed, out) : [] };
   }
 
   /**
@@ -113,10 +131,52 @@ export class RequestProcessor {
     return outputs;
   }
 
+  /** The refusal of a request the wire reader could not read, logged once. */
+  malformed(e: MalformedRequest, transport: string, bytes: number): PipelineError {
+    this.logger.warn({ transport, err: brief(e.message), bytes }, 'undecodable export request refused');
+    return new PipelineError('invalid_input', `cannot decode ExportLogsServiceRequest: ${brief(e.message)}`);
+  }
+
   private encodeSplit(data: LogsData, records: number): { bytes: Uint8Array; records: number }[] {
     return splitBatch(data, records, this.settings.batchMaxRecords).map((piece, _, all) => ({
       bytes: encodeLogsData(piece),
       records: all.length === 1 ? records : countRecords(piece),
     }));
+  }
+}
+
+/** OLP_LIMITS_MAX_RECORDS exceeded: permanent (RESOURCE_EXHAUSTED without RetryInfo, HTTP 413). */
+export function tooManyRecords(received: number, max: number): PipelineError {
+  return new PipelineError('too_large', `request has ${received} log records, over the limit of ${max} (OLP_LIMITS_MAX_RECORDS); split it`);
+}
+
+/** A request's processing, prepared outputs or the PipelineError that refused it whole, with its tally either way. */
+export type RequestOutcome =
+  | ({ readonly ok: true; readonly tally: ReceiverTally } & PreparedRequest)
+  | { readonly ok: false; readonly error: PipelineError; readonly tally: ReceiverTally };
+
+/** Where the Pipeline hands a request it admitted: this thread (InlineRunner) or the worker pool. Never rejects. */
+export interface RequestRunner {
+  /** `records`: the request's record count, for the refusal counts of a runner that turns it away. */
+  process(bytes: Uint8Array, transport: string, records: number): Promise<RequestOutcome>;
+}
+
+/** Runs a request through `processor`, turning a refusal into an outcome (on either thread). */
+export function runRequest(processor: RequestProcessor, bytes: Uint8Array, transport: string): RequestOutcome {
+  const tally = newTally();
+  try {
+    return { ok: true, tally, ...processor.process(bytes, transport, tally) };
+  } catch (e) {
+    const error = e instanceof PipelineError ? e : new PipelineError('internal', (e as Error).message);
+    return { ok: false, error, tally };
+  }
+}
+
+/** The request processor on the event-loop thread (OLP_WORKERS=0): one request at a time, synchronously. */
+export class InlineRunner implements RequestRunner {
+  constructor(readonly processor: RequestProcessor) {}
+
+  process(bytes: Uint8Array, transport: string): Promise<RequestOutcome> {
+    return Promise.resolve(runRequest(this.processor, bytes, transport));
   }
 }

@@ -23,11 +23,9 @@ import type { OptionShape, OptionValues } from '../config/options';
 import { PipelineError, type FailureKind } from '../errors';
 import type { Metrics, MetricsSnapshot } from '../telemetry/metrics';
 import type { ChainStage } from './chain';
-import type { Rejection } from './limits';
 import type { ProcessorFactory } from './processor';
-import type { PreparedOutput, ReceiverTally } from './request-processor';
+import type { PreparedOutput, ReceiverTally, Rejection, RequestOutcome, RequestRunner } from './request-processor';
 
-/** Receiver counts a worker made for one request; the event-loop thread adds them to its metrics once the request's fate is known. */
 /** What the main thread sends a worker thread. */
 export type ToWorker = { readonly type: 'process'; readonly id: number; readonly bytes: Uint8Array; readonly transport: string } | { readonly type: 'metrics'; readonly id: number };
 
@@ -45,17 +43,6 @@ export interface WorkerInit {
   /** Thread number (0-based), in its log lines. */
   readonly index: number;
   readonly logLevel: string;
-}
-
-/** A request handled in a worker: prepared outputs, or the PipelineError that refused it whole. */
-export type PooledOutcome =
-  | { readonly ok: true; readonly received: number; readonly rejection: Rejection; readonly outputs: readonly PreparedOutput[]; readonly tally: ReceiverTally }
-  | { readonly ok: false; readonly error: PipelineError; readonly tally: ReceiverTally };
-
-/** What the Pipeline needs of a pool. */
-export interface RequestPool {
-  /** Decode → limits → chain → route → split → encode in a worker thread. Never rejects. */
-  process(bytes: Uint8Array, transport: string): Promise<PooledOutcome>;
 }
 
 const EMPTY_TALLY: ReceiverTally = { accepted: 0, refused: {} };
@@ -158,7 +145,7 @@ export function planWorkers(
 }
 
 interface Pending {
-  resolve(outcome: PooledOutcome): void;
+  resolve(outcome: RequestOutcome): void;
 }
 
 interface Slot {
@@ -178,6 +165,10 @@ interface Slot {
 
 export interface WorkerPoolOptions {
   readonly size: number;
+  /** Requests a thread holds (processing and waiting) before more are refused as overloaded. */
+  readonly maxInFlightPerThread: number;
+  /** RetryInfo delay suggested when every thread is at its bound. */
+  readonly busyRetryAfterMs: number;
   /** The service's environment: each thread resolves its configuration from it (loading custom processors too). */
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly logLevel: string;
@@ -185,7 +176,7 @@ export interface WorkerPoolOptions {
   readonly entry?: string;
 }
 
-export class WorkerPool implements RequestPool {
+export class WorkerPool implements RequestRunner {
   private readonly slots: Slot[] = [];
   private nextId = 1;
   private turn = 0;
@@ -221,11 +212,22 @@ export class WorkerPool implements RequestPool {
     this.started = true;
   }
 
-  /** Sends the request to the thread with the fewest outstanding requests (ready threads first). */
-  process(bytes: Uint8Array, transport: string): Promise<PooledOutcome> {
+  /**
+   * Sends the request to the thread with the fewest outstanding requests (ready threads first);
+   * refuses it as overloaded (retryable) when that thread already holds its maximum.
+   */
+  process(bytes: Uint8Array, transport: string, records: number): Promise<RequestOutcome> {
     if (this.closed) return Promise.resolve({ ok: false, error: new PipelineError('unavailable', 'server is shutting down'), tally: EMPTY_TALLY });
     const slot = this.pick();
     if (slot.exited) return Promise.resolve({ ok: false, error: new PipelineError('unavailable', 'no worker thread is running (restarting); retry'), tally: EMPTY_TALLY });
+    if (slot.pending.size >= this.options.maxInFlightPerThread) {
+      const error = new PipelineError(
+        'overloaded',
+        `every worker thread holds ${this.options.maxInFlightPerThread} requests (OLP_WORKERS_MAX_IN_FLIGHT); retry later`,
+        this.options.busyRetryAfterMs,
+      );
+      return Promise.resolve({ ok: false, error, tally: { accepted: 0, refused: { workers_busy: records } } });
+    }
     const id = this.nextId++;
     // A copy that owns its whole ArrayBuffer, so it can be transferred: the receiver's buffer
     // may be a slice of a larger one (a shared pool or a network chunk) that must not move.

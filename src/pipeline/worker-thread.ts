@@ -7,16 +7,13 @@
 import { parentPort, workerData, type MessagePort, type TransferListItem } from 'node:worker_threads';
 import { ConfigError } from '../config/load';
 import type { LogLevel } from '../config/settings';
-import { PipelineError } from '../errors';
 import { resolveServiceConfig } from '../processors/custom';
 import { createStages, requestSettings } from '../service';
 import { createLogger } from '../telemetry/logger';
 import { Metrics } from '../telemetry/metrics';
 import { ProcessingChain } from './chain';
-import { newTally, RequestProcessor, type PreparedOutput } from './request-processor';
+import { RequestProcessor, runRequest, type PreparedOutput } from './request-processor';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-pool';
-
-const NO_REJECTION = { rejected: 0, message: '', reasons: {} };
 
 /** `bytes` as a view owning its whole ArrayBuffer (copied when it is a slice of a shared or larger one), its buffer added to `transfer`. */
 function transferable(bytes: Uint8Array, transfer: Set<ArrayBuffer>): Uint8Array {
@@ -43,25 +40,20 @@ function run(port: MessagePort, init: WorkerInit): void {
   }
 
   const handle = (id: number, bytes: Uint8Array, transport: string): void => {
-    // Counted by the event-loop thread once it knows the request's fate (it may still refuse it for queue room).
-    const tally = newTally();
-    try {
-      // A Buffer view (no copy): protobufjs reads strings from a Buffer natively.
-      const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const data = requests.decode(buf, transport);
-      const received = requests.count(data, tally);
-      const prepared = received === 0 ? { rejection: NO_REJECTION, outputs: [] } : requests.process(data, received, transport, tally, buf);
-      const transfer = new Set<ArrayBuffer>();
-      const outputs: PreparedOutput[] = prepared.outputs.map((o) => ({
-        exporters: o.exporters,
-        batches: o.batches.map((b) => ({ bytes: transferable(b.bytes, transfer), records: b.records })),
-      }));
-      const msg: FromWorker = { type: 'result', id, received, rejection: prepared.rejection, outputs, tally };
-      port.postMessage(msg, [...transfer] as TransferListItem[]);
-    } catch (e) {
-      const error = e instanceof PipelineError ? { kind: e.kind, message: e.message, retryAfterMs: e.retryAfterMs } : { kind: 'internal' as const, message: (e as Error).message };
-      port.postMessage({ type: 'error', id, error, tally } satisfies FromWorker);
+    // A Buffer view (no copy): protobufjs reads strings from a Buffer natively.
+    const outcome = runRequest(requests, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), transport);
+    if (!outcome.ok) {
+      const { kind, message, retryAfterMs } = outcome.error;
+      port.postMessage({ type: 'error', id, error: { kind, message, retryAfterMs }, tally: outcome.tally } satisfies FromWorker);
+      return;
     }
+    const transfer = new Set<ArrayBuffer>();
+    const outputs: PreparedOutput[] = outcome.outputs.map((o) => ({
+      exporters: o.exporters,
+      batches: o.batches.map((b) => ({ bytes: transferable(b.bytes, transfer), records: b.records })),
+    }));
+    const msg: FromWorker = { type: 'result', id, received: outcome.received, rejection: outcome.rejection, outputs, tally: outcome.tally };
+    port.postMessage(msg, [...transfer] as TransferListItem[]);
   };
 
   port.on('message', (m: ToWorker) => {

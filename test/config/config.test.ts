@@ -128,6 +128,15 @@ describe('configuration', () => {
     expect(problemsOf(env).join('\n')).toContain(message);
   });
 
+  test('a request limit left at its default follows a smaller queue; one set above the queue is an error naming both', () => {
+    expect(resolve({ OLP_QUEUE_MAX_RECORDS: '10000' }).service.limits.max_records).toBe(10000);
+    expect(resolve({}).service.limits.max_records).toBe(50_000);
+    expect(problemsOf({ OLP_QUEUE_MAX_RECORDS: '10000', OLP_LIMITS_MAX_RECORDS: '20000' })).toEqual([
+      'OLP_LIMITS_MAX_RECORDS: 20000 records per request is more than an exporter queue holds (OLP_QUEUE_MAX_RECORDS=10000); lower it or raise the queue',
+    ]);
+    expect(resolve({ OLP_QUEUE_MAX_RECORDS: '10000', OLP_LIMITS_MAX_RECORDS: '20000', OLP_QUEUE_FULL_POLICY: 'drop_oldest' }).service.limits.max_records).toBe(20000);
+  });
+
   test('reports every problem at once', () => {
     expect(problemsOf({ OLP_GRPC_MAX_RECV_MIB: 'x', OLP_BATCH_MAX_DELAY: 'y', OLP_NOPE: '1' })).toHaveLength(3);
   });

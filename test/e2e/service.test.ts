@@ -101,7 +101,7 @@ describe('service end to end', () => {
     bytes[bytes.indexOf(Buffer.from('AAAA'))] = 0xff;
     const res = await exportRaw(s.endpoint, bytes);
     expect(res.code).toBe(status.INVALID_ARGUMENT);
-    expect(res.details).toMatch(/not valid for encoding utf-8/);
+    expect(res.details).toMatch(/string_value is not valid UTF-8/);
   });
 
   test('survives hundreds of corrupted payloads over gRPC, answering each OK or INVALID_ARGUMENT', async () => {

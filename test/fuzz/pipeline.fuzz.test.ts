@@ -1,6 +1,6 @@
 /**
- * Property-based fuzzing of the receive path (decode → limits → chain → encode) and of every
- * built-in processor. FUZZ_RUNS raises the count (`npm run fuzz`); the regular suite runs
+ * Property-based fuzzing of the request path (wire reader → chain → encode) on the event-loop
+ * thread and through worker threads, and of every built-in processor. FUZZ_RUNS raises the count (`npm run fuzz`); the regular suite runs
  * 10,000 payloads per path. Properties: no exception other than a classified PipelineError,
  * no hang, and no valid record lost.
  */
@@ -12,6 +12,7 @@ import { countRecords, type LogsData } from '../../src/otlp/model';
 import { ProcessingChain } from '../../src/pipeline/chain';
 import { Pipeline } from '../../src/pipeline/pipeline';
 import { RequestProcessor } from '../../src/pipeline/request-processor';
+import { WorkerPool } from '../../src/pipeline/worker-pool';
 import type { QueuedExporter } from '../../src/exporters/queued-exporter';
 import type { EncodedBatch } from '../../src/exporters/transport';
 import { Metrics } from '../../src/telemetry/metrics';
@@ -20,6 +21,8 @@ import { anySeverity, logsDataArb } from '../helpers/arbitraries';
 import { createProcessor, RecordingDrops } from '../helpers/processors';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10_000);
+/** Through worker threads each payload is a message round trip: a tenth as many by default. */
+const POOLED_RUNS = Math.max(100, Math.floor(RUNS / 10));
 /** Options a processor cannot do without (everything else stays at its default). */
 const REQUIRED: Record<string, Record<string, unknown>> = {
   filter: { drop: 'severity_number < 9 || body.contains("x")' },
@@ -39,6 +42,9 @@ class CapturingExporter {
   batches: EncodedBatch[] = [];
   hasRoomFor(): boolean {
     return true;
+  }
+  reserve(): { release(): void } {
+    return { release: () => undefined };
   }
   offer(b: EncodedBatch): void {
     this.records += b.records;
@@ -116,7 +122,7 @@ describe(`fuzzing the receive path (${RUNS} payloads per property)`, () => {
     );
   });
 
-  test('a body nested 100,000 levels deep is refused as invalid input, not a stack overflow crash', async () => {
+  test('a body nested 100,000 levels deep is rejected as too deep, not a stack overflow crash', async () => {
     const varint = (n: number): number[] => {
       const out: number[] = [];
       for (; n > 127; n >>>= 7) out.push((n & 127) | 128);
@@ -142,7 +148,52 @@ describe(`fuzzing the receive path (${RUNS} payloads per property)`, () => {
       length += h.length;
     }
     const request = Buffer.concat([Buffer.from(headers.reverse().flat()), leaf]);
-    await expect(pipeline.consume(request, 'fuzz')).rejects.toMatchObject({ kind: 'invalid_input' });
+    // The reader stops at OLP_LIMITS_MAX_DEPTH instead of descending: the record is rejected alone.
+    await expect(pipeline.consume(request, 'fuzz')).resolves.toMatchObject({ rejected: 1, message: expect.stringContaining('OLP_LIMITS_MAX_DEPTH') });
+  });
+});
+
+describe(`fuzzing the worker-thread request path (${POOLED_RUNS} payloads per property)`, () => {
+  const metrics = new Metrics();
+  const pool = new WorkerPool(
+    {
+      size: 2,
+      env: { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OLP_PROCESSORS: 'parse,severity,resource,classify,redact,transform' },
+      logLevel: 'silent',
+      maxInFlightPerThread: 64,
+      busyRetryAfterMs: 1000,
+    },
+    metrics,
+    silent,
+  );
+  const out = new CapturingExporter();
+  const requests = new RequestProcessor(
+    new ProcessingChain([], metrics, silent),
+    { limits: { maxBodyBytes: 1 << 20, maxAttributes: 1000, maxAttributeKeyBytes: 1024, maxAttributeValueBytes: 65536, maxDepth: 32, maxCollectionLength: 10_000 }, maxRecordsPerRequest: 100_000, batchMaxRecords: 8192, exporterCount: 1 },
+    silent,
+  );
+  const pipeline = new Pipeline(requests, [out as unknown as QueuedExporter], { queueFullRetryAfterMs: 1000, pool }, metrics, silent);
+  beforeAll(() => pool.start());
+  afterAll(() => pool.close(Date.now() + 2000));
+
+  test('random and mutated bytes are processed or refused as invalid input, never crash a thread', async () => {
+    await fc.assert(fc.asyncProperty(fc.oneof(fc.uint8Array({ maxLength: 2048 }), mutatedEncoding), (bytes) => consumeSafely(pipeline, bytes)), { numRuns: POOLED_RUNS });
+    expect(await metrics.total(metrics.workerRestarts)).toBe(0);
+  });
+
+  test('valid payloads lose no record through the threads, and a request with an unknown group appended is admitted like the plain one', async () => {
+    await fc.assert(
+      fc.asyncProperty(logsDataArb(anySeverity), async (data: LogsData) => {
+        const before = countRecords(data);
+        out.records = 0;
+        out.batches = [];
+        const bytes = Buffer.concat([encodeLogsData(data), Buffer.from([0x7b, 0x7c])]);
+        const result = await pipeline.consume(bytes, 'fuzz');
+        expect(out.records + result.rejected).toBe(before);
+        for (const b of out.batches) expect(countRecords(decodeLogsData(b.bytes))).toBe(b.records);
+      }),
+      { numRuns: POOLED_RUNS },
+    );
   });
 });
 

@@ -1,5 +1,4 @@
-/** The worker pool's parts: the record-count wire scan, the thread-count plan, and the pool's own behaviour. */
-import fc from 'fast-check';
+/** The worker pool's parts: the thread-count plan and the pool's own behaviour. */
 import pino from 'pino';
 import { ConfigError } from '../../src/config/load';
 import { resolveConfig } from '../../src/config/resolve';
@@ -8,54 +7,13 @@ import { decodeLogsData, encodeLogsData } from '../../src/otlp/codec';
 import { countRecords } from '../../src/otlp/model';
 import { defineProcessor, type ProcessorFactory } from '../../src/pipeline/processor';
 import { cpuQuotaCores, planWorkers, singleInstanceProcessors, WorkerPool } from '../../src/pipeline/worker-pool';
-import { scanRecordCount } from '../../src/otlp/wire-scan';
 import { builtinProcessors } from '../../src/processors/registry';
 import { createStages } from '../../src/service';
 import { Metrics } from '../../src/telemetry/metrics';
-import { logsDataArb } from '../helpers/arbitraries';
 import { record, request } from '../helpers/builders';
 
 const silent = pino({ level: 'silent' });
 const ctx = { logger: silent, clock: { now: () => 0 }, env: {} };
-
-describe('scanRecordCount', () => {
-  test('counts the records of any well-formed request without decoding it', () => {
-    fc.assert(
-      fc.property(logsDataArb(), (data) => {
-        expect(scanRecordCount(encodeLogsData(data))).toBe(countRecords(data));
-      }),
-      { numRuns: 500 },
-    );
-  });
-
-  test('says nothing (undefined) for bytes it cannot walk, rather than a wrong count', () => {
-    const good = encodeLogsData(request([record('a'), record('b')]));
-    expect(scanRecordCount(good)).toBe(2);
-    expect(scanRecordCount(good.subarray(0, good.length - 3))).toBeUndefined();
-    expect(scanRecordCount(Uint8Array.from([0x0a, 0xff, 0xff, 0x01]))).toBeUndefined();
-    expect(scanRecordCount(Uint8Array.from([0x0b]))).toBeUndefined();
-    expect(scanRecordCount(new Uint8Array(0))).toBe(0);
-  });
-
-  test('agrees with the decoder on damaged requests the decoder still reads', () => {
-    fc.assert(
-      fc.property(logsDataArb(), fc.nat(), fc.integer({ min: 0, max: 255 }), (data, at, value) => {
-        const bytes = encodeLogsData(data);
-        if (bytes.length === 0) return;
-        bytes[at % bytes.length] = value;
-        const n = scanRecordCount(bytes);
-        let decoded: number | undefined;
-        try {
-          decoded = countRecords(decodeLogsData(bytes));
-        } catch {
-          return; // the worker answers INVALID_ARGUMENT whatever the scan said
-        }
-        if (n !== undefined) expect(n).toBe(decoded);
-      }),
-      { numRuns: 1000 },
-    );
-  });
-});
 
 describe('planWorkers', () => {
   const plan = (env: Record<string, string>, cores: number, factories: readonly ProcessorFactory<any>[] = builtinProcessors) => {
@@ -120,7 +78,7 @@ describe('WorkerPool', () => {
   const env = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OLP_PROCESSORS: 'severity' };
 
   test('processes a request in a thread without moving the caller’s buffer, and answers after close UNAVAILABLE', async () => {
-    const pool = new WorkerPool({ size: 1, env, logLevel: 'silent' }, new Metrics(), silent);
+    const pool = new WorkerPool({ size: 1, env, logLevel: 'silent', maxInFlightPerThread: 16, busyRetryAfterMs: 1000 }, new Metrics(), silent);
     await pool.start();
     try {
       const encoded = encodeLogsData(request([record('one'), record('two')]));
@@ -128,7 +86,7 @@ describe('WorkerPool', () => {
       const big = Buffer.alloc(encoded.length + 100, 7);
       big.set(encoded, 50);
       const slice = big.subarray(50, 50 + encoded.length);
-      const out = await pool.process(slice, 'grpc');
+      const out = await pool.process(slice, 'grpc', 2);
       expect(out.ok).toBe(true);
       if (!out.ok) return;
       expect(out.received).toBe(2);
@@ -144,13 +102,34 @@ describe('WorkerPool', () => {
     } finally {
       await pool.close(Date.now() + 2000);
     }
-    const after = await pool.process(encodeLogsData(request([record('late')])), 'grpc');
+    const after = await pool.process(encodeLogsData(request([record('late')])), 'grpc', 1);
     expect(after.ok).toBe(false);
     if (!after.ok) expect(after.error.kind).toBe('unavailable');
   });
 
+  test('refuses requests beyond the in-flight bound of every thread as overloaded, with RetryInfo, counting them', async () => {
+    const pool = new WorkerPool({ size: 1, env, logLevel: 'silent', maxInFlightPerThread: 2, busyRetryAfterMs: 750 }, new Metrics(), silent);
+    await pool.start();
+    try {
+      const bytes = encodeLogsData(request([record('a'), record('b'), record('c')]));
+      // Sent in one tick: the thread cannot answer any before the third arrives.
+      const outcomes = await Promise.all([1, 2, 3].map(() => pool.process(bytes, 'grpc', 3)));
+      expect(outcomes.map((o) => o.ok)).toEqual([true, true, false]);
+      const refused = outcomes[2]!;
+      if (refused.ok) return;
+      expect(refused.error.kind).toBe('overloaded');
+      expect(refused.error.retryAfterMs).toBe(750);
+      expect(refused.error.message).toContain('OLP_WORKERS_MAX_IN_FLIGHT');
+      expect(refused.tally).toEqual({ accepted: 0, refused: { workers_busy: 3 } });
+      // Room again once the thread answered.
+      expect((await pool.process(bytes, 'grpc', 3)).ok).toBe(true);
+    } finally {
+      await pool.close(Date.now() + 2000);
+    }
+  });
+
   test('a thread that cannot build its chain fails start() with its ConfigError', async () => {
-    const pool = new WorkerPool({ size: 1, env: { ...env, OLP_PROCESSORS: 'no_such_processor' }, logLevel: 'silent' }, new Metrics(), silent);
+    const pool = new WorkerPool({ size: 1, env: { ...env, OLP_PROCESSORS: 'no_such_processor' }, logLevel: 'silent', maxInFlightPerThread: 16, busyRetryAfterMs: 1000 }, new Metrics(), silent);
     await expect(pool.start()).rejects.toThrow(ConfigError);
   });
 });
