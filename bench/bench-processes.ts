@@ -72,10 +72,19 @@ export interface ServiceProcess {
 const root = path.resolve(__dirname, '..', '..');
 export const SERVICE_MAIN = path.join(root, 'dist', 'src', 'main.js');
 
+export interface StartOptions {
+  /** The service's main.js (another build, for before/after runs); default this build's. */
+  readonly main?: string;
+  /** CPU list to pin the service to with taskset (e.g. "0"). */
+  readonly cpus?: string;
+}
+
 /** Starts `main.js run` on an ephemeral port and resolves once its start-up line names the gRPC port. */
-export function startService(env: Record<string, string>, timeoutMs = 15_000): Promise<ServiceProcess> {
+export function startService(env: Record<string, string>, timeoutMs = 15_000, options: StartOptions = {}): Promise<ServiceProcess> {
+  const main = options.main ?? SERVICE_MAIN;
+  const [command, args] = options.cpus ? ['taskset', ['-c', options.cpus, process.execPath, main, 'run']] : [process.execPath, [main, 'run']];
   const child = track(
-    spawn(process.execPath, [SERVICE_MAIN, 'run'], {
+    spawn(command, args, {
       // A clean environment: OLP_* settings of the caller must not leak into the measurement.
       env: { PATH: process.env.PATH ?? '', OLP_GRPC_ENDPOINT: '127.0.0.1:0', OLP_HTTP_ENDPOINT: '', OLP_METRICS_ENDPOINT: '', OLP_LOG_LEVEL: 'info', ...env },
       stdio: ['ignore', 'ignore', 'pipe'],
