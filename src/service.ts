@@ -30,6 +30,7 @@ import { httpsContext, loadServerCredentials } from './receiver/tls';
 import { Metrics, registryTotal } from './telemetry/metrics';
 import { planWorkers, workersConflict, WorkerPool } from './pipeline/worker-pool';
 import { resolveServiceConfig } from './processors/custom';
+import { resourceAttributes, resourceProcessor } from './processors/resource';
 import type { Registry } from 'prom-client';
 import type { RequestSettings } from './pipeline/request-processor';
 import { boundPort, closeServer, startHttpEndpoint, type Route } from './telemetry/http-endpoint';
@@ -329,6 +330,8 @@ export function createStages(config: ResolvedConfig, factories: readonly Process
   const problems: string[] = [];
   const stages: ChainStage[] = [];
   const chain = config.service[''].processors;
+  const resourceOptions = config.processorOptions.resource as OptionValues<typeof resourceProcessor.options> | undefined;
+  const resource = resourceOptions ? resourceAttributes(resourceOptions) : [];
   for (const name of chain) {
     const factory = factories.find((p) => p.name === name)!;
     // `where` belongs to the chain, not the factory: compile it here and pass the rest on.
@@ -340,7 +343,7 @@ export function createStages(config: ResolvedConfig, factories: readonly Process
       problems.push(`${envNames(name, 'where', whereOption)[0]}: ${(e as Error).message}`);
     }
     try {
-      stages.push({ name, processor: factory.create(options, { ...ctx, logger: ctx.logger.child({ processor: name }), chain, exporters: config.exporters }), where });
+      stages.push({ name, processor: factory.create(options, { ...ctx, logger: ctx.logger.child({ processor: name }), chain, exporters: config.exporters, resource }), where });
     } catch (e) {
       if (!(e instanceof OptionError)) throw e;
       const option = e.option === 'where' ? whereOption : factory.options[e.option];

@@ -24,6 +24,8 @@ export interface OutputOptions {
   readonly top: number;
   readonly k: number;
   readonly summary: boolean;
+  /** The service's own resource attributes, under the group-by ones (those win). */
+  readonly resource: readonly (readonly [string, string])[];
 }
 
 export class WindowOutput {
@@ -49,12 +51,19 @@ export class WindowOutput {
       if (spike !== undefined) logRecords.push(this.anomaly(window, spike, startIso, end, observed));
       if (logRecords.length === 0) continue;
       out.resourceLogs.push({
-        resource: { attributes: group.resource.map(([key, v]) => ({ key, value: stringValue(v) })), droppedAttributesCount: 0, entityRefs: [] },
+        resource: { attributes: this.resourceOf(group).map(([key, v]) => ({ key, value: stringValue(v) })), droppedAttributesCount: 0, entityRefs: [] },
         schemaUrl: '',
         scopeLogs: [{ scope: { name: AGGREGATE_SCOPE, version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', logRecords }],
       });
     }
     return out.resourceLogs.length > 0 ? out : undefined;
+  }
+
+  /** The group-by attributes, after the service's own resource attributes they do not name. */
+  private resourceOf(group: Group): (readonly [string, string])[] {
+    if (this.o.resource.length === 0) return [...group.resource];
+    const named = new Set(group.resource.map(([k]) => k));
+    return [...this.o.resource.filter(([k]) => !named.has(k)), ...group.resource];
   }
 
   /** Dimension → value → count of the latest window index among `closed`, all groups summed, top values + `_other`. */

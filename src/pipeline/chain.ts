@@ -101,7 +101,7 @@ export class ProcessingChain {
     const n = countRecords(emitted);
     if (n === 0) return undefined;
     stage.outgoing.inc(n);
-    return this.runFrom(index + 1, emitted, n);
+    return this.runFrom(index + 1, emitted, n, true);
   }
 
   /** Every flushing stage, in chain order, at shutdown; the output is one batch. */
@@ -132,11 +132,13 @@ export class ProcessingChain {
     this.windowLabels.set(stage.name, current);
   }
 
-  private runFrom(from: number, batch: LogsData, records: number): LogsData {
+  /** `emitted`: the batch is records a processor emitted (they skip processors that thin the stream). */
+  private runFrom(from: number, batch: LogsData, records: number, emitted = false): LogsData {
     let current = batch;
     let n = records;
     for (let i = from; i < this.stages.length; i++) {
       const stage = this.stages[i]!;
+      if (emitted && stage.processor.thins) continue;
       stage.incoming.inc(n);
       const start = process.hrtime.bigint();
       try {

@@ -21,6 +21,12 @@ export interface ProcessorContext {
   readonly clock: Clock;
   /** Environment the service runs in (for processors that read Downward-API style values). */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /**
+   * The service's own resource attributes (those the `resource` processor resolves from
+   * OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, K8S_* and OLP_RESOURCE_ATTRIBUTES), for the
+   * resource of records a processor creates itself. Absent outside a service.
+   */
+  readonly resource?: readonly (readonly [string, string])[];
   /** Exporter names in OLP_EXPORTERS order (what `route` may send to). Absent outside a service. */
   readonly exporters?: readonly string[];
   /** Processor names in chain order (lets a processor check what runs before it). */
@@ -47,6 +53,12 @@ export interface Processor {
    * processors. The runner exports them as olp_processor_window_records{processor, dimension, value}.
    */
   readonly windowCounts?: ReadonlyMap<string, ReadonlyMap<string, number>>;
+  /**
+   * True for a processor that thins the incoming stream (sampling, rate limiting,
+   * deduplication): records another processor emitted on its own (window summaries) skip it,
+   * being the service's own accounting rather than traffic.
+   */
+  readonly thins?: boolean;
   /** How often the runner calls `flush` (milliseconds). */
   readonly flushIntervalMs?: number;
   /**

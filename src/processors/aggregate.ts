@@ -174,7 +174,7 @@ export const aggregateProcessor = defineProcessor({
 
     const severities = new SeverityClassifier();
     const seen = newTemplates ? new SeenSet(o.max_templates) : undefined;
-    const output = new WindowOutput({ windowMs, dimensions, top, k, summary: o.summary });
+    const output = new WindowOutput({ windowMs, dimensions, top, k, summary: o.summary, resource: ctx.resource ?? [] });
     let windowCounts: ReadonlyMap<string, ReadonlyMap<string, number>> | undefined;
 
     ctx.logger.debug({ windowMs, dimensions, groupBy, latenessMs, newTemplates }, 'aggregate processor created');

@@ -16,6 +16,7 @@
  * out of order). Identity is a 53-bit hash of the chosen fields, never of timestamps, trace or
  * span ids or flags; attribute order does not matter, a structured body's key order does.
  */
+import { TEMPLATE_NEW_ATTRIBUTE } from './aggregate';
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { opt } from '../config/options';
@@ -162,6 +163,8 @@ export const dedupProcessor = defineProcessor({
       // A record that carries a count must still be identical to the others of its kind.
       exclude.add(countAttribute);
     }
+    // Likewise the first record of a template that `aggregate` flagged as new.
+    if (fields.has('attributes')) exclude.add(TEMPLATE_NEW_ATTRIBUTE);
     const windowMs = o.window;
     const byResource = fields.has('resource');
     const byScope = fields.has('scope');
@@ -210,6 +213,7 @@ export const dedupProcessor = defineProcessor({
 
     return {
       counts,
+      thins: true,
       process(batch: LogsData, drops): LogsData {
         const now = ctx.clock.now();
         let dropped = 0;

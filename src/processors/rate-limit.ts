@@ -152,6 +152,7 @@ export const rateLimitProcessor = defineProcessor({
 
     return {
       counts,
+      thins: true,
       process(batch: LogsData, drops): LogsData {
         const now = ctx.clock.now();
         let dropped = 0;

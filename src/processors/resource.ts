@@ -3,7 +3,7 @@
  * OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME, the Kubernetes Downward-API variables, and
  * OLP_RESOURCE_ATTRIBUTES — without overwriting what the sender set unless `override` is on.
  */
-import { opt } from '../config/options';
+import { opt, type OptionValues } from '../config/options';
 import { defineProcessor } from '../pipeline/processor';
 import type { LogsData } from '../otlp/model';
 import { findAttribute, stringValue } from '../otlp/values';
@@ -41,15 +41,7 @@ export const resourceProcessor = defineProcessor({
     override: opt.bool(false, 'Overwrite attributes the sender already set. Off: only missing attributes are added.'),
   },
   create(o) {
-    // Resolve the attribute set once; later sources win.
-    const merged = new Map<string, string>(Object.entries(o.otel_resource_attributes));
-    if (o.service_name) merged.set('service.name', o.service_name);
-    for (const [env, attr] of Object.entries(K8S_ENV_ATTRIBUTES) as [K8sEnv, string][]) {
-      const v = o[env.toLowerCase() as Lowercase<K8sEnv>];
-      if (v) merged.set(attr, v);
-    }
-    for (const [k, v] of Object.entries(o.attributes)) merged.set(k, v);
-    const entries = [...merged];
+    const entries = resourceAttributes(o);
     const override = o.override;
 
     return {
@@ -70,3 +62,15 @@ export const resourceProcessor = defineProcessor({
     };
   },
 });
+
+/** The attributes `resource` adds, from its resolved options (later sources win). */
+export function resourceAttributes(o: OptionValues<typeof resourceProcessor.options>): [string, string][] {
+  const merged = new Map<string, string>(Object.entries(o.otel_resource_attributes));
+  if (o.service_name) merged.set('service.name', o.service_name);
+  for (const [env, attr] of Object.entries(K8S_ENV_ATTRIBUTES) as [K8sEnv, string][]) {
+    const v = o[env.toLowerCase() as Lowercase<K8sEnv>];
+    if (v) merged.set(attr, v);
+  }
+  for (const [k, v] of Object.entries(o.attributes)) merged.set(k, v);
+  return [...merged];
+}

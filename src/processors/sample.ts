@@ -166,6 +166,7 @@ export const sampleProcessor = defineProcessor({
 
     return {
       counts,
+      thins: true,
       process(batch: LogsData, drops): LogsData {
         let bySeverity = 0;
         let byTrace = 0;
