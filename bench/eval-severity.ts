@@ -3,7 +3,8 @@
  *
  *   npm run build && npm run bench:severity                 # accuracy tables
  *   node dist/bench/eval-severity.js --misses               # … and every miss
- *   node dist/bench/eval-severity.js --cost [--seconds 3]   # ns per record, processor call only
+ *   node dist/bench/eval-severity.js --cost [--seconds 4] [--baseline OTHER/dist/src/processors/severity.js]
+ *                                                           # CPU ns per record of the processor call
  *
  * Loghub-2k (../shared/datasets/loghub-2k, when present): each raw line (header and message) is a
  * record body, run through `severity` with its defaults (as in the default chain), and the
@@ -154,38 +155,51 @@ function printTable(title: string, rows: readonly Row[], withBase: boolean, miss
   if (misses) for (const r of rows) for (const m of r.misses) console.log(`  miss ${m}`);
 }
 
+type SeverityFactory = typeof severityProcessor;
+
+interface CostRunner {
+  /** One round of about ms milliseconds; returns ns of CPU time per record. */
+  round(ms: number): number;
+}
+
 /**
- * ns per record of the processor call alone; records are reset untimed between batches. Rounds
- * of 0.4 s after a warm-up: the minimum and the median over rounds (the machine is shared).
+ * ns per record of the processor call, as CPU time of this thread (process.cpuUsage), which a
+ * busy shared machine disturbs less than wall time; the untimed reset of the records between
+ * batches is measured alone and subtracted.
  */
-function cost(bodies: readonly string[], seconds: number): { min: number; median: number } {
-  const severity = createSeverity();
+function costRunner(factory: SeverityFactory, bodies: readonly string[]): CostRunner {
+  const severity = factory.create(defaults, { logger: pino({ level: 'silent' }), clock: { now: () => Date.now() }, env: {} });
   const batches: LogRecord[][] = [];
   for (let i = 0; i < bodies.length; i += 500) batches.push(bodies.slice(i, i + 500).map((b) => newLogRecord({ body: stringValue(b) })));
   const data = batches.map(batchOf);
   const drops = { drop() {} };
-  const round = (ms: number): number => {
-    let records = 0;
-    let ns = 0n;
-    const until = Date.now() + ms;
-    for (let i = 0; Date.now() < until; i = (i + 1) % data.length) {
-      const start = process.hrtime.bigint();
-      severity.process(data[i]!, drops);
-      ns += process.hrtime.bigint() - start;
-      records += batches[i]!.length;
-      for (const r of batches[i]!) {
-        r.severityNumber = 0;
-        r.severityText = '';
-        r.attributes.length = 0;
-      }
+  const reset = (recs: LogRecord[]): void => {
+    for (const r of recs) {
+      r.severityNumber = 0;
+      r.severityText = '';
+      r.attributes.length = 0;
     }
-    return Number(ns) / records;
   };
-  round(500);
-  const rounds: number[] = [];
-  for (let t = 0; t < Math.max(3, Math.round(seconds / 0.4)); t++) rounds.push(round(400));
-  rounds.sort((a, b) => a - b);
-  return { min: rounds[0]!, median: rounds[Math.floor(rounds.length / 2)]! };
+  const timed = (ms: number, work: boolean): number => {
+    let records = 0;
+    const until = Date.now() + ms;
+    const start = process.cpuUsage();
+    for (let i = 0; Date.now() < until; i = (i + 1) % data.length) {
+      if (work) severity.process(data[i]!, drops);
+      reset(batches[i]!);
+      records += batches[i]!.length;
+    }
+    const used = process.cpuUsage(start);
+    return ((used.user + used.system) * 1000) / records;
+  };
+  timed(300, true);
+  const resetNs = Math.min(timed(150, false), timed(150, false));
+  return { round: (ms) => timed(ms, true) - resetNs };
+}
+
+function summary(xs: number[]): { min: number; median: number } {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0]!, median: s[Math.floor(s.length / 2)]! };
 }
 
 /** ../shared beside the checkout, or the nearest shared/ further up (a worktree sits one level deeper). */
@@ -199,18 +213,27 @@ function datasetsDir(): string {
 
 function main(): void {
   const { values } = parseArgs({
-    options: { misses: { type: 'boolean' }, cost: { type: 'boolean' }, seconds: { type: 'string' }, datasets: { type: 'string' } },
+    options: { misses: { type: 'boolean' }, cost: { type: 'boolean' }, seconds: { type: 'string' }, datasets: { type: 'string' }, baseline: { type: 'string' } },
   });
   const { cases: loghub, notes } = loghubCases(values.datasets ?? datasetsDir());
   const corpus = corpusCases();
   if (values.cost) {
-    const seconds = Number(values.seconds ?? 3);
-    const lh = loghub.map((c) => c.body);
+    const seconds = Number(values.seconds ?? 4);
+    // --baseline DIST/src/processors/severity.js: another build of the processor, timed in
+    // alternating rounds with this one, so that both see the same machine load.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const baseline = values.baseline ? (require(path.resolve(values.baseline)) as { severityProcessor: SeverityFactory }).severityProcessor : undefined;
     const show = (label: string, bodies: readonly string[]): void => {
-      const c = cost(bodies, seconds);
-      console.log(`${label.padEnd(36)} min ${c.min.toFixed(0).padStart(5)} ns/record, median ${c.median.toFixed(0).padStart(5)} ns/record`);
+      const runners = [costRunner(severityProcessor, bodies), ...(baseline ? [costRunner(baseline, bodies)] : [])];
+      const rounds: number[][] = runners.map(() => []);
+      for (let t = 0; t < Math.max(3, Math.round(seconds / 0.4)); t++) runners.forEach((r, k) => rounds[k]!.push(r.round(200)));
+      const fmt = (xs: number[]): string => {
+        const c = summary(xs);
+        return `min ${c.min.toFixed(0).padStart(5)}, median ${c.median.toFixed(0).padStart(5)} ns/record`;
+      };
+      console.log(`${label.padEnd(36)} ${fmt(rounds[0]!)}${baseline ? `   baseline: ${fmt(rounds[1]!)}` : ''}`);
     };
-    if (lh.length > 0) show(`severity, Loghub-2k lines (${lh.length})`, lh);
+    if (loghub.length > 0) show(`severity, Loghub-2k lines (${loghub.length})`, loghub.map((c) => c.body));
     show(`severity, corpus lines (${corpus.length})`, corpus.map((c) => c.body));
     return;
   }

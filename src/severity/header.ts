@@ -14,7 +14,8 @@
  * Level tokens elsewhere: a decorated word (`[ERROR]`, `<warn>`, `WARN:`, `[core:error]`,
  * `WARN[0000]`, `[Note]`, PostgreSQL's `LOG:`), a bare upper-case word (`INFO`), or a
  * Capitalized word directly after timestamp fields (Windows CBS `2016-09-28 04:30:31, Info`).
- * Lower-case words count only when decorated (colon-terminated ones only as the first token).
+ * Lower-case words count only when decorated (colon-terminated ones only as the first token or
+ * right after a `tag:` token).
  */
 import { BODY_WORDS_ANY_CASE, BODY_WORDS_UPPER, DECORATED_HEADER_WORDS, DEBUG, ERROR, FATAL, INFO, TRACE, WARN, isCloser, isOpener } from './levels';
 import { RULE_IDS, pack } from './rules';
@@ -26,6 +27,8 @@ const MAX_HEADER_TOKEN = 40;
 const COLON = 58;
 const COMMA = 44;
 const LEFT_BRACKET = 91;
+const RIGHT_BRACKET = 93;
+const DOT = 46;
 const SLASH = 47;
 const LEFT_PAREN = 40;
 
@@ -96,8 +99,13 @@ function skipBlanks(s: string, i: number, end: number): number {
   return i;
 }
 
+/** End of the token at i: at a blank, or between adjacent bracket groups (`[time][WARN][logger]`). */
 function tokenEnd(s: string, i: number, end: number): number {
-  while (i < end && s.charCodeAt(i) > 32) i++;
+  for (; i < end; i++) {
+    const c = s.charCodeAt(i);
+    if (c <= 32) break;
+    if (c === RIGHT_BRACKET && s.charCodeAt(i + 1) === LEFT_BRACKET) return i + 1;
+  }
   return i;
 }
 
@@ -181,6 +189,8 @@ export function headerSeverity(s: string): number {
   let redis = false;
   // A non-level `tag:` / `logger:` token was seen: what follows is the message.
   let inMessage = false;
+  // The previous token ended with `:`.
+  let prevTag = false;
   let i = 0;
   for (let t = 0; t < HEADER_TOKENS; t++) {
     i = skipBlanks(s, i, end);
@@ -191,7 +201,7 @@ export function headerSeverity(s: string): number {
     // A token cut by the region end could read as a shorter word ("ERRORS" → "ERROR").
     if (b0 === end && end < len) break;
     if (b0 - a0 > MAX_HEADER_TOKEN) {
-      headerPos = numericOnly = prevClock = false;
+      headerPos = numericOnly = prevClock = prevTag = false;
       continue;
     }
     const first = s.charCodeAt(a0);
@@ -223,6 +233,15 @@ export function headerSeverity(s: string): number {
       else break;
       b--;
     }
+    if (colon && !bracketed && t > 0) {
+      // Monolog's `channel.LEVEL:` (`local.ERROR:`).
+      for (let k = b - 1; k > a; k--) {
+        if (s.charCodeAt(k) === DOT) {
+          if (isUpperAscii(s.charCodeAt(k + 1))) a = k + 1;
+          break;
+        }
+      }
+    }
     if (bracketed) {
       // `[core:error]` → error; `WARN[0000` (its `]` already stripped) → WARN.
       for (let k = b - 1; k > a; k--) {
@@ -234,6 +253,16 @@ export function headerSeverity(s: string): number {
       for (let k = a + 1; k < b; k++) {
         if (s.charCodeAt(k) === LEFT_BRACKET) {
           b = k;
+          break;
+        }
+      }
+    }
+    if (bracketed && b - a > 4) {
+      // `[INFO/MainProcess]` (Celery), `[Server thread/INFO]` (Minecraft-style): the level on either side of a `/`.
+      for (let k = a + 3; k < b - 1; k++) {
+        if (s.charCodeAt(k) === SLASH) {
+          if (BODY_WORDS_ANY_CASE.has(s.slice(a, k))) b = k;
+          else a = k + 1;
           break;
         }
       }
@@ -252,7 +281,8 @@ export function headerSeverity(s: string): number {
       word = s.slice(a, b);
       let n: number | undefined;
       if (bracketed || colon) {
-        if (bracketed || t === 0 || isUpperAscii(w0)) {
+        // A lower-case `error:` counts first in the line or first after a `tag:` (sshd's `error: …`, gcc's `f.c:3:5: error: …`).
+        if (bracketed || t === 0 || isUpperAscii(w0) || prevTag) {
           n = BODY_WORDS_ANY_CASE.get(word);
           // Field-only words (LOG:, DETAIL:, dbug:, [Note], [core:trace3]): bracketed, first, or all upper-case.
           if (n === undefined && (bracketed || t === 0 || isUpperAscii(s.charCodeAt(a + 1)))) n = DECORATED_HEADER_WORDS.get(word);
@@ -285,6 +315,7 @@ export function headerSeverity(s: string): number {
       headerPos = keep;
     }
     if (colon && !digit && !inMessage) inMessage = true;
+    prevTag = colon && !bracketed && b0 - a0 > 1;
   }
   return 0;
 }

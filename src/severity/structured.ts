@@ -1,14 +1,15 @@
 /**
- * Named level fields, the most explicit place a line can put its level: JSON keys, logfmt
- * keys, journald's PRIORITY, and a `Level:` line (Windows Event Log text). Each regex runs only
+ * Named level fields, the most explicit place a line can put its level: JSON keys (MongoDB's
+ * `"s"` too), logfmt keys, journald's PRIORITY, and a `Level:` line (Windows Event Log text). Each regex runs only
  * after an indexOf found its literal; bounded repetitions and literal anchors only, so none can
  * backtrack catastrophically.
  */
-import { INFO, ERROR, NUMERIC_LEVELS, TEXT_ALIASES, lookupText } from './levels';
+import { DEBUG, ERROR, FATAL, INFO, NUMERIC_LEVELS, TEXT_ALIASES, WARN, lookupText } from './levels';
 import { RULE_IDS, pack } from './rules';
 
 const LOGFMT_RE = /(?:^|[\s,;{(])(level|lvl|severity|loglevel|log_level|log\.level|at|priority)="?([a-z]+\d?(?:[+-]\d{1,2})?|[0-7](?![\w.]))/gi;
-const JSON_RE = /"(level|lvl|severity|loglevel|log_level|log\.level|levelname|@l|priority)"\s{0,8}:\s{0,8}(?:"([^"\\]{1,32})"|(\d{1,2})(?![\d.]))/gi;
+const JSON_RE = /"(level|lvl|severity|loglevel|log_level|log\.level|levelname|@l|priority|s)"\s{0,8}:\s{0,8}(?:"([^"\\]{1,32})"|(\d{1,2})(?![\d.]))/gi;
+const MONGO_LEVELS: Readonly<Record<string, number>> = { F: FATAL, E: ERROR, W: WARN, I: INFO };
 const LEVEL_LINE_RE = /(?:^|\n)[ \t]{0,16}Level:[ \t]{1,16}([A-Za-z]{3,13})\b/;
 
 const R_JSON = RULE_IDS['json-field'];
@@ -47,7 +48,11 @@ export function fieldSeverity(s: string): number {
       const key = m[1]!;
       const priority = isPriority(key);
       let n: number;
-      if (m[2] !== undefined) {
+      if (key.length === 1) {
+        // MongoDB's "s": F E W I, D1–D5.
+        const v = m[2];
+        n = v === undefined ? 0 : v.length === 1 ? (MONGO_LEVELS[v] ?? 0) : v.length === 2 && v.charCodeAt(0) === 68 && v.charCodeAt(1) >= 49 && v.charCodeAt(1) <= 53 ? DEBUG : 0;
+      } else if (m[2] !== undefined) {
         const v = m[2];
         n = priority ? (v.length === 1 ? (TEXT_ALIASES.get(v) ?? 0) : 0) : lookupText(v);
       } else {
