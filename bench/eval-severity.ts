@@ -221,7 +221,6 @@ function main(): void {
     const seconds = Number(values.seconds ?? 4);
     // --baseline DIST/src/processors/severity.js: another build of the processor, timed in
     // alternating rounds with this one, so that both see the same machine load.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const baseline = values.baseline ? (require(path.resolve(values.baseline)) as { severityProcessor: SeverityFactory }).severityProcessor : undefined;
     const show = (label: string, bodies: readonly string[]): void => {
       const runners = [costRunner(severityProcessor, bodies), ...(baseline ? [costRunner(baseline, bodies)] : [])];

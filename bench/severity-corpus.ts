@@ -17,7 +17,11 @@ export interface CorpusLine {
   readonly body: string;
 }
 
-export const CORPUS_DIR = path.resolve(__dirname, '..', '..', 'test', 'severity', 'corpus');
+/** test/severity/corpus of this checkout, from bench/ (ts-jest) or dist/bench/ (compiled). */
+export const CORPUS_DIR = ((): string => {
+  const near = path.resolve(__dirname, '..', 'test', 'severity', 'corpus');
+  return fs.existsSync(near) ? near : path.resolve(__dirname, '..', '..', 'test', 'severity', 'corpus');
+})();
 
 /** Base level of a SeverityNumber (1–24), or undefined for 0 / out of range. */
 export function baseLevel(n: number): BaseLevel | undefined {

@@ -97,6 +97,43 @@ function bodySeverity(body: AnyValue | null | undefined): number {
   }
 }
 
+/** A record's severity fields as they were before the processor ran, for `explain`. */
+export interface SeverityBefore {
+  readonly severityNumber: number;
+  readonly severityText: string;
+  readonly body: AnyValue | null | undefined;
+}
+
+/**
+ * Which rule set a record's severity, in words, from its fields before the processor and the
+ * number it ended with. For `explain`; not on the per-record path.
+ */
+export function explainSeverity(before: SeverityBefore, after: number): string {
+  if (before.severityNumber) return 'severity_number sent by the source';
+  if (before.severityText) {
+    return lookupText(before.severityText) !== 0 ? `severity_text ${JSON.stringify(before.severityText)} mapped by the alias table` : `unknown severity_text ${JSON.stringify(before.severityText)} left as sent`;
+  }
+  let line: string | undefined;
+  let where = 'body';
+  const body = before.body;
+  if (anyValueKind(body) === 'stringValue') line = body!.stringValue as string;
+  else if (anyValueKind(body) === 'kvlistValue') {
+    for (const kv of body!.kvlistValue!.values) {
+      const key = kv.key.toLowerCase();
+      if (kv.key.length <= MAX_KV_KEY && KV_LEVEL_KEYS.has(key) && levelValueSeverity(kv.value) === after && after !== 0) return `structured body key ${JSON.stringify(kv.key)}`;
+      if (line === undefined && KV_MESSAGE_KEYS.has(key)) {
+        line = asString(kv.value);
+        where = `body key ${JSON.stringify(kv.key)}`;
+      }
+    }
+  }
+  const located = line === undefined ? undefined : locateSeverity(line);
+  if (located && located.severityNumber === after) {
+    return `${located.rule}: ${located.ruleText}${located.token ? ` — ${JSON.stringify(located.token)}` : ''}${where === 'body' ? '' : ` in ${where}`}`;
+  }
+  return after === 0 ? 'no level found; default_level none' : 'no level found (or infer off): default_level';
+}
+
 interface Settings {
   readonly infer: boolean;
   readonly defaultLevel: number;

@@ -315,7 +315,7 @@ export function headerSeverity(s: string): number {
       headerPos = keep;
     }
     if (colon && !digit && !inMessage) inMessage = true;
-    prevTag = colon && !bracketed && b0 - a0 > 1;
+    prevTag = b0 - a0 > 1 && s.charCodeAt(b0 - 1) === COLON;
   }
   return 0;
 }
