@@ -27,8 +27,8 @@ export const EXPLAIN_HELP = `Usage: otlp-log-processor explain --input FILE [opt
 
 Runs the configured processors (the same env vars and OLP_CONFIG file as 'run'; see 'run --help')
 over sample records without exporting them, and prints per record what each processor changed
-(fields and attributes added, changed or removed), which processor dropped it and why, and the
-records processors added. Resource and scope changes are shown once per resource (on its first
+(fields and attributes added, changed or removed), which processor dropped it and why, the rule that
+set each severity the 'severity' processor filled in, and the records processors added. Resource and scope changes are shown once per resource (on its first
 record). Processors start with empty state; nothing is persisted or exported.
 
 Input:

@@ -175,7 +175,7 @@ export const severityProcessor = defineProcessor({
   name: 'severity',
   summary: 'Fills SeverityNumber and SeverityText from each other, maps level aliases, and infers a severity from the body when neither is set.',
   options: {
-    infer: opt.bool(true, 'Infer the severity from the body (logfmt/JSON level keys, level words, klog headers, stack traces) when number and text are both unset.'),
+    infer: opt.bool(true, 'Infer the severity from the body when number and text are both unset: a named level field, else the level token of the header (syslog PRI, klog, logcat, Redis, level words; it wins over words in the message), else stack traces.'),
     default_level: opt.enum(
       Object.keys(DEFAULT_LEVELS) as DefaultLevel[],
       'info',
