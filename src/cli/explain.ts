@@ -20,14 +20,15 @@ import { anyValueKind, anyValueToString, newLogRecord, stringValue, unixNanosFro
 import { processWhere, type ChainStage } from '../pipeline/chain';
 import type { DropSink } from '../pipeline/processor';
 import { resolveServiceConfig } from '../processors/custom';
+import { explainSeverity, type SeverityBefore } from '../processors/severity';
 import { createStages } from '../service';
 
 export const EXPLAIN_HELP = `Usage: otlp-log-processor explain --input FILE [options]
 
 Runs the configured processors (the same env vars and OLP_CONFIG file as 'run'; see 'run --help')
 over sample records without exporting them, and prints per record what each processor changed
-(fields and attributes added, changed or removed), which processor dropped it and why, and the
-records processors added. Resource and scope changes are shown once per resource (on its first
+(fields and attributes added, changed or removed), which processor dropped it and why, the rule that
+set each severity the 'severity' processor filled in, and the records processors added. Resource and scope changes are shown once per resource (on its first
 record). Processors start with empty state; nothing is persisted or exported.
 
 Input:
@@ -80,6 +81,8 @@ export interface StepExplanation {
   readonly dropped?: { readonly reason: string };
   /** Set when the processor threw (the batch was passed on as it stood, like the service does). */
   readonly error?: string;
+  /** `severity` steps: the rule that set the record's severity (sent, alias, which locator rule, default). */
+  severityRule?: string;
 }
 
 export interface RecordExplanation {
@@ -303,6 +306,8 @@ export function explainBatches(stages: readonly ChainStage[], batches: readonly 
       const resourceBefore = new Map<ScopeLogs, Snapshot>();
       for (const l of before) if (!resourceBefore.has(l.sl)) resourceBefore.set(l.sl, snapshotResource(l.rl, l.sl));
       const reported: { reason: string; count: number }[] = [];
+      // The severity fields before a `severity` stage, to tell afterwards which rule set them.
+      const severityBefore = stage.name === 'severity' ? new Map<LogRecord, SeverityBefore>(before.map((l) => [l.record, { severityNumber: l.record.severityNumber || 0, severityText: l.record.severityText || '', body: l.record.body }])) : undefined;
       const sink: DropSink = { drop: (reason, count) => void reported.push({ reason, count }) };
       let error: string | undefined;
       try {
@@ -325,6 +330,9 @@ export function explainBatches(stages: readonly ChainStage[], batches: readonly 
       const explainStep = (t: Tracked, was: Located, now: Located): void => {
         const record = snapshotRecord(now.record);
         const step: StepExplanation = { processor: stage.name, changes: diffSnapshots(t.snapshot, record), resourceChanges: [], ...(error ? { error } : {}) };
+        const sev = severityBefore?.get(was.record);
+        // Only where this step set the number: otherwise there is no decision to explain.
+        if (sev && (now.record.severityNumber || 0) !== sev.severityNumber) step.severityRule = explainSeverity(sev, now.record.severityNumber || 0);
         t.snapshot = record;
         const resChanges = diffSnapshots(resourceBefore.get(was.sl) ?? snapshotResource(was.rl, was.sl), snapshotResource(now.rl, now.sl));
         if (resChanges.length > 0) {
@@ -421,6 +429,7 @@ export function formatText(explanations: readonly RecordExplanation[], stageName
       }
       if (s.resourceSameAs !== undefined) parts.push(`resource changed (see record ${s.resourceSameAs})`);
       out.push(`  ${s.processor.padEnd(width)} ${parts.length > 0 ? parts.join('; ') : 'unchanged'}`);
+      if (s.severityRule) out.push(`  ${''.padEnd(width)} rule: ${s.severityRule}`);
     }
     if (!e.droppedBy && (e.steps.length > 0 || e.addedBy)) out.push(`  ${'→'.padEnd(width)} kept${e.exporters ? `, to ${e.exporters.length > 0 ? e.exporters.join(', ') : 'no exporter'}` : ''}`);
   }
@@ -448,6 +457,7 @@ export function explanationJson(e: RecordExplanation): JsonValue {
     if (s.resourceSameAs !== undefined) step.resourceSameAs = s.resourceSameAs;
     if (s.dropped) step.dropped = { reason: s.dropped.reason };
     if (s.error) step.error = s.error;
+    if (s.severityRule) step.severityRule = s.severityRule;
     return step;
   });
   o.outcome = e.droppedBy ? 'dropped' : 'kept';

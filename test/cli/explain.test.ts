@@ -75,6 +75,7 @@ describe('explain (in process)', () => {
     const blocks = r.stdout.split(/\n(?=record )/);
     expect(blocks[0]).toContain('record 1: "2024-05-01 10:00:01 ERROR db: connection refused"');
     expect(blocks[0]).toMatch(/ {2}severity +severity_number: 0 → 17; severity_text: "" → "ERROR"; \+ attributes\["log\.severity\.inferred"\] = true\n/);
+    expect(blocks[0]).toMatch(/\n +rule: header-level: .* — "ERROR"\n/);
     expect(blocks[0]).toMatch(/ {2}resource +\+ resource\["k8s\.pod\.name"\] = "pod-a" \(resource of 3 records\)\n/);
     expect(blocks[0]).toMatch(/ {2}attributes +- attributes\["log\.file\.name"\] \(was "sample\.log"\); \+ attributes\["env"\] = "prod"\n/);
     expect(blocks[0]).toMatch(/→ +kept/);
@@ -84,6 +85,20 @@ describe('explain (in process)', () => {
     expect(blocks[1]).toMatch(/ {2}resource +resource changed \(see record 1\)\n/);
     expect(blocks[2]).toMatch(/severity_number: 0 → 13; severity_text: "" → "WARN"/);
     expect(r.stdout).toMatch(/3 records in, 3 out \(0 dropped, 0 added\)\n$/);
+  });
+
+  test('names the rule that set each inferred severity', async () => {
+    const lines = [
+      '2016-09-28 04:30:31, Info                  CBS    SQM: Warning: Failed to upload all unsent reports.',
+      '03-17 16:13:38.811  1702  2395 E AndroidRuntime: FATAL EXCEPTION: main',
+      'user logged in',
+    ];
+    const r = await explain(['--input', '-', '--processors', 'severity', '--format', 'json'], {}, lines.join('\n'));
+    expect(r.code).toBe(0);
+    const rules = r.stdout.trim().split('\n').map((l) => JSON.parse(l).steps[0].severityRule as string);
+    expect(rules[0]).toMatch(/^header-level: .* — "Info"$/);
+    expect(rules[1]).toMatch(/^logcat: .* — "E"$/);
+    expect(rules[2]).toMatch(/default_level/);
   });
 
   test('reads stdin with --input -, honours --limit and --processors', async () => {
@@ -135,6 +150,7 @@ describe('explain (in process)', () => {
         { field: 'severity_number', op: 'changed', before: 0, after: 13 },
         { field: 'severity_text', op: 'changed', before: 'warning', after: 'WARN' },
       ],
+      severityRule: 'severity_text "warning" mapped by the alias table',
     });
     expect(lines[0].steps[1].processor).toBe('attributes');
     expect(lines[0].steps[1].changes).toEqual([
@@ -332,7 +348,7 @@ const hasFilter = builtinProcessors.some((p) => p.name === 'filter');
 (hasFilter ? test : test.skip)('the built-in filter processor: dropped records name it and the reason', async () => {
   const r = await explain(['--input', '-', '--processors', 'severity,filter'], { OLP_FILTER_DROP: 'severity_number < 9' }, LINES.join('\n'));
   expect(r.code).toBe(0);
-  expect(r.stdout).toMatch(/record 2: .*\n {2}severity .*\n {2}filter +dropped \(filtered\)\n/);
+  expect(r.stdout).toMatch(/record 2: .*\n {2}severity .*\n +rule: .*\n {2}filter +dropped \(filtered\)\n/);
 });
 
 // End to end through the built CLI, once main.ts dispatches `explain` (run `npm run build` first).

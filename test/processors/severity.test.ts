@@ -152,7 +152,7 @@ describe('inference from a string body', () => {
     ['logfmt level', 'time=2024-01-01T00:00:00Z level=error msg="db down"', 17],
     ['logfmt lvl, quoted', 'ts=1 lvl="warn" caller=main.go:12', 13],
     ['logfmt severity', 'severity=DEBUG component=cache', 5],
-    ['slog level with offset', 'time=x level=DEBUG-4 msg=y', 5],
+    ['slog level with offset (slog level + 9, as the OTel slog bridge)', 'time=x level=DEBUG-4 msg=y', 1],
     ['JSON level', '{"ts":1,"level":"error","msg":"failed"}', 17],
     ['JSON severity with blanks', '{ "severity" : "Warning", "message": "slow" }', 13],
     ['JSON log.level (ECS)', '{"@timestamp":"x","log.level":"info","message":"ok"}', 9],
@@ -212,8 +212,13 @@ describe('inference from a string body', () => {
     expect(inferSeverity('INFO level=error msg=x')).toBe(17);
   });
 
-  it('prefers a bracketed level over a bare level word', () => {
-    expect(inferSeverity('ERROR-COUNT INFO [warn] x')).toBe(13);
+  it('takes the first level token of the header, bare or decorated', () => {
+    expect(inferSeverity('ERROR-COUNT INFO [warn] x')).toBe(9);
+    expect(inferSeverity('12:00:00.123 [main] INFO  c.e.App -- Error: retry budget exhausted')).toBe(9);
+  });
+
+  it('prefers a Capitalized level right after the timestamp over a decorated word in the message (Windows CBS)', () => {
+    expect(inferSeverity('2016-09-28 04:30:31, Info                  CBS    SQM: Warning: Failed to upload all unsent reports.')).toBe(9);
   });
 
   it('prefers a klog header over level words in the message', () => {
