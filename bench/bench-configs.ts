@@ -3,7 +3,7 @@ import pino from 'pino';
 import { resolveConfig } from '../src/config/resolve';
 import { singleInstanceProcessors } from '../src/pipeline/worker-pool';
 import { builtinProcessors } from '../src/processors/registry';
-import { createStages } from '../src/service';
+import { createStages } from '../src/pipeline/stages';
 import type { ConfigId } from './bench-args';
 
 export interface ConfigSpec {

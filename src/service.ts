@@ -7,13 +7,11 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { OtlpExporterSettings, ResolvedConfig } from './config/resolve';
-import type { OptionShape, OptionValues } from './config/options';
-import { OptionError, type ProcessorFactory, type ProcessorContext, type Clock } from './pipeline/processor';
-import { ProcessingChain, type ChainStage } from './pipeline/chain';
-import { compileCondition, whereOption, type Condition } from './conditions';
+import type { OptionShape } from './config/options';
+import type { ProcessorFactory, ProcessorContext, Clock } from './pipeline/processor';
+import { ProcessingChain } from './pipeline/chain';
 import { ConfigError } from './config/load';
 import { persistPeriodically, restoreStates } from './pipeline/state-store';
-import { envNames } from './config/options';
 import { Pipeline } from './pipeline/pipeline';
 import { RequestProcessor } from './pipeline/request-processor';
 import { QueuedExporter } from './exporters/queued-exporter';
@@ -28,11 +26,10 @@ import { GrpcReceiver } from './receiver/grpc-receiver';
 import { BearerAuth } from './receiver/auth';
 import { httpsContext, loadServerCredentials } from './receiver/tls';
 import { Metrics, registryTotal } from './telemetry/metrics';
-import { planWorkers, workersConflict, WorkerPool } from './pipeline/worker-pool';
+import { planWorkers, WorkerPool } from './pipeline/worker-pool';
 import { resolveServiceConfig } from './processors/custom';
-import { resourceAttributes, resourceProcessor } from './processors/resource';
+import { createStages, requestSettings } from './pipeline/stages';
 import type { Registry } from 'prom-client';
-import type { RequestSettings } from './pipeline/request-processor';
 import { boundPort, closeServer, startHttpEndpoint, type Route } from './telemetry/http-endpoint';
 
 /** RetryInfo delay suggested to senders when a queue is full. */
@@ -271,23 +268,6 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
   return { grpcPort, httpPort, metricsPort, healthPort, metrics, workers: workerCount, collectMetrics, shutdown };
 }
 
-/** Request processor settings from the configuration (the same on the event-loop thread and in worker threads). */
-export function requestSettings(config: ResolvedConfig): RequestSettings {
-  const s = config.service;
-  return {
-    limits: {
-      maxBodyBytes: s.limits.max_body_bytes,
-      maxAttributes: s.limits.max_attributes,
-      maxAttributeKeyBytes: s.limits.max_attribute_key_bytes,
-      maxAttributeValueBytes: s.limits.max_attribute_value_bytes,
-      maxDepth: s.limits.max_depth,
-      maxCollectionLength: s.limits.max_collection_length,
-    },
-    maxRecordsPerRequest: s.limits.max_records,
-    batchMaxRecords: s.batch.max_records,
-    exporterCount: config.exporterSpecs.length,
-  };
-}
 
 /**
  * Why worker threads would not build the chain the service was given (processors passed to
@@ -325,38 +305,6 @@ function otlpTransport(o: OtlpExporterSettings, reloadIntervalMs: number): Trans
   });
 }
 
-/** Creates the chain's processors; option errors become a ConfigError naming the env var. */
-export function createStages(config: ResolvedConfig, factories: readonly ProcessorFactory<OptionShape>[], ctx: ProcessorContext): ChainStage[] {
-  const problems: string[] = [];
-  const stages: ChainStage[] = [];
-  const chain = config.service[''].processors;
-  const resourceOptions = config.processorOptions.resource as OptionValues<typeof resourceProcessor.options> | undefined;
-  const resource = resourceOptions ? resourceAttributes(resourceOptions) : [];
-  for (const name of chain) {
-    const factory = factories.find((p) => p.name === name)!;
-    // `where` belongs to the chain, not the factory: compile it here and pass the rest on.
-    const { where: whereText, ...options } = config.processorOptions[name] as OptionValues<OptionShape> & { where?: string };
-    let where: Condition | undefined;
-    try {
-      if (whereText) where = compileCondition(whereText);
-    } catch (e) {
-      problems.push(`${envNames(name, 'where', whereOption)[0]}: ${(e as Error).message}`);
-    }
-    try {
-      stages.push({ name, processor: factory.create(options, { ...ctx, logger: ctx.logger.child({ processor: name }), chain, exporters: config.exporters, resource }), where });
-    } catch (e) {
-      if (!(e instanceof OptionError)) throw e;
-      const option = e.option === 'where' ? whereOption : factory.options[e.option];
-      problems.push(`${option ? envNames(name, e.option, option)[0] : `processor ${name}`}: ${e.message}`);
-    }
-  }
-  if (problems.length === 0) {
-    const conflict = workersConflict(config, factories, stages);
-    if (conflict) problems.push(conflict);
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-  return stages;
-}
 
 /** /metrics, /healthz (the process is up) and /readyz (receiver listening, exporters started, not draining). */
 function httpRoutes(collect: () => Promise<Registry>, phase: () => 'starting' | 'ready' | 'draining'): Record<string, Route> {

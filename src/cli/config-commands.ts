@@ -5,7 +5,7 @@ import { stringify } from 'yaml';
 import { ConfigError } from '../config/load';
 import { configDocument } from '../config/print';
 import { resolveServiceConfig, type ServiceConfig } from '../processors/custom';
-import { createStages } from '../service';
+import { createStages } from '../pipeline/stages';
 
 export const VALIDATE_HELP = `Usage: otlp-log-processor validate
 

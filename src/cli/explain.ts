@@ -21,7 +21,7 @@ import { processWhere, type ChainStage } from '../pipeline/chain';
 import type { DropSink } from '../pipeline/processor';
 import { resolveServiceConfig } from '../processors/custom';
 import { explainSeverity, type SeverityBefore } from '../processors/severity';
-import { createStages } from '../service';
+import { createStages } from '../pipeline/stages';
 
 export const EXPLAIN_HELP = `Usage: otlp-log-processor explain --input FILE [options]
 

@@ -8,7 +8,7 @@ import { parentPort, workerData, type MessagePort, type TransferListItem } from 
 import { ConfigError } from '../config/load';
 import type { LogLevel } from '../config/settings';
 import { resolveServiceConfig } from '../processors/custom';
-import { createStages, requestSettings } from '../service';
+import { createStages, requestSettings } from './stages';
 import { createLogger } from '../telemetry/logger';
 import { Metrics } from '../telemetry/metrics';
 import { ProcessingChain } from './chain';

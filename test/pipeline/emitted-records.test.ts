@@ -9,7 +9,7 @@ import { resolveConfig } from '../../src/config/resolve';
 import { countRecords, type LogsData } from '../../src/otlp/model';
 import { ProcessingChain } from '../../src/pipeline/chain';
 import { builtinProcessors } from '../../src/processors/registry';
-import { createStages } from '../../src/service';
+import { createStages } from '../../src/pipeline/stages';
 import { Metrics } from '../../src/telemetry/metrics';
 import { plainAttributes } from '../helpers/values';
 import { record, request } from '../helpers/builders';

@@ -8,7 +8,7 @@ import { countRecords } from '../../src/otlp/model';
 import { defineProcessor, type ProcessorFactory } from '../../src/pipeline/processor';
 import { cpuQuotaCores, planWorkers, singleInstanceProcessors, WorkerPool } from '../../src/pipeline/worker-pool';
 import { builtinProcessors } from '../../src/processors/registry';
-import { createStages } from '../../src/service';
+import { createStages } from '../../src/pipeline/stages';
 import { Metrics } from '../../src/telemetry/metrics';
 import { record, request } from '../helpers/builders';
 

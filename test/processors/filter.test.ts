@@ -4,7 +4,7 @@ import { ConfigError } from '../../src/config/load';
 import type { LogsData } from '../../src/otlp/model';
 import { filterProcessor } from '../../src/processors/filter';
 import { builtinProcessors } from '../../src/processors/registry';
-import { createStages } from '../../src/service';
+import { createStages } from '../../src/pipeline/stages';
 import { getAttribute } from '../../src/otlp/values';
 import { bodies, record, request } from '../helpers/builders';
 import { exportLogs } from '../helpers/grpc-client';

@@ -8,7 +8,7 @@ import { getAttribute, newLogRecord, stringValue } from '../../src/otlp/values';
 import { OptionError } from '../../src/pipeline/processor';
 import { PARSE_ERROR_ATTRIBUTE, ParseProcessorInstance, parseProcessor } from '../../src/processors/parse';
 import { builtinProcessors } from '../../src/processors/registry';
-import { createStages } from '../../src/service';
+import { createStages } from '../../src/pipeline/stages';
 import { record, request } from '../helpers/builders';
 import { exportLogs } from '../helpers/grpc-client';
 import { OtlpTestServer } from '../helpers/otlp-test-server';

@@ -12,7 +12,7 @@ import { builtinProcessors } from '../../src/processors/registry';
 import { redactProcessor, type RedactProcessor } from '../../src/processors/redact';
 import { withLuhnDigit } from '../../src/redact/luhn';
 import { parseUserPatterns } from '../../src/redact/patterns';
-import { createStages } from '../../src/service';
+import { createStages } from '../../src/pipeline/stages';
 import { logsDataArb } from '../helpers/arbitraries';
 import { attrs, record, request } from '../helpers/builders';
 import { exportLogs } from '../helpers/grpc-client';

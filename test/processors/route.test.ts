@@ -5,7 +5,7 @@ import { countRecords, routeMark, type LogRecord, type LogsData } from '../../sr
 import { parseRouteRules, routeProcessor, type RouteRule } from '../../src/processors/route';
 import { builtinProcessors } from '../../src/processors/registry';
 import { partitionByRoute } from '../../src/pipeline/routes';
-import { createStages } from '../../src/service';
+import { createStages } from '../../src/pipeline/stages';
 import { explainBatches, formatText } from '../../src/cli/explain';
 import { bodies, record, request } from '../helpers/builders';
 import { exportLogs } from '../helpers/grpc-client';
