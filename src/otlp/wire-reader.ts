@@ -55,8 +55,8 @@ export interface WireReport {
 
 interface Violation {
   readonly reason: string;
-  /** Path below the message checked, e.g. `.attributes[2].value`. */
-  readonly at: string;
+  /** Path below the message checked, e.g. `.attributes[2].value`: prefixed on the way back up, so built only on failure. */
+  at: string;
   readonly problem: string;
 }
 
@@ -186,7 +186,8 @@ class Reader {
     const stop = start + len;
     const b = this.b;
     let k = start;
-    while (k < stop && b[k]! < 0x80) k++;
+    // Short strings: a JS scan for non-ASCII beats the native call's overhead; long ones go native.
+    if (len < 48) while (k < stop && b[k]! < 0x80) k++;
     if (k < stop && !isUtf8(b.subarray(k, stop))) throw new MalformedRequest('utf8', `field ${name} is not valid UTF-8`);
     this.pos = stop;
     return len;
@@ -291,8 +292,8 @@ class Reader {
           this.expect(tag, WT_LEN, 'resource.attributes');
           if (++seen.attributes > this.limits.maxAttributes) return this.abandon(end, tooManyAttributes(this.limits));
           const len = this.length(end);
-          const v = this.keyValue(this.pos + len, 0, `.attributes[${seen.attributes - 1}]`);
-          if (v) return this.abandon(end, v);
+          const v = this.keyValue(this.pos + len, 0);
+          if (v) return this.abandon(end, under(`.attributes[${seen.attributes - 1}]`, v));
           break;
         }
         case 2:
@@ -363,7 +364,7 @@ class Reader {
         case 2: {
           const name = tag >>> 3 === 1 ? 'name' : 'version';
           this.expect(tag, WT_LEN, `scope.${name}`);
-          const v = this.stringViolation(this.string(end, `scope.${name}`), `.${name}`);
+          const v = this.stringViolation(this.string(end, name), name);
           if (v) return this.abandon(end, v);
           break;
         }
@@ -371,8 +372,8 @@ class Reader {
           this.expect(tag, WT_LEN, 'scope.attributes');
           if (++seen.attributes > this.limits.maxAttributes) return this.abandon(end, tooManyAttributes(this.limits));
           const len = this.length(end);
-          const v = this.keyValue(this.pos + len, 0, `.attributes[${seen.attributes - 1}]`);
-          if (v) return this.abandon(end, v);
+          const v = this.keyValue(this.pos + len, 0);
+          if (v) return this.abandon(end, under(`.attributes[${seen.attributes - 1}]`, v));
           break;
         }
         case 4:
@@ -429,23 +430,23 @@ class Reader {
         case 12: {
           const name = tag >>> 3 === 3 ? 'severity_text' : 'event_name';
           this.expect(tag, WT_LEN, name);
-          const v = this.stringViolation(this.string(end, name), `.${name}`);
+          const v = this.stringViolation(this.string(end, name), name);
           if (v) return this.abandon(end, v);
           break;
         }
         case 5: {
           this.expect(tag, WT_LEN, 'body');
           const len = this.length(end);
-          const v = this.anyValue(this.pos + len, 0, '.body', true);
-          if (v) return this.abandon(end, v);
+          const v = this.anyValue(this.pos + len, 0, true);
+          if (v) return this.abandon(end, under('.body', v));
           break;
         }
         case 6: {
           this.expect(tag, WT_LEN, 'attributes');
           if (++attributes > this.limits.maxAttributes) return this.abandon(end, tooManyAttributes(this.limits));
           const len = this.length(end);
-          const v = this.keyValue(this.pos + len, 0, `.attributes[${attributes - 1}]`);
-          if (v) return this.abandon(end, v);
+          const v = this.keyValue(this.pos + len, 0);
+          if (v) return this.abandon(end, under(`.attributes[${attributes - 1}]`, v));
           break;
         }
         default:
@@ -455,8 +456,8 @@ class Reader {
     return undefined;
   }
 
-  /** KeyValue at nesting `depth`; `at` is its path (built as a string only for messages: cheap template, used on failure). */
-  private keyValue(end: number, depth: number, at: string): Violation | undefined {
+  /** KeyValue at nesting `depth`. */
+  private keyValue(end: number, depth: number): Violation | undefined {
     while (this.pos < end) {
       const tag = this.tag(end);
       switch (tag >>> 3) {
@@ -464,15 +465,15 @@ class Reader {
           this.expect(tag, WT_LEN, 'key');
           const n = this.string(end, 'key');
           if (n > this.limits.maxAttributeKeyBytes) {
-            return this.abandon(end, { reason: 'key_too_long', at: `${at}.key`, problem: `is ${n} bytes, over ${this.limits.maxAttributeKeyBytes} (OLP_LIMITS_MAX_ATTRIBUTE_KEY_BYTES)` });
+            return this.abandon(end, { reason: 'key_too_long', at: '.key', problem: `is ${n} bytes, over ${this.limits.maxAttributeKeyBytes} (OLP_LIMITS_MAX_ATTRIBUTE_KEY_BYTES)` });
           }
           break;
         }
         case 2: {
           this.expect(tag, WT_LEN, 'value');
           const len = this.length(end);
-          const v = this.anyValue(this.pos + len, depth, `${at}.value`, false);
-          if (v) return this.abandon(end, v);
+          const v = this.anyValue(this.pos + len, depth, false);
+          if (v) return this.abandon(end, under('.value', v));
           break;
         }
         default:
@@ -483,7 +484,7 @@ class Reader {
   }
 
   /** AnyValue; `isBody` applies the body limit to a string or bytes value at the top. */
-  private anyValue(end: number, depth: number, at: string, isBody: boolean): Violation | undefined {
+  private anyValue(end: number, depth: number, isBody: boolean): Violation | undefined {
     while (this.pos < end) {
       const tag = this.tag(end);
       switch (tag >>> 3) {
@@ -496,7 +497,7 @@ class Reader {
           if (n > max) {
             return this.abandon(end, {
               reason: isBody ? 'body_too_large' : 'value_too_large',
-              at,
+              at: '',
               problem: `is ${n} bytes, over the ${max}-byte limit (${isBody ? 'OLP_LIMITS_MAX_BODY_BYTES' : 'OLP_LIMITS_MAX_ATTRIBUTE_VALUE_BYTES'})`,
             });
           }
@@ -520,9 +521,9 @@ class Reader {
           this.expect(tag, WT_LEN, isArray ? 'array_value' : 'kvlist_value');
           const len = this.length(end);
           if (depth >= this.limits.maxDepth) {
-            return this.abandon(end, { reason: 'too_deep', at, problem: `nests deeper than ${this.limits.maxDepth} levels (OLP_LIMITS_MAX_DEPTH)` });
+            return this.abandon(end, { reason: 'too_deep', at: '', problem: `nests deeper than ${this.limits.maxDepth} levels (OLP_LIMITS_MAX_DEPTH)` });
           }
-          const v = this.list(this.pos + len, depth + 1, at, isArray);
+          const v = this.list(this.pos + len, depth + 1, isArray);
           if (v) return this.abandon(end, v);
           break;
         }
@@ -534,7 +535,7 @@ class Reader {
   }
 
   /** ArrayValue (AnyValue entries) or KeyValueList (KeyValue entries), both `repeated … values = 1`. */
-  private list(end: number, depth: number, at: string, isArray: boolean): Violation | undefined {
+  private list(end: number, depth: number, isArray: boolean): Violation | undefined {
     let n = 0;
     while (this.pos < end) {
       const tag = this.tag(end);
@@ -544,11 +545,11 @@ class Reader {
       }
       this.expect(tag, WT_LEN, 'values');
       if (++n > this.limits.maxCollectionLength) {
-        return this.abandon(end, { reason: 'collection_too_long', at, problem: `has more than ${this.limits.maxCollectionLength} entries (OLP_LIMITS_MAX_COLLECTION_LENGTH)` });
+        return this.abandon(end, { reason: 'collection_too_long', at: '', problem: `has more than ${this.limits.maxCollectionLength} entries (OLP_LIMITS_MAX_COLLECTION_LENGTH)` });
       }
       const len = this.length(end);
-      const v = isArray ? this.anyValue(this.pos + len, depth, `${at}[${n - 1}]`, false) : this.keyValue(this.pos + len, depth, `${at}[${n - 1}]`);
-      if (v) return this.abandon(end, v);
+      const v = isArray ? this.anyValue(this.pos + len, depth, false) : this.keyValue(this.pos + len, depth);
+      if (v) return this.abandon(end, under(`[${n - 1}]`, v));
     }
     return undefined;
   }
@@ -565,10 +566,11 @@ class Reader {
     return v;
   }
 
-  private stringViolation(n: number, at: string): Violation | undefined {
+  private stringViolation(n: number, name: string): Violation | undefined {
     if (n <= this.limits.maxAttributeValueBytes) return undefined;
-    return { reason: 'value_too_large', at, problem: `is ${n} bytes, over the ${this.limits.maxAttributeValueBytes}-byte limit (OLP_LIMITS_MAX_ATTRIBUTE_VALUE_BYTES)` };
+    return { reason: 'value_too_large', at: `.${name}`, problem: `is ${n} bytes, over the ${this.limits.maxAttributeValueBytes}-byte limit (OLP_LIMITS_MAX_ATTRIBUTE_VALUE_BYTES)` };
   }
+
 
   private reject(v: Violation, where: string, records: number): void {
     if (!this.message) this.message = `${where}${v.at} ${v.problem}`;
@@ -603,6 +605,12 @@ class Reader {
     }
     return n;
   }
+}
+
+/** `v` as seen from the message that contains it under `path`. */
+function under(path: string, v: Violation): Violation {
+  v.at = path + v.at;
+  return v;
 }
 
 function tooManyAttributes(limits: RecordLimits): Violation {
