@@ -100,7 +100,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
   try {
     for (const name of s.queue.dir ? config.exporters : []) {
       wals.push(
-        WriteAheadLog.open(
+        await WriteAheadLog.open(
           { dir: path.join(s.queue.dir, name), fsync: s.queue.fsync, fsyncIntervalMs: s.queue.fsync_interval, retryAfterMs: QUEUE_FULL_RETRY_AFTER_MS, fullKind: refuseKind },
           { name, logger: logger.child({ exporter: name }), metrics },
         ),

@@ -41,6 +41,18 @@ describe('state store', () => {
     expect(fs.readdirSync(path.dirname(file))).toEqual(['state.bin']);
   });
 
+  test('the state file is 0600 and the folder it creates 0700 whatever the umask', () => {
+    const old = process.umask(0o022);
+    try {
+      const file = tempFile();
+      writeStateFileAtomic(file, Buffer.from('{"value":1}'));
+      const octal = (f: string) => (fs.statSync(f).mode & 0o777).toString(8);
+      expect({ dir: octal(path.dirname(file)), file: octal(file) }).toEqual({ dir: '700', file: '600' });
+    } finally {
+      process.umask(old);
+    }
+  });
+
   test.each([
     ['a truncated file', (f: Buffer) => f.subarray(0, f.length - 3), /truncated/],
     ['a flipped payload byte', (f: Buffer) => Buffer.concat([f.subarray(0, f.length - 1), Buffer.from([f[f.length - 1]! ^ 0xff])]), /checksum/],
