@@ -1,9 +1,9 @@
 /**
  * OTLP/HTTP transport (http/protobuf and http/json): one POST per batch, on node:http(s) with
  * a keep-alive agent (so TLS options and connection lifetime stay under our control).
- * Response handling follows the OTLP/HTTP spec: 2xx carries ExportLogsServiceResponse;
- * 429/502/503/504 and network failures are retryable (Retry-After honoured); other statuses
- * are permanent.
+ * Response handling follows the OTLP/HTTP spec: 2xx carries ExportLogsServiceResponse; which
+ * other statuses are retried (Retry-After honoured) is decided in errors.ts; network failures
+ * are retryable.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -12,7 +12,7 @@ import Long from 'long';
 import { decodeExportResponse, decodeLogsData } from '../otlp/codec';
 import { decodeExportResponseJson, decodeStatus, decodeStatusJson, encodeLogsDataJson } from '../otlp/json';
 import type { ExportLogsServiceResponse } from '../otlp/model';
-import { ExportError } from '../errors';
+import { ExportError, classifyHttpExportFailure } from '../errors';
 import type { EncodedBatch, SendResult, Transport } from './transport';
 
 export type OtlpHttpProtocol = 'http/protobuf' | 'http/json';
@@ -58,9 +58,6 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 
 /** Headers describing the request body or connection: never taken from forwarded metadata. */
 const OWN_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'connection', 'host', 'keep-alive', 'te', 'upgrade']);
-
-/** Statuses the OTLP/HTTP spec says to retry. */
-const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
 
 /** Responses are small (a partial_success, an error Status); read no more of a larger one. */
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -198,8 +195,7 @@ export class OtlpHttpTransport implements Transport {
     const text = `HTTP ${status} ${http.STATUS_CODES[status] ?? ''}`.trim();
     const detail = statusMessage(res.headers['content-type'], res.body);
     const message = detail ? `${text}: ${detail}` : text;
-    if (RETRYABLE_STATUS.has(status)) throw new ExportError(message, true, `HTTP_${status}`, parseRetryAfter(header(res.headers['retry-after'])));
-    throw new ExportError(message, false, `HTTP_${status}`);
+    throw classifyHttpExportFailure(status, message, parseRetryAfter(header(res.headers['retry-after'])));
   }
 
   /**

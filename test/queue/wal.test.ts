@@ -5,7 +5,6 @@ import * as path from 'node:path';
 import pino from 'pino';
 import { PipelineError } from '../../src/errors';
 import { HEADER_BYTES } from '../../src/queue/frame';
-import { DirectoryLockedError } from '../../src/queue/lock';
 import { WriteAheadLog, type WalSettings } from '../../src/queue/wal';
 import { Metrics } from '../../src/telemetry/metrics';
 
