@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import pino from 'pino';
 import { decodeStateFile, encodeStateFile, persistPeriodically, restoreStates, writeStateFileAtomic } from '../../src/pipeline/state-store';
 import type { PersistentState } from '../../src/pipeline/processor';
+import { eventually } from '../helpers/eventually';
 
 function tempFile(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'olp-state-')), 'sub', 'state.bin');
@@ -95,8 +96,9 @@ describe('state store', () => {
     const c = new Counter(file, 20);
     c.value = 5;
     const p = persistPeriodically([{ processor: 'p', state: c }], silent);
-    await new Promise((r) => setTimeout(r, 80));
-    expect(decodeStateFile(fs.readFileSync(file))).toEqual(Buffer.from('{"value":5}'));
+    await eventually(() => expect(fs.existsSync(file)).toBe(true));
+    c.value = 6;
+    await eventually(() => expect(decodeStateFile(fs.readFileSync(file))).toEqual(Buffer.from('{"value":6}')));
     p.stop();
   });
 });
