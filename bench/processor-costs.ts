@@ -35,6 +35,8 @@ const CASES: readonly Case[] = [
     },
   },
   { label: 'filter: severity_number < 9', processor: 'filter', options: { drop: 'severity_number < 9' } },
+  { label: 'filter: body.contains', processor: 'filter', options: { drop: 'body.contains("session")' } },
+  { label: 'filter: body.matches', processor: 'filter', options: { drop: 'body.matches("sess?ion [a-z]+ for")' } },
   { label: 'sample: rate 0.5', processor: 'sample', options: { rate: 0.5, random_seed: 1 } },
   { label: 'dedup: defaults', processor: 'dedup', options: {} },
   { label: 'rate_limit: 1000/s per service', processor: 'rate_limit', options: { rate: 1000 } },

@@ -1,5 +1,7 @@
 /**
- * Failure classes and their mapping to gRPC status codes, in one place. Components throw or
+ * Failure classes and their status codes, in one place: the table below says what the receivers
+ * answer for each kind (gRPC status, HTTP status) and whether a sender may retry it; the two
+ * classify*ExportFailure functions say which answers our exporters retry. Components throw or
  * return these values; only the edges (receiver answers, exporter retry decisions) map them.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
@@ -16,7 +18,33 @@ export type FailureKind =
   /** Missing or wrong credentials. */
   | 'unauthenticated'
   /** Our own bug or an unexpected state. */
-  | 'internal';
+  | 'internal'
+  /** OTLP/HTTP: a path other than /v1/logs. */
+  | 'not_found'
+  /** OTLP/HTTP: a method other than POST. */
+  | 'method_not_allowed'
+  /** OTLP/HTTP: a content type or content encoding we do not read. */
+  | 'unsupported_media_type';
+
+export interface FailureCodes {
+  readonly grpc: GrpcStatus;
+  readonly http: number;
+  /** Whether the sender may retry the same data (then the answer carries RetryInfo / Retry-After when we know a delay). */
+  readonly retryable: boolean;
+}
+
+export const FAILURE_CODES: Readonly<Record<FailureKind, FailureCodes>> = {
+  invalid_input: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 400, retryable: false },
+  too_large: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 413, retryable: false },
+  // RESOURCE_EXHAUSTED is retryable only with RetryInfo (OTLP spec), which 'overloaded' always carries.
+  overloaded: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 429, retryable: true },
+  unavailable: { grpc: GrpcStatus.UNAVAILABLE, http: 503, retryable: true },
+  unauthenticated: { grpc: GrpcStatus.UNAUTHENTICATED, http: 401, retryable: false },
+  internal: { grpc: GrpcStatus.INTERNAL, http: 500, retryable: false },
+  not_found: { grpc: GrpcStatus.NOT_FOUND, http: 404, retryable: false },
+  method_not_allowed: { grpc: GrpcStatus.UNIMPLEMENTED, http: 405, retryable: false },
+  unsupported_media_type: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 415, retryable: false },
+};
 
 export class PipelineError extends Error {
   constructor(
@@ -31,38 +59,12 @@ export class PipelineError extends Error {
 }
 
 export function grpcCodeFor(kind: FailureKind): GrpcStatus {
-  switch (kind) {
-    case 'invalid_input':
-      return GrpcStatus.INVALID_ARGUMENT;
-    case 'too_large':
-      return GrpcStatus.RESOURCE_EXHAUSTED;
-    case 'overloaded':
-      return GrpcStatus.RESOURCE_EXHAUSTED;
-    case 'unavailable':
-      return GrpcStatus.UNAVAILABLE;
-    case 'unauthenticated':
-      return GrpcStatus.UNAUTHENTICATED;
-    case 'internal':
-      return GrpcStatus.INTERNAL;
-  }
+  return FAILURE_CODES[kind].grpc;
 }
 
 /** HTTP status for the same kinds (OTLP/HTTP receiver). */
 export function httpStatusFor(kind: FailureKind): number {
-  switch (kind) {
-    case 'invalid_input':
-      return 400;
-    case 'too_large':
-      return 413;
-    case 'overloaded':
-      return 429;
-    case 'unavailable':
-      return 503;
-    case 'unauthenticated':
-      return 401;
-    case 'internal':
-      return 500;
-  }
+  return FAILURE_CODES[kind].http;
 }
 
 /** How an export attempt failed, as seen by the exporter's retry stage. */
@@ -99,4 +101,17 @@ export function classifyGrpcExportFailure(code: GrpcStatus, message: string, ret
     default:
       return new ExportError(message, false, name);
   }
+}
+
+/** HTTP statuses an OTLP/HTTP exporter retries (OTLP/HTTP spec, "Failures"); every other 4xx and 5xx is permanent. */
+const RETRYABLE_HTTP_STATUS: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+
+export function isRetryableHttpStatus(status: number): boolean {
+  return RETRYABLE_HTTP_STATUS.has(status);
+}
+
+/** A non-2xx OTLP/HTTP answer; `retryAfterMs` from the Retry-After header, honoured only when retryable. */
+export function classifyHttpExportFailure(status: number, message: string, retryAfterMs: number | undefined): ExportError {
+  const code = `HTTP_${status}`;
+  return isRetryableHttpStatus(status) ? new ExportError(message, true, code, retryAfterMs) : new ExportError(message, false, code);
 }

@@ -2,7 +2,6 @@
  * Assembles and runs the service: receiver → pipeline (chain) → exporters, plus the
  * self-metrics endpoint. Owns start-up order and the bounded graceful shutdown.
  */
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
@@ -98,7 +97,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
   try {
     for (const name of s.queue.dir ? config.exporters : []) {
       wals.push(
-        WriteAheadLog.open(
+        await WriteAheadLog.open(
           { dir: path.join(s.queue.dir, name), fsync: s.queue.fsync, fsyncIntervalMs: s.queue.fsync_interval, retryAfterMs: QUEUE_FULL_RETRY_AFTER_MS, fullKind: refuseKind },
           { name, logger: logger.child({ exporter: name }), metrics },
         ),
@@ -286,23 +285,11 @@ function workerConfigMismatch(env: NodeJS.ProcessEnv, config: ResolvedConfig): s
 }
 
 function otlpTransport(o: OtlpExporterSettings, reloadIntervalMs: number): Transport {
+  const tls = { caFile: o.certificate, certFile: o.clientCertificate, keyFile: o.clientKey, reloadIntervalMs };
   if (o.httpUrl) {
-    const read = (f: string): Buffer | undefined => (f ? fs.readFileSync(f) : undefined);
-    return new OtlpHttpTransport({
-      url: o.httpUrl,
-      protocol: o.protocol as 'http/protobuf' | 'http/json',
-      headers: o.headers,
-      compression: o.compression,
-      tls: { ca: read(o.certificate), cert: read(o.clientCertificate), key: read(o.clientKey) },
-    });
+    return new OtlpHttpTransport({ url: o.httpUrl, protocol: o.protocol as 'http/protobuf' | 'http/json', headers: o.headers, compression: o.compression, tls });
   }
-  return new OtlpGrpcTransport({
-    endpoint: o.endpoint,
-    headers: o.headers,
-    compression: o.compression,
-    insecure: o.insecure,
-    tls: { caFile: o.certificate, certFile: o.clientCertificate, keyFile: o.clientKey, reloadIntervalMs },
-  });
+  return new OtlpGrpcTransport({ endpoint: o.endpoint, headers: o.headers, compression: o.compression, insecure: o.insecure, tls });
 }
 
 

@@ -22,6 +22,8 @@
  */
 import { CelScalar, celEnv, isCelError, mapType, parse, plan, type CelInput } from '@bufbuild/cel';
 import type Long from 'long';
+import { LRUCache } from 'lru-cache';
+import { RE2JS } from 're2js';
 import { opt } from '../config/options';
 import type { AnyValue, InstrumentationScope, KeyValue, LogRecord, Resource } from '../otlp/model';
 import { anyValueKind } from '../otlp/values';
@@ -74,7 +76,32 @@ const SCALAR_OF: Partial<Record<VariableName, 'int' | 'string'>> = {
   observed_time_unix_nano: 'int',
 };
 
-const env = celEnv({ variables: VARIABLES });
+/** Distinct `matches` patterns kept compiled; patterns usually are literals, so a few per condition. */
+export const MATCHES_CACHE_SIZE = 256;
+
+/**
+ * The RE2 engine behind `matches` (still RE2: linear time), with compiled patterns cached:
+ * CEL's own compiles the pattern on every call, about 20 times the cost of the match.
+ * A pattern that does not compile is cached as its error, thrown on each use (a CEL error: no match).
+ */
+const matchesEngine = {
+  compiled: new LRUCache<string, RE2JS | Error>({ max: MATCHES_CACHE_SIZE }),
+  compile(pattern: string): RE2JS {
+    let m = this.compiled.get(pattern);
+    if (m === undefined) {
+      try {
+        m = RE2JS.compile(pattern);
+      } catch (e) {
+        m = e as Error;
+      }
+      this.compiled.set(pattern, m);
+    }
+    if (m instanceof Error) throw m;
+    return m;
+  },
+};
+
+const env = celEnv({ variables: VARIABLES, re2: matchesEngine });
 
 /** Functions the planner handles itself (logic, macros, indexing), not found in the resolver. */
 const BUILTIN_CALLS = new Set(['_&&_', '_||_', '_?_:_', '@not_strictly_false', 'not_strictly_false', '_[_]', '_[?_]', '_?._']);

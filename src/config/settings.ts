@@ -149,7 +149,7 @@ export const serviceSections = {
     certificate: opt.string('', 'PEM CA bundle to verify the downstream with (instead of the system roots); re-read every OLP_GRPC_TLS_RELOAD_INTERVAL.', {
       env: ['OTEL_EXPORTER_OTLP_LOGS_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CERTIFICATE'],
     }),
-    client_certificate: opt.string('', 'PEM client certificate for mTLS to the downstream.', {
+    client_certificate: opt.string('', 'PEM client certificate for mTLS to the downstream (gRPC and HTTP; with or without a CA file); re-read with the key every OLP_GRPC_TLS_RELOAD_INTERVAL.', {
       env: ['OTEL_EXPORTER_OTLP_LOGS_CLIENT_CERTIFICATE', 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE'],
     }),
     client_key: opt.string('', 'PEM private key of the client certificate.', {

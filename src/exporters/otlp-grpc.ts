@@ -4,7 +4,7 @@ import Long from 'long';
 import { EXPORT_METHOD_PATH, decodeExportResponse, retryDelayFromStatusDetails } from '../otlp/codec';
 import { ExportError, classifyGrpcExportFailure } from '../errors';
 import type { EncodedBatch, SendResult, Transport } from './transport';
-import { channelCredentials, type ClientTlsFiles } from '../receiver/tls';
+import { channelCredentials, type ClientTlsFiles } from './client-tls';
 
 export interface OtlpGrpcOptions {
   readonly endpoint: string;

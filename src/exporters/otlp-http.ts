@@ -1,9 +1,9 @@
 /**
  * OTLP/HTTP transport (http/protobuf and http/json): one POST per batch, on node:http(s) with
  * a keep-alive agent (so TLS options and connection lifetime stay under our control).
- * Response handling follows the OTLP/HTTP spec: 2xx carries ExportLogsServiceResponse;
- * 429/502/503/504 and network failures are retryable (Retry-After honoured); other statuses
- * are permanent.
+ * Response handling follows the OTLP/HTTP spec: 2xx carries ExportLogsServiceResponse; which
+ * other statuses are retried (Retry-After honoured) is decided in errors.ts; network failures
+ * are retryable.
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -12,8 +12,9 @@ import Long from 'long';
 import { decodeExportResponse, decodeLogsData } from '../otlp/codec';
 import { decodeExportResponseJson, decodeStatus, decodeStatusJson, encodeLogsDataJson } from '../otlp/json';
 import type { ExportLogsServiceResponse } from '../otlp/model';
-import { ExportError } from '../errors';
+import { ExportError, classifyHttpExportFailure } from '../errors';
 import type { EncodedBatch, SendResult, Transport } from './transport';
+import { watchHttpsClientFiles, type ClientTlsFiles, type HttpsClientOptions } from './client-tls';
 
 export type OtlpHttpProtocol = 'http/protobuf' | 'http/json';
 
@@ -23,8 +24,8 @@ export interface OtlpHttpOptions {
   readonly protocol: OtlpHttpProtocol;
   readonly headers: Readonly<Record<string, string>>;
   readonly compression: 'gzip' | 'none';
-  /** For https URLs: CA bundle to trust instead of the system roots, client certificate and key (PEM). */
-  readonly tls?: { readonly ca?: string | Buffer; readonly cert?: string | Buffer; readonly key?: string | Buffer };
+  /** For https URLs: CA bundle to trust instead of the system roots, client certificate and key (PEM files, re-read). */
+  readonly tls?: ClientTlsFiles;
 }
 
 /**
@@ -59,9 +60,6 @@ export function parseRetryAfter(value: string | undefined, now = Date.now()): nu
 /** Headers describing the request body or connection: never taken from forwarded metadata. */
 const OWN_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'connection', 'host', 'keep-alive', 'te', 'upgrade']);
 
-/** Statuses the OTLP/HTTP spec says to retry. */
-const RETRYABLE_STATUS = new Set([429, 502, 503, 504]);
-
 /** Responses are small (a partial_success, an error Status); read no more of a larger one. */
 const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
@@ -70,7 +68,10 @@ const MAX_MESSAGE_CHARS = 1000;
 
 export class OtlpHttpTransport implements Transport {
   private readonly url: URL;
-  private readonly agent: http.Agent;
+  private agent: http.Agent;
+  /** Requests in flight per agent: an agent replaced after a TLS file change is destroyed once it has none. */
+  private readonly agentUsers = new Map<http.Agent, number>();
+  private readonly tlsFiles: { close(): void } | undefined;
   private readonly request: typeof http.request;
   private readonly headers: Record<string, string>;
   private readonly closing = new AbortController();
@@ -78,8 +79,13 @@ export class OtlpHttpTransport implements Transport {
   /** Throws on an invalid URL or header. */
   constructor(private readonly options: OtlpHttpOptions) {
     this.url = new URL(otlpHttpLogsUrl(options.url, true));
-    const tlsOptions = this.url.protocol === 'https:' ? { ...options.tls } : {};
-    this.agent = this.url.protocol === 'https:' ? new https.Agent({ keepAlive: true, ...tlsOptions }) : new http.Agent({ keepAlive: true });
+    if (this.url.protocol === 'https:' && options.tls) {
+      const watcher = watchHttpsClientFiles(options.tls, (tlsOptions) => this.replaceAgent(tlsOptions));
+      this.tlsFiles = watcher;
+      this.agent = new https.Agent({ keepAlive: true, ...watcher.current });
+    } else {
+      this.agent = this.url.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    }
     this.request = this.url.protocol === 'https:' ? https.request : http.request;
     this.headers = {};
     for (const [k, v] of Object.entries(options.headers)) {
@@ -109,7 +115,16 @@ export class OtlpHttpTransport implements Transport {
   async close(): Promise<void> {
     // Requests still in flight are abandoned (the exporter counted them at its deadline).
     this.closing.abort();
+    this.tlsFiles?.close();
     this.agent.destroy();
+    for (const agent of this.agentUsers.keys()) agent.destroy();
+  }
+
+  /** New connections use the new TLS files; connections of the old agent close when their requests end. */
+  private replaceAgent(tlsOptions: HttpsClientOptions): void {
+    const old = this.agent;
+    this.agent = new https.Agent({ keepAlive: true, ...tlsOptions });
+    if (!this.agentUsers.has(old)) old.destroy();
   }
 
   private async encode(batch: EncodedBatch): Promise<Buffer> {
@@ -147,11 +162,26 @@ export class OtlpHttpTransport implements Transport {
     return headers;
   }
 
-  private post(body: Buffer, headers: Record<string, string>, signal: AbortSignal): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  private async post(body: Buffer, headers: Record<string, string>, signal: AbortSignal): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+    const agent = this.agent;
+    this.agentUsers.set(agent, (this.agentUsers.get(agent) ?? 0) + 1);
+    try {
+      return await this.postWith(agent, body, headers, signal);
+    } finally {
+      const users = this.agentUsers.get(agent)! - 1;
+      if (users > 0) this.agentUsers.set(agent, users);
+      else {
+        this.agentUsers.delete(agent);
+        if (agent !== this.agent) agent.destroy();
+      }
+    }
+  }
+
+  private postWith(agent: http.Agent, body: Buffer, headers: Record<string, string>, signal: AbortSignal): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
     return new Promise((resolve, reject) => {
       const req = this.request(
         this.url,
-        { method: 'POST', agent: this.agent, signal, headers: { ...headers, 'content-length': body.length } },
+        { method: 'POST', agent, signal, headers: { ...headers, 'content-length': body.length } },
         (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
@@ -198,8 +228,7 @@ export class OtlpHttpTransport implements Transport {
     const text = `HTTP ${status} ${http.STATUS_CODES[status] ?? ''}`.trim();
     const detail = statusMessage(res.headers['content-type'], res.body);
     const message = detail ? `${text}: ${detail}` : text;
-    if (RETRYABLE_STATUS.has(status)) throw new ExportError(message, true, `HTTP_${status}`, parseRetryAfter(header(res.headers['retry-after'])));
-    throw new ExportError(message, false, `HTTP_${status}`);
+    throw classifyHttpExportFailure(status, message, parseRetryAfter(header(res.headers['retry-after'])));
   }
 
   /**

@@ -36,7 +36,8 @@ export function decodeStateFile(file: Buffer): Uint8Array | Error {
 }
 
 export function writeStateFileAtomic(file: string, payload: Uint8Array): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  // Processor state may hold record content: only our user may read it.
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.tmp-${process.pid}`;
   const fd = fs.openSync(tmp, 'w', 0o600);
   try {

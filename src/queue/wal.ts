@@ -18,7 +18,7 @@ import { PipelineError, type FailureKind } from '../errors';
 import type { EncodedBatch } from '../exporters/transport';
 import type { Metrics } from '../telemetry/metrics';
 import { encodeFrame, scanSegment, type WalEntry } from './frame';
-import { lockDirectory } from './lock';
+import { lockDirectory, type DirectoryLock } from './lock';
 
 export type FsyncPolicy = 'batch' | 'interval';
 
@@ -66,6 +66,7 @@ export interface RecoveryReport {
   readonly tornTail: number;
 }
 
+const FILE_MODE = 0o600;
 const DEFAULT_SEGMENT_BYTES = 16 * 1024 * 1024;
 const SEGMENT_RE = /^(\d{12})\.wal$/;
 
@@ -80,7 +81,7 @@ export class WriteAheadLog {
   private dirty = false;
   private fsyncTimer: NodeJS.Timeout | undefined;
   private closed = false;
-  private releaseLock: (() => void) | undefined;
+  private lock: DirectoryLock | undefined;
   private recovered: WalEntry[] = [];
   report: RecoveryReport = { segments: 0, recovered: 0, alreadyDone: 0, corrupt: 0, tornTail: 0 };
 
@@ -89,15 +90,22 @@ export class WriteAheadLog {
     private readonly ctx: WalContext,
   ) {}
 
-  /** Locks the directory and recovers what a previous run left; `takeRecovered` hands it out. */
-  static open(settings: WalSettings, ctx: WalContext): WriteAheadLog {
+  /**
+   * Locks the directory and recovers what a previous run left; `takeRecovered` hands it out.
+   * The directory is 0700 and every file in it 0600: batches may carry forwarded credentials.
+   */
+  static async open(settings: WalSettings, ctx: WalContext): Promise<WriteAheadLog> {
     const wal = new WriteAheadLog(settings, ctx);
-    fs.mkdirSync(settings.dir, { recursive: true });
-    wal.releaseLock = lockDirectory(settings.dir);
+    fs.mkdirSync(settings.dir, { recursive: true, mode: 0o700 });
+    // An existing directory (an older version, a mounted volume) is tightened too.
+    fs.chmodSync(settings.dir, 0o700);
+    wal.lock = await lockDirectory(settings.dir, {
+      onLost: (holder) => ctx.logger.error({ dir: settings.dir, holder }, 'another process took over the persistent queue directory lock; OLP_QUEUE_DIR must not be shared'),
+    });
     try {
       wal.recover();
     } catch (e) {
-      wal.releaseLock();
+      wal.lock.release();
       throw e;
     }
     if (settings.fsync === 'interval') {
@@ -147,7 +155,7 @@ export class WriteAheadLog {
       const buf = Buffer.allocUnsafe(list.length * 8);
       list.forEach((id, i) => buf.writeBigUInt64LE(BigInt(id), i * 8));
       try {
-        fs.appendFileSync(ackFile(seg.file), buf);
+        fs.appendFileSync(ackFile(seg.file), buf, { mode: FILE_MODE });
       } catch (e) {
         this.ctx.logger.warn({ err: (e as Error).message }, 'cannot record delivered entries; they may be sent again after a restart');
       }
@@ -171,7 +179,7 @@ export class WriteAheadLog {
       if (this.active.segment.live === 0) this.deleteSegment(this.active.segment);
       this.active = undefined;
     }
-    this.releaseLock?.();
+    this.lock?.release();
   }
 
   private async writeLoop(): Promise<void> {
@@ -231,7 +239,7 @@ export class WriteAheadLog {
     if (this.active) return this.active;
     const seq = this.nextSeq++;
     const file = path.join(this.settings.dir, `${String(seq).padStart(12, '0')}.wal`);
-    const handle = await fsp.open(file, 'a');
+    const handle = await fsp.open(file, 'a', FILE_MODE);
     const segment: Segment = { seq, file, live: 0, size: 0, sealed: false };
     this.segments.set(seq, segment);
     this.active = { segment, handle };

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { encodeExportResponse } from '../otlp/codec';
 import { decodeLogsDataJson, encodeExportResponseJson, encodeStatus, encodeStatusJson } from '../otlp/json';
 import type { LogsData } from '../otlp/model';
-import { PipelineError, grpcCodeFor, httpStatusFor } from '../errors';
+import { FAILURE_CODES, PipelineError, grpcCodeFor, httpStatusFor, type FailureKind } from '../errors';
 import type { Metrics } from '../telemetry/metrics';
 import type { ConsumeResult } from '../pipeline/pipeline';
 import type { HttpsContext } from './tls';
@@ -49,20 +49,14 @@ const SHUTDOWN_RETRY_AFTER_MS = 1000;
 
 type Encoding = 'protobuf' | 'json';
 
-/** google.rpc.Code values (the gRPC status codes) used for refusals outside the FailureKind mapping. */
-const RPC_INVALID_ARGUMENT = 3;
-const RPC_NOT_FOUND = 5;
-const RPC_UNIMPLEMENTED = 12;
-
-/** A refusal answered before the pipeline sees the request, with a status FailureKind does not map. */
-class HttpRefusal extends Error {
+/** A refusal answered before the pipeline sees the request, with headers telling the sender what we accept. */
+class HttpRefusal extends PipelineError {
   constructor(
-    readonly status: number,
-    readonly rpcCode: number,
+    kind: FailureKind,
     message: string,
-    readonly headers: Readonly<Record<string, string>> = {},
+    readonly headers: Readonly<Record<string, string>>,
   ) {
-    super(message);
+    super(kind, message);
   }
 }
 
@@ -149,7 +143,7 @@ export class HttpReceiver {
     // Errors before the content type is known are answered in JSON: readable by people and curl.
     const answerIn = encoding ?? 'json';
     if ((req.url ?? '').split('?')[0] !== OTLP_HTTP_LOGS_PATH) {
-      this.sendStatus(req, res, 404, answerIn, RPC_NOT_FOUND, `no such path; OTLP/HTTP logs are received on POST ${OTLP_HTTP_LOGS_PATH}`);
+      this.sendStatus(req, res, httpStatusFor('not_found'), answerIn, grpcCodeFor('not_found'), `no such path; OTLP/HTTP logs are received on POST ${OTLP_HTTP_LOGS_PATH}`);
       return;
     }
     let accepted: Encoding;
@@ -180,20 +174,20 @@ export class HttpReceiver {
 
   /** Everything decidable from the request line and headers, before reading the body. */
   private checkHeaders(req: http.IncomingMessage, encoding: Encoding | undefined): Encoding {
-    if (req.method !== 'POST') throw new HttpRefusal(405, RPC_UNIMPLEMENTED, `method ${req.method} not allowed; use POST`, { allow: 'POST' });
+    if (req.method !== 'POST') throw new HttpRefusal('method_not_allowed', `method ${req.method} not allowed; use POST`, { allow: 'POST' });
     if (!this.accepting) throw new PipelineError('unavailable', 'server is shutting down', SHUTDOWN_RETRY_AFTER_MS);
     if (this.options.auth && !this.options.auth.verify(req.headers.authorization)) {
       throw new PipelineError('unauthenticated', 'missing or invalid bearer token');
     }
     if (!encoding) {
-      throw new HttpRefusal(415, RPC_INVALID_ARGUMENT, `unsupported content type "${req.headers['content-type'] ?? ''}"; use ${PROTOBUF_CONTENT_TYPE} or ${JSON_CONTENT_TYPE}`, {
+      throw new HttpRefusal('unsupported_media_type', `unsupported content type "${req.headers['content-type'] ?? ''}"; use ${PROTOBUF_CONTENT_TYPE} or ${JSON_CONTENT_TYPE}`, {
         accept: `${PROTOBUF_CONTENT_TYPE}, ${JSON_CONTENT_TYPE}`,
       });
     }
     const contentEncoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
     if (contentEncoding !== '' && contentEncoding !== 'identity' && contentEncoding !== 'gzip') {
       // RFC 9110 §15.5.16: an unsupported content coding is a 415, with Accept-Encoding listing ours.
-      throw new HttpRefusal(415, RPC_INVALID_ARGUMENT, `unsupported content encoding "${contentEncoding}"; use gzip or none`, { 'accept-encoding': 'gzip, identity' });
+      throw new HttpRefusal('unsupported_media_type', `unsupported content encoding "${contentEncoding}"; use gzip or none`, { 'accept-encoding': 'gzip, identity' });
     }
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.options.maxRecvBytes) throw this.tooLarge();
@@ -244,18 +238,13 @@ export class HttpReceiver {
   }
 
   private fail(req: http.IncomingMessage, res: http.ServerResponse, encoding: Encoding, e: unknown): void {
-    if (e instanceof HttpRefusal) {
-      this.metrics.receiverRequestsFailed.inc({ transport: 'http', code: String(e.status) });
-      this.sendStatus(req, res, e.status, encoding, e.rpcCode, e.message, e.headers);
-      return;
-    }
     const err = e instanceof PipelineError ? e : new PipelineError('internal', (e as Error).message);
     if (err.kind === 'internal') this.logger.error({ err: e }, 'export request failed');
     const code = httpStatusFor(err.kind);
     this.metrics.receiverRequestsFailed.inc({ transport: 'http', code: String(code) });
-    const headers: Record<string, string> = {};
-    if (err.retryAfterMs !== undefined && (code === 429 || code === 503)) headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
-    if (code === 401) headers['www-authenticate'] = 'Bearer';
+    const headers: Record<string, string> = e instanceof HttpRefusal ? { ...e.headers } : {};
+    if (err.retryAfterMs !== undefined && FAILURE_CODES[err.kind].retryable) headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
+    if (err.kind === 'unauthenticated') headers['www-authenticate'] = 'Bearer';
     this.sendStatus(req, res, code, encoding, grpcCodeFor(err.kind), err.message, headers);
   }
 

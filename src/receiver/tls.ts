@@ -1,5 +1,5 @@
 /**
- * TLS credentials for the receiver and the OTLP exporter. Certificates, keys and CA bundles
+ * TLS credentials for the receivers (the exporters' are in exporters/client-tls.ts). Certificates, keys and CA bundles
  * are read by grpc-js file watchers, re-read every reload interval, so rotated files (e.g. a
  * cert-manager Secret update) take effect without a restart.
  */
@@ -70,28 +70,6 @@ export async function loadServerCredentials(tls: ServerTlsFiles, logger: Logger)
     clientCa !== null,
   );
   return { credentials, close: () => keepers.forEach((k) => k()) };
-}
-
-export interface ClientTlsFiles {
-  /** CA bundle to trust instead of the system roots. */
-  readonly caFile: string;
-  /** Client certificate and key for mTLS. */
-  readonly certFile: string;
-  readonly keyFile: string;
-  readonly reloadIntervalMs: number;
-}
-
-export function channelCredentials(tls: ClientTlsFiles): grpc.ChannelCredentials {
-  if (!tls.caFile && !tls.certFile) return grpc.credentials.createSsl();
-  const identity = tls.certFile
-    ? new grpc.experimental.FileWatcherCertificateProvider({ certificateFile: tls.certFile, privateKeyFile: tls.keyFile, refreshIntervalMs: tls.reloadIntervalMs })
-    : null;
-  if (!tls.caFile) {
-    // Client certificate with system roots: the watcher API needs a CA, so read them once.
-    return grpc.credentials.createSsl(null, fs.readFileSync(tls.keyFile), fs.readFileSync(tls.certFile));
-  }
-  const ca = new grpc.experimental.FileWatcherCertificateProvider({ caCertificateFile: tls.caFile, refreshIntervalMs: tls.reloadIntervalMs });
-  return grpc.experimental.createCertificateProviderChannelCredentials(ca, identity);
 }
 
 export interface HttpsContext {

@@ -7,6 +7,7 @@ import { OtlpTestServer } from '../helpers/otlp-test-server';
 import { runCli, startServiceProcess } from '../helpers/cli';
 import { bodies } from '../helpers/builders';
 import { serviceRows } from '../../src/cli/help';
+import { eventually } from '../helpers/eventually';
 
 const pkg = require('../../package.json') as { version: string };
 
@@ -84,7 +85,8 @@ describe('command line', () => {
     await sink.stop();
     const svc = await startServiceProcess({ OTEL_EXPORTER_OTLP_ENDPOINT: sink.endpoint, OLP_SHUTDOWN_TIMEOUT: '500ms', OLP_BATCH_MAX_DELAY: '1ms' });
     expect((await runCli(['send', '--endpoint', `http://127.0.0.1:${svc.port}`, '--quiet'], {}, 'x\ny\n')).code).toBe(0);
-    await new Promise((r) => setTimeout(r, 200));
+    // Stop while the exporter is in its retry backoff.
+    await eventually(() => expect(svc.stderr()).toMatch(/export failed; will retry/));
     const t0 = Date.now();
     expect(await svc.stop('SIGTERM')).toBe(0);
     expect(Date.now() - t0).toBeLessThan(3000);
@@ -95,9 +97,8 @@ describe('command line', () => {
   test('run with no downstream prints records to stdout (debug exporter)', async () => {
     const svc = await startServiceProcess({});
     await runCli(['send', '--endpoint', `http://127.0.0.1:${svc.port}`, '--quiet'], {}, 'WARN: disk almost full\n');
-    await new Promise((r) => setTimeout(r, 400));
+    await eventually(() => expect(svc.stdout()).toMatch(/WARN WARN: disk almost full/));
     expect(await svc.stop()).toBe(0);
-    expect(svc.stdout()).toMatch(/WARN WARN: disk almost full/);
   });
 
   test('send fails with exit 1 and a message when nobody listens', async () => {

@@ -1,5 +1,6 @@
 import Long from 'long';
-import { compileCondition } from '../../src/conditions';
+import { RE2JS } from 're2js';
+import { MATCHES_CACHE_SIZE, compileCondition } from '../../src/conditions';
 import type { AnyValue, InstrumentationScope, Resource } from '../../src/otlp/model';
 import { intValue, newLogRecord, stringValue } from '../../src/otlp/values';
 import { attrs } from '../helpers/builders';
@@ -116,5 +117,45 @@ describe('condition variables', () => {
     r.attributes[0] = { key: 'service.name', value: stringValue('b') };
     c.reset();
     expect(c.matches(rec, r, scope)).toBe(true);
+  });
+
+  describe('matches', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    test('compiles each pattern once, not once per record, and still answers per record', () => {
+      const compile = jest.spyOn(RE2JS, 'compile');
+      const c = compileCondition('body.matches("^GET /[a-z]+ (2|5)\\\\d\\\\d$") || body.matches("^cache-once-[0-9]+$")');
+      const answers = ['GET /health 200', 'GET /x 503', 'POST /x 200', 'cache-once-7', 'cache-once-x'].map((b) => c.matches(newLogRecord({ body: stringValue(b) }), resource, scope));
+      for (let i = 0; i < 1000; i++) c.matches(newLogRecord({ body: stringValue(`GET /p ${i}`) }), resource, scope);
+      expect(answers).toEqual([true, true, false, true, false]);
+      expect(compile.mock.calls.map(([p]) => p).sort()).toEqual(['^GET /[a-z]+ (2|5)\\d\\d$', '^cache-once-[0-9]+$']);
+    });
+
+    test('the cache is bounded: past its size the least recently used pattern is compiled again', () => {
+      const compile = jest.spyOn(RE2JS, 'compile');
+      const c = compileCondition('body.matches(attributes.pattern)');
+      const run = (pattern: string) => c.matches(newLogRecord({ body: stringValue('x'), attributes: attrs({ pattern }) }), resource, scope);
+      for (let i = 0; i <= MATCHES_CACHE_SIZE; i++) run(`^bounded-${i}$`);
+      expect(compile).toHaveBeenCalledTimes(MATCHES_CACHE_SIZE + 1);
+      run(`^bounded-${MATCHES_CACHE_SIZE}$`); // most recent: still cached
+      expect(compile).toHaveBeenCalledTimes(MATCHES_CACHE_SIZE + 1);
+      run('^bounded-0$'); // evicted
+      expect(compile).toHaveBeenCalledTimes(MATCHES_CACHE_SIZE + 2);
+    });
+
+    test('an invalid pattern is an error (no match) on every record, compiled once', () => {
+      const compile = jest.spyOn(RE2JS, 'compile');
+      const c = compileCondition('body.matches("(unclosed")');
+      expect([1, 2, 3].map(() => c.matches(rec, resource, scope))).toEqual([false, false, false]);
+      expect(c.errors).toBe(3);
+      expect(compile).toHaveBeenCalledTimes(1);
+    });
+
+    test('runs in linear time: a pattern that backtracks exponentially elsewhere answers at once', () => {
+      const c = compileCondition('body.matches("^(a+)+$")');
+      const started = process.hrtime.bigint();
+      expect(c.matches(newLogRecord({ body: stringValue(`${'a'.repeat(50_000)}b`) }), resource, scope)).toBe(false);
+      expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(2000);
+    });
   });
 });

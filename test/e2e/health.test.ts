@@ -7,6 +7,7 @@ import { startTestService } from '../helpers/service';
 import { useServiceFixture } from '../helpers/service-fixture';
 import { exportLogs } from '../helpers/grpc-client';
 import { record, request } from '../helpers/builders';
+import { eventually } from '../helpers/eventually';
 
 type HealthClient = grpc.Client & {
   check(req: { service: string }, cb: (err: grpc.ServiceError | null, res?: { status: string }) => void): void;
@@ -56,8 +57,7 @@ describe('health', () => {
     await exportLogs(f.service.endpoint, request([record('pending')]));
     const port = f.service.healthPort!;
     const stopping = f.service.shutdown();
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await get(port, '/readyz')).toEqual({ status: 503, body: '{"status":"draining"}\n' });
+    await eventually(async () => expect(await get(port, '/readyz')).toEqual({ status: 503, body: '{"status":"draining"}\n' }));
     expect((await get(port, '/healthz')).status).toBe(200);
     await stopping;
     f.service = undefined;

@@ -277,8 +277,11 @@ describe('OtlpHttpTransport → HttpReceiver', () => {
     const tp = testPipeline(new MemoryTransport());
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
+    let entered!: () => void;
+    const inConsumer = new Promise<void>((r) => (entered = r));
     const consumer = {
       consume: async () => {
+        entered();
         await gate;
         return { rejected: 0, message: '' };
       },
@@ -289,7 +292,7 @@ describe('OtlpHttpTransport → HttpReceiver', () => {
     const t = new OtlpHttpTransport({ url: `http://127.0.0.1:${port}/v1/logs`, protocol: 'http/protobuf', headers: {}, compression: 'none' });
     try {
       const first = t.send(batchOf('a'), 5000);
-      await new Promise((r) => setTimeout(r, 50));
+      await inConsumer;
       const stopping = receiver.stop(Date.now() + 5000);
       const err = await failure(t.send(batchOf('b'), 5000));
       expect([err.retryable, err.code, err.retryAfterMs]).toEqual([true, 'HTTP_503', 1000]);

@@ -27,9 +27,9 @@ describe('exporter with a persistent queue', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  function make(settings: Partial<ExporterSettings> = {}) {
+  async function make(settings: Partial<ExporterSettings> = {}) {
     const metrics = new Metrics();
-    const wal = WriteAheadLog.open({ dir, fsync: 'batch', fsyncIntervalMs: 1000, retryAfterMs: 100 }, { name: 'otlp', logger: silent, metrics });
+    const wal = await WriteAheadLog.open({ dir, fsync: 'batch', fsyncIntervalMs: 1000, retryAfterMs: 100 }, { name: 'otlp', logger: silent, metrics });
     const exporter = new QueuedExporter('otlp', new OtlpGrpcTransport({ endpoint: sink.endpoint, headers: {}, compression: 'none', insecure: true }), { ...fast, ...settings }, { logger: silent, metrics, wal, random: () => 0.5 });
     exporter.start();
     return { exporter, metrics, wal };
@@ -37,7 +37,7 @@ describe('exporter with a persistent queue', () => {
 
   test('offer resolves once written; what was unsent at shutdown is sent by the next start, then the log is empty', async () => {
     sink.failures.push(...Array.from({ length: 1000 }, () => ({ code: status.UNAVAILABLE })));
-    const first = make();
+    const first = await make();
     await first.exporter.offer(batchOf('a', 'b'));
     await first.exporter.offer(batchOf('c'));
     await eventually(() => expect(sink.calls).toBeGreaterThan(0));
@@ -45,7 +45,7 @@ describe('exporter with a persistent queue', () => {
     expect(await first.metrics.total(first.metrics.dropped)).toBe(0);
 
     sink.failures.length = 0;
-    const second = make();
+    const second = await make();
     await sink.waitForRecords(3);
     expect(bodies(sink.records()).sort()).toEqual(['a', 'b', 'c']);
     await eventually(() => expect(second.wal.liveEntries).toBe(0));
@@ -55,11 +55,11 @@ describe('exporter with a persistent queue', () => {
 
   test('a permanently refused batch is counted with its reason and marked done (not re-sent after restart)', async () => {
     sink.failures.push({ code: status.INVALID_ARGUMENT });
-    const first = make();
+    const first = await make();
     await first.exporter.offer(batchOf('bad'));
     await eventually(async () => expect(await first.metrics.total(first.metrics.dropped, { reason: 'export_failed' })).toBe(1));
     await first.exporter.shutdown(Date.now() + 500);
-    const second = make();
+    const second = await make();
     expect(second.wal.report.recovered).toBe(0);
     await second.exporter.shutdown(Date.now() + 500);
   });

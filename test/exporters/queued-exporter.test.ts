@@ -51,9 +51,10 @@ describe('queued OTLP exporter', () => {
     await make();
     sink.failures.push({ code: status.INVALID_ARGUMENT });
     exporter.offer(batchOf('a', 'b'));
-    await new Promise((r) => setTimeout(r, 100));
+    // Dropping is final: once counted, no retry can follow.
+    await eventually(async () => expect(await dropped('export_failed')).toBe(2));
     expect(sink.calls).toBe(1);
-    expect(await dropped('export_failed')).toBe(2);
+    expect(exporter.size).toBe(0);
   });
 
   test('retries RESOURCE_EXHAUSTED only when the server sent RetryInfo, waiting at least that long', async () => {
@@ -66,16 +67,16 @@ describe('queued OTLP exporter', () => {
 
     sink.failures.push({ code: status.RESOURCE_EXHAUSTED });
     exporter.offer(batchOf('refused'));
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await dropped('export_failed')).toBe(1);
+    await eventually(async () => expect(await dropped('export_failed')).toBe(1));
+    expect(sink.calls).toBe(3);
   });
 
   test('gives up after max elapsed time and counts the records as retries_exhausted', async () => {
     await make({ retry: { enabled: true, initialIntervalMs: 20, maxIntervalMs: 20, maxElapsedMs: 100 } });
     for (let i = 0; i < 20; i++) sink.failures.push({ code: status.UNAVAILABLE });
     exporter.offer(batchOf('a', 'b', 'c'));
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await dropped('retries_exhausted')).toBe(3);
+    await eventually(async () => expect(await dropped('retries_exhausted')).toBe(3));
+    expect(sink.records()).toEqual([]);
   });
 
   test('counts records the downstream rejected in partial_success, without retrying', async () => {
@@ -117,7 +118,7 @@ describe('queued OTLP exporter', () => {
     await make({ retry: { enabled: true, initialIntervalMs: 5000, maxIntervalMs: 5000, maxElapsedMs: 0 } });
     sink.failures.push({ code: status.UNAVAILABLE });
     exporter.offer(batchOf('a', 'b', 'c'));
-    await new Promise((r) => setTimeout(r, 50));
+    await eventually(async () => expect(await metrics.total(metrics.exporterSendFailed)).toBe(1));
     const t0 = Date.now();
     await exporter.shutdown(Date.now() + 200);
     expect(Date.now() - t0).toBeLessThan(1000);

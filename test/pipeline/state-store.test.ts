@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import pino from 'pino';
 import { decodeStateFile, encodeStateFile, persistPeriodically, restoreStates, writeStateFileAtomic } from '../../src/pipeline/state-store';
 import type { PersistentState } from '../../src/pipeline/processor';
+import { eventually } from '../helpers/eventually';
 
 function tempFile(): string {
   return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'olp-state-')), 'sub', 'state.bin');
@@ -39,6 +40,18 @@ describe('state store', () => {
     restoreStates([{ processor: 'p', state: b }], silent);
     expect(b.value).toBe(42);
     expect(fs.readdirSync(path.dirname(file))).toEqual(['state.bin']);
+  });
+
+  test('the state file is 0600 and the folder it creates 0700 whatever the umask', () => {
+    const old = process.umask(0o022);
+    try {
+      const file = tempFile();
+      writeStateFileAtomic(file, Buffer.from('{"value":1}'));
+      const octal = (f: string) => (fs.statSync(f).mode & 0o777).toString(8);
+      expect({ dir: octal(path.dirname(file)), file: octal(file) }).toEqual({ dir: '700', file: '600' });
+    } finally {
+      process.umask(old);
+    }
   });
 
   test.each([
@@ -83,8 +96,9 @@ describe('state store', () => {
     const c = new Counter(file, 20);
     c.value = 5;
     const p = persistPeriodically([{ processor: 'p', state: c }], silent);
-    await new Promise((r) => setTimeout(r, 80));
-    expect(decodeStateFile(fs.readFileSync(file))).toEqual(Buffer.from('{"value":5}'));
+    await eventually(() => expect(fs.existsSync(file)).toBe(true));
+    c.value = 6;
+    await eventually(() => expect(decodeStateFile(fs.readFileSync(file))).toEqual(Buffer.from('{"value":6}')));
     p.stop();
   });
 });

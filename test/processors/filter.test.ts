@@ -10,6 +10,7 @@ import { bodies, record, request } from '../helpers/builders';
 import { exportLogs } from '../helpers/grpc-client';
 import { createProcessor, RecordingDrops } from '../helpers/processors';
 import { useServiceFixture } from '../helpers/service-fixture';
+import { eventually } from '../helpers/eventually';
 
 // Until the registry lists it; allSections rejects duplicate names, so add it only once.
 const processors = builtinProcessors;
@@ -99,8 +100,11 @@ describe('filter and where end to end', () => {
       ],
     };
     await exportLogs(service.endpoint, batch);
-    await f.sink.waitForRecords(2);
-    await new Promise((r) => setTimeout(r, 100));
+    // All four accounted for — two filtered, two exported — so no other record can still arrive.
+    await eventually(async () => {
+      expect(await service.metrics.total(service.metrics.dropped, { reason: 'filtered' })).toBe(2);
+      expect(await service.metrics.total(service.metrics.exporterSent)).toBe(2);
+    });
     const got = f.sink.records();
     expect(bodies(got)).toEqual(['checkout error', 'cart error']);
     expect(getAttribute(got[0]!.attributes, 'team')?.stringValue).toBe('core');

@@ -164,12 +164,13 @@ describe('route end to end', () => {
         OLP_ROUTE_DEFAULT: 'otlp',
       });
       await exportLogs(s.endpoint, request([sev('ok 1', 9), sev('bad 1', 17), sev('ok 2', 9), sev('bad 2', 21)]));
-      await f.sink.waitForRecords(2);
-      await errors.waitForRecords(2);
-      await new Promise((r) => setTimeout(r, 100));
+      // All four sent (two per exporter), so nothing else can still arrive at either sink.
+      await eventually(async () => {
+        expect(await s.metrics.total(s.metrics.exporterSent, { exporter: 'errors' })).toBe(2);
+        expect(await s.metrics.total(s.metrics.exporterSent, { exporter: 'otlp' })).toBe(2);
+      });
       expect(bodies(f.sink.records())).toEqual(['ok 1', 'ok 2']);
       expect(bodies(errors.records())).toEqual(['bad 1', 'bad 2']);
-      await eventually(async () => expect(await s.metrics.total(s.metrics.exporterSent, { exporter: 'errors' })).toBe(2));
       expect(await s.metrics.total(s.metrics.processorEvents, { processor: 'route', event: 'matched:errors' })).toBe(2);
     } finally {
       await errors.stop();

@@ -5,11 +5,11 @@ import * as path from 'node:path';
 import pino from 'pino';
 import { PipelineError } from '../../src/errors';
 import { HEADER_BYTES } from '../../src/queue/frame';
-import { DirectoryLockedError } from '../../src/queue/lock';
 import { WriteAheadLog, type WalSettings } from '../../src/queue/wal';
 import { Metrics } from '../../src/telemetry/metrics';
 
 const silent = pino({ level: 'silent' });
+const octal = (file: string) => (fs.statSync(file).mode & 0o777).toString(8);
 
 function batch(text: string, metadata?: Record<string, string>) {
   return { bytes: Buffer.from(text), records: 1, receivedAt: [1700000000000], metadata };
@@ -30,13 +30,13 @@ describe('write-ahead log', () => {
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   test('recovers unacknowledged entries after a restart, with metadata, and skips done ones', async () => {
-    const wal = open();
+    const wal = await open();
     const ids = await Promise.all([wal.append(batch('a')), wal.append(batch('b', { 'x-tenant': 't1' })), wal.append(batch('c'))]);
     expect(new Set(ids).size).toBe(3);
     wal.done([ids[0]!]);
     await wal.close();
 
-    const again = open();
+    const again = await open();
     const entries = again.takeRecovered();
     expect(entries.map((e) => Buffer.from(e.batch.bytes).toString())).toEqual(['b', 'c']);
     expect(entries[0]!.batch.metadata).toEqual({ 'x-tenant': 't1' });
@@ -48,7 +48,7 @@ describe('write-ahead log', () => {
   });
 
   test('groups appends of one tick into one write, and deletes a sealed segment once all its entries are done', async () => {
-    const wal = open({ segmentBytes: 64 });
+    const wal = await open({ segmentBytes: 64 });
     const first = await Promise.all([wal.append(batch('one')), wal.append(batch('two'))]);
     expect(segments()).toHaveLength(1); // both in one group, then the segment was sealed
     const second = await wal.append(batch('three'));
@@ -62,12 +62,12 @@ describe('write-ahead log', () => {
   });
 
   test('a truncated tail is detected: the records before it are recovered, the torn one counted', async () => {
-    const wal = open();
+    const wal = await open();
     for (const t of ['r1', 'r2', 'r3']) await wal.append(batch(t));
     await wal.close();
     const file = path.join(dir, segments()[0]!);
     fs.truncateSync(file, fs.statSync(file).size - 3);
-    const again = open();
+    const again = await open();
     expect(texts(again)).toEqual(['r1', 'r2']);
     expect(again.report).toMatchObject({ corrupt: 0, tornTail: 1 });
     expect(await metrics.total(metrics.walCorrupt, { kind: 'torn_tail' })).toBe(1);
@@ -75,7 +75,7 @@ describe('write-ahead log', () => {
   });
 
   test('a record with flipped bytes is skipped and counted; the good ones before and after it are recovered', async () => {
-    const wal = open();
+    const wal = await open();
     for (const t of ['before', 'victim', 'after1', 'after2']) await wal.append(batch(t));
     await wal.close();
     const file = path.join(dir, segments()[0]!);
@@ -84,14 +84,14 @@ describe('write-ahead log', () => {
     buf[at] = buf[at]! ^ 0xff;
     buf[at + 1] = buf[at + 1]! ^ 0xff;
     fs.writeFileSync(file, buf);
-    const again = open();
+    const again = await open();
     expect(texts(again)).toEqual(['before', 'after1', 'after2']);
     expect(again.report).toMatchObject({ corrupt: 1, tornTail: 0 });
     await again.close();
   });
 
   test('a corrupted length field is resynced past, not trusted', async () => {
-    const wal = open();
+    const wal = await open();
     for (const t of ['a1', 'a2', 'a3']) await wal.append(batch(t));
     await wal.close();
     const file = path.join(dir, segments()[0]!);
@@ -99,7 +99,7 @@ describe('write-ahead log', () => {
     const second = buf.indexOf('a2') - 24 - HEADER_BYTES; // start of the second record
     buf.writeUInt32LE(0x7fffffff, second + 4);
     fs.writeFileSync(file, buf);
-    const again = open();
+    const again = await open();
     expect(texts(again)).toEqual(['a1', 'a3']);
     expect(again.report.corrupt).toBe(1);
     await again.close();
@@ -107,7 +107,7 @@ describe('write-ahead log', () => {
 
   test('disk full: the append is refused with a retryable PipelineError, counted, and later writes succeed', async () => {
     let full = true;
-    const wal = open({
+    const wal = await open({
       beforeWrite: () => {
         if (full) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
       },
@@ -119,17 +119,17 @@ describe('write-ahead log', () => {
     full = false;
     await wal.append(batch('y'));
     await wal.close();
-    const again = open();
+    const again = await open();
     expect(texts(again)).toEqual(['y']);
     expect(again.report.corrupt + again.report.tornTail).toBe(0);
     await again.close();
   });
 
-  test('the directory is locked against a second process; a stale lock is taken over', async () => {
-    const wal = open();
+  test('the directory is locked against a second process, and released at close', async () => {
+    const wal = await open();
     const script = `const {WriteAheadLog}=require(${JSON.stringify(path.resolve(__dirname, '../../dist/src/queue/wal.js'))});
-      try { WriteAheadLog.open({dir:${JSON.stringify(dir)},fsync:'batch',fsyncIntervalMs:1000,retryAfterMs:1},{name:'x',logger:require('pino')({level:'silent'}),metrics:new (require(${JSON.stringify(path.resolve(__dirname, '../../dist/src/telemetry/metrics.js'))}).Metrics)()}); console.log('opened'); }
-      catch (e) { console.log(e.name); }`;
+      WriteAheadLog.open({dir:${JSON.stringify(dir)},fsync:'batch',fsyncIntervalMs:1000,retryAfterMs:1},{name:'x',logger:require('pino')({level:'silent'}),metrics:new (require(${JSON.stringify(path.resolve(__dirname, '../../dist/src/telemetry/metrics.js'))}).Metrics)()})
+        .then((w) => { console.log('opened'); return w.close(); }, (e) => console.log(e.name));`;
     const run = () =>
       new Promise<string>((resolve) => {
         const child = spawn(process.execPath, ['-e', script], { cwd: path.resolve(__dirname, '../..') });
@@ -139,9 +139,24 @@ describe('write-ahead log', () => {
       });
     expect(await run()).toBe('DirectoryLockedError');
     await wal.close();
-    // A lock left by a process that is gone (pid 2^22 + 1 is above pid_max on Linux defaults) is stale.
-    fs.writeFileSync(path.join(dir, 'lock'), '4194305\n');
     expect(await run()).toBe('opened');
-    expect(DirectoryLockedError.name).toBe('DirectoryLockedError');
+  });
+
+  test('the directory is 0700 and segments, ack files and the lock are 0600 whatever the umask', async () => {
+    const old = process.umask(0o022);
+    try {
+      fs.chmodSync(dir, 0o755); // as left by an older version
+      const wal = await open({ segmentBytes: 64 });
+      const ids = await Promise.all([wal.append(batch('secret', { authorization: 'Bearer t' })), wal.append(batch('two'))]);
+      await wal.append(batch('three'));
+      wal.done([ids[0]!]);
+      const files = fs.readdirSync(dir);
+      expect(files).toEqual(expect.arrayContaining(['lock', expect.stringMatching(/\.wal$/), expect.stringMatching(/\.wal\.ack$/)]));
+      const modes = Object.fromEntries([['.', octal(dir)], ...files.map((f) => [f, octal(path.join(dir, f))])]);
+      expect(modes).toEqual(Object.fromEntries([['.', '700'], ...files.map((f) => [f, '600'])]));
+      await wal.close();
+    } finally {
+      process.umask(old);
+    }
   });
 });

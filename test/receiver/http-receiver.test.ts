@@ -145,7 +145,7 @@ describe('OTLP/HTTP receiver', () => {
       const consumer: LogsConsumer = {
         consume: async (_bytes, _t, metadata) => {
           seen.push(metadata);
-          await new Promise((r) => setTimeout(r, 20));
+          await new Promise((r) => setImmediate(r));
           return { rejected: 1, message: 'later' };
         },
         consumeData: async (_data, _t, _bytes, metadata) => {
@@ -306,13 +306,15 @@ describe('OTLP/HTTP receiver', () => {
     });
 
     test('stop gives up on in-flight requests at the deadline and closes their connections', async () => {
+      let entered!: () => void;
+      const inConsumer = new Promise<void>((r) => (entered = r));
       const consumer: LogsConsumer = {
-        consume: () => new Promise<ConsumeResult>(() => undefined),
-        consumeData: () => new Promise<ConsumeResult>(() => undefined),
+        consume: () => (entered(), new Promise<ConsumeResult>(() => undefined)),
+        consumeData: () => (entered(), new Promise<ConsumeResult>(() => undefined)),
       };
       await startWith(consumer);
       const stuck = postLogs(url, protobufBody('stuck'), PROTOBUF);
-      await new Promise((r) => setTimeout(r, 50));
+      await inConsumer;
       const t0 = Date.now();
       await receiver!.stop(Date.now() + 200);
       expect(Date.now() - t0).toBeGreaterThanOrEqual(150);
