@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import * as path from 'node:path';
 import Long from 'long';
 import { RE2JS } from 're2js';
 import { MATCHES_CACHE_SIZE, compileCondition } from '../../src/conditions';
@@ -157,5 +159,18 @@ describe('condition variables', () => {
       expect(c.matches(newLogRecord({ body: stringValue(`${'a'.repeat(50_000)}b`) }), resource, scope)).toBe(false);
       expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(2000);
     });
+  });
+});
+
+describe('loading', () => {
+  const loadsCel = (script: string): boolean =>
+    execFileSync(process.execPath, ['-e', `${script}; process.stdout.write(String(Object.keys(require.cache).some((k) => k.includes('@bufbuild/cel'))))`], {
+      cwd: path.resolve(__dirname, '..', '..'),
+      encoding: 'utf8',
+    }) === 'true';
+
+  test('the CEL runtime is loaded by the first condition compiled, not by the service module', () => {
+    expect(loadsCel("require('./dist/src/service')")).toBe(false);
+    expect(loadsCel("require('./dist/src/conditions').compileCondition('severity_number >= 17')")).toBe(true);
   });
 });
