@@ -138,7 +138,7 @@ export const serviceSections = {
       bareUnitMs: true,
       min: 1,
     }),
-    insecure: opt.bool(false, 'Plaintext when the endpoint has no scheme (`http://` is always plaintext, `https://` always TLS).', {
+    insecure: opt.bool(false, 'Plaintext when the endpoint has no scheme (`http://` is always plaintext, `https://` always TLS). A scheme-less endpoint is refused unless this is set explicitly.', {
       env: ['OTEL_EXPORTER_OTLP_LOGS_INSECURE', 'OTEL_EXPORTER_OTLP_INSECURE'],
     }),
     certificate: opt.string('', 'PEM CA bundle to verify the downstream with (instead of the system roots); re-read every OLP_GRPC_TLS_RELOAD_INTERVAL.', {
@@ -175,7 +175,7 @@ export const namedExporterOptions = {
   headers: opt.map('Metadata sent with every export (`key=value,…`, percent-decoded).', { secret: true }),
   compression: opt.enum(['gzip', 'none'] as const, 'none', 'Compression of export requests.'),
   timeout: opt.duration('10s', 'Deadline of one export attempt.', { bareUnitMs: true, min: 1 }),
-  insecure: opt.bool(false, 'Plaintext when the endpoint has no scheme.'),
+  insecure: opt.bool(false, 'Plaintext when the endpoint has no scheme; a scheme-less endpoint is refused unless this is set explicitly.'),
   certificate: opt.string('', 'PEM CA bundle to verify the downstream with.'),
   client_certificate: opt.string('', 'PEM client certificate for mTLS.'),
   client_key: opt.string('', 'PEM private key of the client certificate.'),
