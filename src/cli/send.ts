@@ -25,6 +25,7 @@ so \`tail -f app.log | otlp-log-processor send\` forwards within --max-delay.
 
 Options:
   --endpoint URL        Receiver [default: $OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, $OTEL_EXPORTER_OTLP_ENDPOINT or http://localhost:4317]
+  --ca-file FILE        With an https:// endpoint: PEM CA bundle to trust instead of the system roots
   --service NAME        Sets resource attribute service.name [default: $OTEL_SERVICE_NAME]
   --attributes K=V,...  More resource attributes
   --batch N             Records per request [default: 512]
@@ -44,6 +45,7 @@ const FOLLOW_POLL_MS = 50;
 
 interface SendOptions {
   endpoint: string;
+  caFile: string;
   resource: KeyValue[];
   batch: number;
   maxDelayMs: number;
@@ -68,6 +70,7 @@ export function parseSendArgs(argv: string[], env: NodeJS.ProcessEnv): SendOptio
     allowPositionals: true,
     options: {
       endpoint: { type: 'string' },
+      'ca-file': { type: 'string' },
       service: { type: 'string' },
       attributes: { type: 'string' },
       batch: { type: 'string' },
@@ -99,6 +102,7 @@ export function parseSendArgs(argv: string[], env: NodeJS.ProcessEnv): SendOptio
   if (service) attrs['service.name'] = service;
   return {
     endpoint: values.endpoint || env.OTEL_EXPORTER_OTLP_LOGS_ENDPOINT || env.OTEL_EXPORTER_OTLP_ENDPOINT || 'http://localhost:4317',
+    caFile: values['ca-file'] ?? '',
     resource: Object.entries(attrs).map(([key, v]) => ({ key, value: stringValue(v) })),
     batch: positiveInt('batch', values.batch, 512),
     maxDelayMs,
@@ -156,7 +160,13 @@ export async function sendCommand(argv: string[], env: NodeJS.ProcessEnv): Promi
     return 0;
   }
   const o = opts;
-  const transport = new OtlpGrpcTransport({ endpoint: o.endpoint, headers: {}, compression: o.gzip ? 'gzip' : 'none', insecure: true });
+  const transport = new OtlpGrpcTransport({
+    endpoint: o.endpoint,
+    headers: {},
+    compression: o.gzip ? 'gzip' : 'none',
+    insecure: true,
+    tls: { caFile: o.caFile, certFile: '', keyFile: '', reloadIntervalMs: 60_000 },
+  });
   const inFlight = new Set<Promise<void>>();
   let sent = 0;
   let rejected = 0;

@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { OtlpTestServer } from '../helpers/otlp-test-server';
 import { CLI, runCli } from '../helpers/cli';
 import { bodies } from '../helpers/builders';
+import { makePki } from '../helpers/certs';
+import * as grpc from '@grpc/grpc-js';
 
 interface Sender {
   readonly child: ChildProcessWithoutNullStreams;
@@ -95,6 +97,20 @@ describe('send, live', () => {
       clearInterval(appendUntilSent);
     }
     expect(bodies(sink.records())).not.toContain('old');
+  });
+
+  test('--ca-file trusts a private CA for an https:// endpoint (a TLS gateway)', async () => {
+    const pki = makePki();
+    const ca = pki.ca('ca');
+    const server = pki.issue('server', ca, true);
+    const tlsSink = await new OtlpTestServer().start(grpc.ServerCredentials.createSsl(null, [{ cert_chain: fs.readFileSync(server.cert), private_key: fs.readFileSync(server.key) }]));
+    try {
+      const r = await runCli(['send', '--endpoint', `https://localhost:${tlsSink.port}`, '--ca-file', ca.cert, '--quiet'], {}, 'over tls\n');
+      expect(r.code).toBe(0);
+      expect(bodies(tlsSink.records())).toEqual(['over tls']);
+    } finally {
+      await tlsSink.stop();
+    }
   });
 
   test.each([
