@@ -69,5 +69,5 @@ export const processor = defineProcessor({ name: 'marker', summary: 'No-op.', op
       encoding: 'utf8',
     });
     expect(out).toContain('processors marker');
-  });
+  }, 60_000);
 });
