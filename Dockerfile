@@ -44,6 +44,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/proto ./proto
 
+# Custom processors: mount a folder (e.g. -v ./processors:/processors:ro) and name the file in
+# OLP_PROCESSORS; `require('otlp-log-processor')` in it resolves to this package (see README).
 # Nothing is written outside /tmp (Node's os.tmpdir()); give it a writable volume when the root
 # filesystem is read-only (Kubernetes: an emptyDir mounted at /tmp).
 VOLUME ["/tmp"]

@@ -10,8 +10,9 @@ import { createStages } from '../pipeline/stages';
 export const VALIDATE_HELP = `Usage: otlp-log-processor validate
 
 Checks the configuration — the same env vars and OLP_CONFIG file as 'run' (see 'run --help') —
-including processor options, and prints every problem with the variable or file key it came from.
-Exit code 0 when valid, 1 otherwise.
+including processor options, and prints every problem with the variable or file key it came from,
+and every warning (an OTEL_* or K8S_* variable a typo away from one the service reads, which
+'run' only logs). Exit code 0 when valid without warnings, 1 otherwise.
 `;
 
 export const PRINT_CONFIG_HELP = `Usage: otlp-log-processor print-config [--format yaml|json]
@@ -43,6 +44,10 @@ export function validateCommand(argv: string[], env: NodeJS.ProcessEnv): number 
   try {
     const c = check(env).config;
     const s = c.service;
+    if (c.warnings.length > 0) {
+      process.stderr.write(`otlp-log-processor: configuration warnings:\n  - ${c.warnings.join('\n  - ')}\n`);
+      return 1;
+    }
     process.stdout.write(
       `configuration is valid${c.file ? ` (${c.file} and env)` : ' (env only)'}\n` +
         `  receiver   grpc ${s.grpc.endpoint}\n` +

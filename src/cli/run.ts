@@ -17,6 +17,7 @@ export async function runCommand(env: NodeJS.ProcessEnv): Promise<number> {
   }
   const { config, processors } = resolved;
   const logger = createLogger(config.service[''].log_level);
+  for (const warning of config.warnings) logger.warn({ problem: warning }, 'configuration warning');
   let service;
   try {
     service = await startService(config, { logger, processors, env });

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { checkEnvNames, closest } from './env-names';
 import { envNames, type Option, type OptionShape } from './options';
 import { parseList } from './values';
 
@@ -19,6 +20,8 @@ export interface LoadedConfig {
   readonly file: string | undefined;
   /** Every problem found; values with a problem hold their default so that later checks can run. */
   readonly problems: readonly string[];
+  /** Suspicious but not fatal at start-up (an OTEL_* or K8S_* name a typo away from one read); `validate` fails on them. */
+  readonly warnings: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -107,14 +110,10 @@ export function loadConfig(sections: Sections, env: NodeJS.ProcessEnv = process.
     values[section] = out;
   }
 
-  for (const name of Object.keys(env)) {
-    if (name.startsWith('OLP_') && !knownEnv.has(name)) {
-      const hint = closest(name, [...knownEnv]);
-      problems.push(`${name}: unknown variable${hint ? ` (did you mean ${hint}?)` : ''}`);
-    }
-  }
+  const names = checkEnvNames(env, knownEnv);
+  problems.push(...names.errors);
 
-  return { values, origins, file, problems };
+  return { values, origins, file, problems, warnings: names.warnings };
 }
 
 type Converted = { ok: true; value: unknown } | { ok: false; message: string; quoted: boolean };
@@ -154,7 +153,10 @@ function readConfigFile(file: string, env: NodeJS.ProcessEnv, sections: Sections
   }
   const out: Record<string, unknown> = {};
   const top = sections[''] ?? {};
-  for (const [k, v] of Object.entries(interpolate(doc, env) as Record<string, unknown>)) {
+  const unset = new Set<string>();
+  const expanded = interpolate(doc, env, unset) as Record<string, unknown>;
+  for (const name of unset) problems.push(`${file}: \${env:${name}}: ${name} is not set (give a default with \${env:${name}:-value})`);
+  for (const [k, v] of Object.entries(expanded)) {
     if (k in top) {
       out[k] = v;
     } else if (k !== '' && k in sections) {
@@ -176,48 +178,31 @@ function readConfigFile(file: string, env: NodeJS.ProcessEnv, sections: Sections
 
 const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** Expands ${env:VAR} and ${env:VAR:-default} in string scalars, as the Collector does. */
-function interpolate(v: unknown, env: NodeJS.ProcessEnv): unknown {
-  if (typeof v === 'string') return v.replace(ENV_REF, (_m, name: string, def: string | undefined) => env[name] ?? def ?? '');
-  if (Array.isArray(v)) return v.map((x) => interpolate(x, env));
+/**
+ * Expands ${env:VAR} and ${env:VAR:-default} in string scalars, as the Collector does. A VAR
+ * that is unset and has no default is collected in `unset`: expanding it to nothing would turn
+ * an endpoint into the debug exporter or `Bearer ${env:TOKEN}` into `Bearer ` without a word.
+ */
+function interpolate(v: unknown, env: NodeJS.ProcessEnv, unset: Set<string>): unknown {
+  if (typeof v === 'string') {
+    return v.replace(ENV_REF, (_m, name: string, def: string | undefined) => {
+      const value = env[name] ?? def;
+      if (value === undefined) unset.add(name);
+      return value ?? '';
+    });
+  }
+  if (Array.isArray(v)) return v.map((x) => interpolate(x, env, unset));
   if (v !== null && typeof v === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = interpolate(x, env);
+    for (const [k, x] of Object.entries(v)) out[k] = interpolate(x, env, unset);
     return out;
   }
   return v;
 }
 
 function suggest(word: string, candidates: string[]): string {
-  const c = closest(word, candidates);
+  const c = closest(word, candidates, Math.max(2, Math.floor(word.length / 4)));
   return c ? ` (did you mean ${c}?)` : '';
-}
-
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = levenshtein(word, c);
-    if (d < bestD) {
-      bestD = d;
-      best = c;
-    }
-  }
-  return bestD <= Math.max(2, Math.floor(word.length / 4)) ? best : undefined;
-}
-
-function levenshtein(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
 }
 
 export function deepFreeze<T>(o: T): T {

@@ -32,6 +32,9 @@ interface Extra {
   defaultText?: string;
 }
 
+/** Node timers fire at once past 2^31-1 ms (24.8 days); 596h stays below. */
+const MAX_DURATION_MS = 596 * 3_600_000;
+
 function make<T>(type: string, parse: (raw: unknown) => T, schema: z.ZodType<T>, def: T, doc: string, extra: Extra = {}): Option<T> {
   return { type, parse, schema, default: def, doc, ...extra };
 }
@@ -53,7 +56,11 @@ export const opt = {
   /** Stored in milliseconds; written "200ms", "5s", "1m". */
   duration(def: string, doc: string, extra?: Extra & { bareUnitMs?: boolean; min?: number }): Option<number> {
     const bare = extra?.bareUnitMs ?? false;
-    const schema = z.number().int().min(extra?.min ?? 0, `must be at least ${formatDuration(extra?.min ?? 0)}`);
+    const schema = z
+      .number()
+      .int()
+      .min(extra?.min ?? 0, `must be at least ${formatDuration(extra?.min ?? 0)}`)
+      .max(MAX_DURATION_MS, `must be at most ${formatDuration(MAX_DURATION_MS)}`);
     return make(bare ? 'duration (ms if no unit)' : 'duration', (raw) => parseDuration(raw, bare), schema, parseDuration(def), doc, {
       defaultText: def,
       ...extra,

@@ -12,6 +12,11 @@ import { namedExporterOptions, serviceSections, type ServiceConfig } from './set
 import { whereOption } from '../conditions';
 
 const LISTEN_ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/;
+const MAX_PORT = 65535;
+
+function portOf(hostPort: string): number {
+  return Number(hostPort.slice(hostPort.lastIndexOf(':') + 1));
+}
 
 /** Exporter names: `otlp` (OTEL_EXPORTER_OTLP_*), `debug`, or any other name configured by OLP_EXPORTER_<NAME>_*. */
 const EXPORTER_NAME = /^[a-z][a-z0-9_]*$/;
@@ -53,6 +58,8 @@ export interface ResolvedConfig {
   readonly values: SectionValues;
   readonly origins: Readonly<Record<string, string>>;
   readonly file: string | undefined;
+  /** Not fatal at start-up (logged); `validate` fails on them. */
+  readonly warnings: readonly string[];
 }
 
 export function allSections(processors: readonly ProcessorFactory<OptionShape>[]): Sections {
@@ -145,7 +152,15 @@ export function resolveConfig(
     if (!EXPORTER_NAME.test(name)) problems.push(`${where('exporters', 'OLP_EXPORTERS')}: invalid exporter name "${name}" (lower-case letters, digits, _)`);
   }
   if (new Set(exporters).size !== exporters.length) problems.push(`${where('exporters', 'OLP_EXPORTERS')}: an exporter is listed twice`);
-  const checkEndpoint = (e: { endpoint: string; protocol: string; insecure: boolean }, signalSpecific: boolean, source: string): string | undefined => {
+  const checkEndpoint = (e: { endpoint: string; protocol: string; insecure: boolean }, signalSpecific: boolean, source: string, insecurePath: string): string | undefined => {
+    // Without a scheme the OTel spec lets *_INSECURE choose; left at its default, the choice is TLS,
+    // which against a plaintext Collector fails only at the first export ("wrong version number").
+    const explicitInsecure = e.protocol === 'grpc' && loaded.origins[insecurePath] !== 'default';
+    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(e.endpoint.trim()) && !explicitInsecure) {
+      const bare = e.endpoint.trim();
+      problems.push(`${source}: "${bare}" has no scheme: write http://${bare} for plaintext or https://${bare} for TLS`);
+      return undefined;
+    }
     try {
       if (e.protocol === 'grpc') parseGrpcEndpoint(e.endpoint, e.insecure);
       else return otlpHttpLogsUrl(e.endpoint, signalSpecific);
@@ -165,7 +180,7 @@ export function resolveConfig(
         problems.push(`${where('exporters', 'OLP_EXPORTERS')}: the otlp exporter needs OTEL_EXPORTER_OTLP_LOGS_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT`);
       } else {
         // Only the generic variable is a base URL (OTel spec); the _LOGS_ one and the YAML key are the full URL.
-        httpUrl = checkEndpoint(o, loaded.origins['otlp.endpoint'] !== 'OTEL_EXPORTER_OTLP_ENDPOINT', where('otlp.endpoint', 'OTEL_EXPORTER_OTLP_ENDPOINT'));
+        httpUrl = checkEndpoint(o, loaded.origins['otlp.endpoint'] !== 'OTEL_EXPORTER_OTLP_ENDPOINT', where('otlp.endpoint', 'OTEL_EXPORTER_OTLP_ENDPOINT'), 'otlp.insecure');
       }
       exporterSpecs.push({ name, type: 'otlp', otlp: otlpSettings(o, o.timeout, httpUrl) });
     } else if (EXPORTER_NAME.test(name)) {
@@ -178,7 +193,7 @@ export function resolveConfig(
       const envName = `OLP_EXPORTER_${name.toUpperCase()}_ENDPOINT`;
       let httpUrl: string | undefined;
       if (!o.endpoint) problems.push(`${where(`${section}.endpoint`, envName)}: required for exporter "${name}"`);
-      else httpUrl = checkEndpoint(o, true, where(`${section}.endpoint`, envName));
+      else httpUrl = checkEndpoint(o, true, where(`${section}.endpoint`, envName), `${section}.insecure`);
       exporterSpecs.push({ name, type: 'otlp', otlp: otlpSettings(o, o.timeout, httpUrl) });
       for (const key of ['certificate', 'client_certificate', 'client_key'] as const) {
         if (o[key] && !isReadable(o[key])) problems.push(`${where(`${section}.${key}`, `OLP_EXPORTER_${name.toUpperCase()}_${key.toUpperCase()}`)}: cannot read ${o[key]}`);
@@ -193,6 +208,7 @@ export function resolveConfig(
   ];
   for (const [path, envName, value] of listenAddresses) {
     if (value !== '' && !LISTEN_ADDRESS.test(value)) problems.push(`${where(path, envName)}: expected host:port (e.g. 0.0.0.0:4317 or [::]:4317), got "${value}"`);
+    else if (value !== '' && portOf(value) > MAX_PORT) problems.push(`${where(path, envName)}: port ${portOf(value)} is out of range (0-${MAX_PORT}; 0 picks a free port)`);
   }
   const pairs: [string, string, string, string, string, string][] = [
     ['grpc.tls_cert_file', 'OLP_GRPC_TLS_CERT_FILE', service.grpc.tls_cert_file, 'grpc.tls_key_file', 'OLP_GRPC_TLS_KEY_FILE', service.grpc.tls_key_file],
@@ -235,11 +251,12 @@ export function resolveConfig(
   if (service.queue.max_records < service.batch.max_records) {
     problems.push(`${where('queue.max_records', 'OLP_QUEUE_MAX_RECORDS')}: must be at least the batch size (OLP_BATCH_MAX_RECORDS)`);
   }
-  if (problems.length > 0) throw new ConfigError(problems);
+  // Warnings go along with errors: a typo'd variable is often the cause of the error next to it.
+  if (problems.length > 0) throw new ConfigError([...problems, ...loaded.warnings]);
 
   const processorOptions: Record<string, Readonly<Record<string, unknown>>> = {};
   for (const p of processors) processorOptions[p.name] = loaded.values[p.name]!;
-  const values = deepFreeze({ service, processorOptions, exporters, exporterSpecs, values: loaded.values, origins: loaded.origins, file: loaded.file });
+  const values = deepFreeze({ service, processorOptions, exporters, exporterSpecs, values: loaded.values, origins: loaded.origins, file: loaded.file, warnings: loaded.warnings });
   // The option declarations hold zod schemas, which must not be frozen; they are not ours to change anyway.
   return Object.freeze({ ...values, sections });
 }

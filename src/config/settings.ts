@@ -105,11 +105,11 @@ export const serviceSections = {
     max_delay: opt.duration('200ms', 'Longest a record waits in a partial batch before it is sent.', { min: 1 }),
   },
   queue: {
-    max_records: opt.int(100_000, 'Records held per exporter (batching plus sending queue). When full, receivers answer RESOURCE_EXHAUSTED with RetryInfo so the sender retries.', {
+    max_records: opt.int(100_000, 'Records held per exporter until delivered or dropped (batching, sending queue, and batches being sent or retried). When full, receivers answer RESOURCE_EXHAUSTED with RetryInfo so the sender retries.', {
       min: 1,
     }),
     consumers: opt.int(10, 'Concurrent export requests per exporter.', { min: 1, max: 256 }),
-    max_mib: opt.int(256, 'Encoded bytes held per exporter (batching plus sending queue), in MiB; full like OLP_QUEUE_MAX_RECORDS. 0 = no byte limit.', { min: 0 }),
+    max_mib: opt.int(256, 'Encoded bytes held per exporter (as OLP_QUEUE_MAX_RECORDS counts records), in MiB; full like OLP_QUEUE_MAX_RECORDS. 0 = no byte limit.', { min: 0 }),
     dir: opt.string('', 'Directory of the persistent queue (write-ahead log, one subdirectory per exporter). Requests are acknowledged once in the log; unsent ones are re-sent after a restart. Empty: in-memory queue only.'),
     fsync: opt.enum(['batch', 'interval'] as const, 'batch', 'Persistent queue: `batch` fsyncs each group of writes before acknowledging; `interval` every OLP_QUEUE_FSYNC_INTERVAL (survives a process crash, not a power loss).'),
     fsync_interval: opt.duration('1s', 'Persistent queue with OLP_QUEUE_FSYNC=interval: how often the log is fsynced.', { min: 1 }),
@@ -143,7 +143,7 @@ export const serviceSections = {
       bareUnitMs: true,
       min: 1,
     }),
-    insecure: opt.bool(false, 'Plaintext when the endpoint has no scheme (`http://` is always plaintext, `https://` always TLS).', {
+    insecure: opt.bool(false, 'Plaintext when the endpoint has no scheme (`http://` is always plaintext, `https://` always TLS). A scheme-less endpoint is refused unless this is set explicitly.', {
       env: ['OTEL_EXPORTER_OTLP_LOGS_INSECURE', 'OTEL_EXPORTER_OTLP_INSECURE'],
     }),
     certificate: opt.string('', 'PEM CA bundle to verify the downstream with (instead of the system roots); re-read every OLP_GRPC_TLS_RELOAD_INTERVAL.', {
@@ -180,7 +180,7 @@ export const namedExporterOptions = {
   headers: opt.map('Metadata sent with every export (`key=value,…`, percent-decoded).', { secret: true }),
   compression: opt.enum(['gzip', 'none'] as const, 'none', 'Compression of export requests.'),
   timeout: opt.duration('10s', 'Deadline of one export attempt.', { bareUnitMs: true, min: 1 }),
-  insecure: opt.bool(false, 'Plaintext when the endpoint has no scheme.'),
+  insecure: opt.bool(false, 'Plaintext when the endpoint has no scheme; a scheme-less endpoint is refused unless this is set explicitly.'),
   certificate: opt.string('', 'PEM CA bundle to verify the downstream with.'),
   client_certificate: opt.string('', 'PEM client certificate for mTLS.'),
   client_key: opt.string('', 'PEM private key of the client certificate.'),

@@ -38,6 +38,8 @@ export function parseInteger(raw: unknown): number {
   if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
   const s = String(raw).trim();
   if (!/^-?\d+$/.test(s)) throw new Error(`expected an integer, got "${String(raw)}"`);
+  // Past 2^53 the digits are silently rounded: refuse rather than use another number.
+  if (!Number.isSafeInteger(Number(s))) throw new Error(`integer out of range, got "${s}"`);
   return Number(s);
 }
 

@@ -29,6 +29,8 @@ export function parseGrpcEndpoint(endpoint: string, insecure: boolean): GrpcTarg
   const hostPort = m ? m[2]! : endpoint.trim().replace(/\/$/, '');
   if (!hostPort || hostPort.includes('/')) throw new Error(`invalid OTLP/gRPC endpoint "${endpoint}": expected http(s)://host:port`);
   const hasPort = /:\d+$/.test(hostPort) && !/^\[[^\]]*\]$/.test(hostPort);
+  const port = hasPort ? Number(hostPort.slice(hostPort.lastIndexOf(':') + 1)) : 4317;
+  if (port < 1 || port > 65535) throw new Error(`invalid OTLP/gRPC endpoint "${endpoint}": port ${port} is out of range (1-65535)`);
   return { address: hasPort ? hostPort : `${hostPort}:4317`, tls: m ? m[1] === 'https' : !insecure };
 }
 

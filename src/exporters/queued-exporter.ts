@@ -50,7 +50,9 @@ export class QueuedExporter {
   /** Room held by admitted requests still being processed (see reserve). */
   private heldRecords = 0;
   private heldBytes = 0;
-  private inFlight = new Set<TrackedBatch>();
+  /** Taken by a consumer and not yet delivered or dropped (sending, or waiting to retry). */
+  private sendingRecords = 0;
+  private sendingBytes = 0;
   private idle: (() => void)[] = [];
   private consumers: Promise<void>[] = [];
   private draining = false;
@@ -79,14 +81,18 @@ export class QueuedExporter {
     for (let i = 0; i < this.settings.consumers; i++) this.consumers.push(this.consumeLoop());
   }
 
-  /** Records waiting (batching + queue), not counting those being sent. */
+  /**
+   * Records held: batching, queued, and taken by a consumer until delivered or dropped. During
+   * an outage most of them sit in the consumers' retry loops; leaving those out made the queue
+   * read empty (and the limit not bound memory) while up to consumers × batch size waited.
+   */
   get size(): number {
-    return this.batcher.size + this.queuedRecords + this.reservedRecords;
+    return this.batcher.size + this.queuedRecords + this.reservedRecords + this.sendingRecords;
   }
 
-  /** Encoded bytes waiting (batching + queue). */
+  /** Encoded bytes held, as `size` counts records. */
   get bytes(): number {
-    return this.batcher.bytes + this.queuedBytes + this.reservedBytes;
+    return this.batcher.bytes + this.queuedBytes + this.reservedBytes + this.sendingBytes;
   }
 
   /**
@@ -211,7 +217,7 @@ export class QueuedExporter {
     clearTimeout(timer);
     if (outcome === 'expired') {
       this.hardStop.abort();
-      const left = this.queuedRecords + [...this.inFlight].reduce((n, b) => n + b.records, 0);
+      const left = this.queuedRecords + this.sendingRecords;
       if (left > 0) {
         this.drop('shutdown', left);
         this.log.warn({ records: left }, 'shutdown deadline reached; unsent records dropped');
@@ -261,11 +267,15 @@ export class QueuedExporter {
     for (;;) {
       const batch = await this.next();
       if (!batch || this.hardStop.signal.aborted) return;
-      this.inFlight.add(batch);
+      this.sendingRecords += batch.records;
+      this.sendingBytes += batch.bytes.length;
+      this.updateGauge();
       try {
         await this.deliver(batch);
       } finally {
-        this.inFlight.delete(batch);
+        this.sendingRecords -= batch.records;
+        this.sendingBytes -= batch.bytes.length;
+        this.updateGauge();
       }
     }
   }

@@ -10,7 +10,9 @@
  * snapshot, since the processor may have changed it in place), `drop` drops it (reason
  * `processor_error`). Either way the failure is counted and logged; the process carries on.
  */
+import { registerHooks } from 'node:module';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { opt, type OptionShape, type OptionValues } from '../config/options';
 import { ConfigError, peekList } from '../config/load';
 import { resolveConfig, type ResolvedConfig } from '../config/resolve';
@@ -92,8 +94,35 @@ function mergedCounts(user: ReadonlyMap<string, number>, guard: ReadonlyMap<stri
   } as unknown as ReadonlyMap<string, number>;
 }
 
+/** The name processor modules import the API by (package.json `name`). */
+export const PACKAGE_NAME = 'otlp-log-processor';
+let apiResolvable = false;
+
+/**
+ * Makes `require('otlp-log-processor')` and `import … from 'otlp-log-processor'` resolve to
+ * the running package from any file, wherever it lies (a mounted folder, /opt, a temp dir):
+ * Node would otherwise look for node_modules next to the processor file. Also keeps one copy
+ * of the API in the process, so a processor never sees a second, differently configured one.
+ * Hooks are per thread; each worker thread loads its chain through here too.
+ */
+function makeApiResolvable(): void {
+  if (apiResolvable) return;
+  apiResolvable = true;
+  const api = pathToFileURL(require.resolve('../index')).href;
+  try {
+    registerHooks({
+      resolve(specifier, context, nextResolve) {
+        return specifier === PACKAGE_NAME ? { url: api, shortCircuit: true } : nextResolve(specifier, context);
+      },
+    });
+  } catch {
+    // A host that owns module loading refuses hooks (Jest) and maps the name itself.
+  }
+}
+
 /** Loads one reference relative to `cwd`; throws a message naming the reference. */
 export function loadProcessorModule(reference: string, cwd: string): ProcessorFactory<OptionShape> {
+  makeApiResolvable();
   const spec = reference.startsWith(MODULE_PREFIX) ? reference.slice(MODULE_PREFIX.length) : reference;
   const target = spec.startsWith('.') ? path.resolve(cwd, spec) : spec;
   let mod: unknown;

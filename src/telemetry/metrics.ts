@@ -85,7 +85,7 @@ export class Metrics {
   });
   readonly exporterQueueSize = new Gauge({
     name: 'olp_exporter_queue_size',
-    help: 'Log records waiting in an exporter (batching plus sending queue).',
+    help: 'Log records held by an exporter until delivered or dropped: batching, sending queue, and batches being sent or waiting to retry.',
     labelNames: ['exporter'] as const,
     registers: [this.registry],
   });
@@ -112,7 +112,7 @@ export class Metrics {
 
   readonly queueBytes = new Gauge({
     name: 'olp_exporter_queue_bytes',
-    help: 'Encoded bytes waiting in an exporter (batching plus sending queue).',
+    help: 'Encoded bytes held by an exporter until delivered or dropped: batching, sending queue, and batches being sent or waiting to retry.',
     labelNames: ['exporter'] as const,
     registers: [this.registry],
   });

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
-import { runCli } from '../helpers/cli';
+import { runCli, startServiceProcess } from '../helpers/cli';
 
 describe('validate', () => {
   test('reports a valid configuration with a summary, exit 0', async () => {
@@ -21,6 +21,37 @@ describe('validate', () => {
     expect(r.stderr).toContain('OLP_BATCH_MAX_DELAY: expected a duration');
     const processorProblem = await runCli(['validate'], { OLP_SEVERITY_CLASS_ATTRIBUTE: 'log.severity.inferred' });
     expect(processorProblem.stderr).toContain('OLP_SEVERITY_CLASS_ATTRIBUTE: must not be');
+  });
+
+  test('fails on a misspelt OTEL_* or K8S_* variable, naming the one it meant; run starts but logs the warning', async () => {
+    const env = { OTEL_EXPORTER_OTLP_ENDPIONT: 'http://collector:4317', K8S_POD_NAM: 'p1' };
+    const r = await runCli(['validate'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('OTEL_EXPORTER_OTLP_ENDPIONT: not a variable this service reads (did you mean OTEL_EXPORTER_OTLP_ENDPOINT?)');
+    expect(r.stderr).toContain('K8S_POD_NAM: not a variable this service reads (did you mean K8S_POD_NAME?)');
+    const service = await startServiceProcess(env);
+    try {
+      expect(service.stderr()).toContain('did you mean OTEL_EXPORTER_OTLP_ENDPOINT?');
+    } finally {
+      await service.stop();
+    }
+  });
+
+  test.each([
+    ['an endpoint without a scheme', { OTEL_EXPORTER_OTLP_ENDPOINT: '127.0.0.1:4317' }, 'write http://127.0.0.1:4317 for plaintext or https://127.0.0.1:4317 for TLS'],
+    ['a port out of range', { OLP_GRPC_ENDPOINT: '0.0.0.0:99999' }, 'OLP_GRPC_ENDPOINT: port 99999 is out of range'],
+  ])('refuses %s before anything runs', async (_what, env, message) => {
+    const r = await runCli(['validate'], env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(message);
+  });
+
+  test('refuses an OLP_CONFIG file that uses an unset ${env:VAR} without a default', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'olp-validate-')), 'config.yaml');
+    fs.writeFileSync(file, 'otlp:\n  endpoint: ${env:DOWNSTREAM}\n');
+    const r = await runCli(['validate'], { OLP_CONFIG: file });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('DOWNSTREAM is not set');
   });
 
   test('--help explains it', async () => {

@@ -106,7 +106,7 @@ describe('configuration', () => {
     [{ OLP_RETRY_ENABLED: 'maybe' }, 'OLP_RETRY_ENABLED: expected true or false'],
     [{ OTEL_EXPORTER_OTLP_COMPRESSION: 'zstd' }, 'OTEL_EXPORTER_OTLP_COMPRESSION:'],
     [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/xml' }, 'OTEL_EXPORTER_OTLP_PROTOCOL:'],
-    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT: invalid OTLP/HTTP endpoint'],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_ENDPOINT: 'ftp://collector:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT: invalid OTLP/HTTP endpoint'],
     [{ OLP_HTTP_ENDPOINT: '4318' }, 'OLP_HTTP_ENDPOINT: expected host:port'],
     [{ OTEL_EXPORTER_OTLP_TIMEOUT: '-5' }, 'OTEL_EXPORTER_OTLP_TIMEOUT:'],
     [{ OLP_PROCESSORS: 'severity,sevrity' }, 'OLP_PROCESSORS: unknown processor "sevrity"'],
@@ -124,6 +124,15 @@ describe('configuration', () => {
     [{ OLP_LOG_LEVEL: 'chatty' }, 'OLP_LOG_LEVEL:'],
     [{ OLP_GRPC_ENDPOINT: 'localhost' }, 'OLP_GRPC_ENDPOINT: expected host:port'],
     [{ OLP_METRICS_ENDPOINT: ':8888x' }, 'OLP_METRICS_ENDPOINT: expected host:port'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: '127.0.0.1:4317' }, 'OTEL_EXPORTER_OTLP_ENDPOINT: "127.0.0.1:4317" has no scheme: write http://127.0.0.1:4317 for plaintext or https://127.0.0.1:4317 for TLS'],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_ENDPOINT: 'c:4318' }, 'OTEL_EXPORTER_OTLP_ENDPOINT: "c:4318" has no scheme: write http://c:4318'],
+    [{ OLP_EXPORTERS: 'audit', OLP_EXPORTER_AUDIT_ENDPOINT: 'audit:4317' }, 'OLP_EXPORTER_AUDIT_ENDPOINT: "audit:4317" has no scheme'],
+    [{ OLP_GRPC_ENDPOINT: '0.0.0.0:99999' }, 'OLP_GRPC_ENDPOINT: port 99999 is out of range (0-65535'],
+    [{ OLP_METRICS_ENDPOINT: '[::]:65536' }, 'OLP_METRICS_ENDPOINT: port 65536 is out of range'],
+    [{ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:99999' }, 'OTEL_EXPORTER_OTLP_ENDPOINT: invalid OTLP/gRPC endpoint "http://c:99999": port 99999 is out of range (1-65535)'],
+    [{ OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:99999' }, 'OTEL_EXPORTER_OTLP_ENDPOINT: invalid OTLP/HTTP endpoint'],
+    [{ OLP_QUEUE_MAX_RECORDS: '99999999999999999999' }, 'OLP_QUEUE_MAX_RECORDS: integer out of range'],
+    [{ OLP_RETRY_MAX_ELAPSED: '1000h' }, 'OLP_RETRY_MAX_ELAPSED: must be at most 596h'],
   ])('rejects %j with a message naming the variable', (env, message) => {
     expect(problemsOf(env).join('\n')).toContain(message);
   });
@@ -135,6 +144,35 @@ describe('configuration', () => {
       'OLP_LIMITS_MAX_RECORDS: 20000 records per request is more than an exporter queue holds (OLP_QUEUE_MAX_RECORDS=10000); lower it or raise the queue',
     ]);
     expect(resolve({ OLP_QUEUE_MAX_RECORDS: '10000', OLP_LIMITS_MAX_RECORDS: '20000', OLP_QUEUE_FULL_POLICY: 'drop_oldest' }).service.limits.max_records).toBe(20000);
+  });
+
+  test.each([
+    [{ OTEL_EXPORTER_OTLP_ENDPIONT: 'http://c:4317' }, 'OTEL_EXPORTER_OTLP_ENDPIONT: not a variable this service reads (did you mean OTEL_EXPORTER_OTLP_ENDPOINT?)'],
+    [{ OTEL_EXPORTER_OTLP_LOG_ENDPOINT: 'http://c:4317' }, 'did you mean OTEL_EXPORTER_OTLP_LOGS_ENDPOINT?'],
+    [{ OTEL_SERVICE_NAEM: 'api' }, 'did you mean OTEL_SERVICE_NAME?'],
+    [{ K8S_POD_NAM: 'p' }, 'K8S_POD_NAM: not a variable this service reads (did you mean K8S_POD_NAME?)'],
+  ])('warns about %j, a near miss of a variable it reads, without refusing to start', (env, warning) => {
+    expect(resolve(env).warnings.join('\n')).toContain(warning);
+  });
+
+  test.each([
+    ['spec names of other signals and SDK settings', { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://c:4317', OTEL_TRACES_EXPORTER: 'otlp', OTEL_METRICS_EXPORTER: 'none' }],
+    ['unrelated names that share a prefix', { OTEL_NODE_ENABLED_INSTRUMENTATIONS: 'http', K8S_SOMETHING_ELSE: 'x' }],
+  ])('does not warn about %s', (_what, env) => {
+    expect(resolve(env).warnings).toEqual([]);
+  });
+
+  test('an unset ${env:VAR} without a default in the YAML file is an error naming VAR', () => {
+    const file = tempYaml('otlp:\n  endpoint: ${env:DOWNSTREAM}\n  headers:\n    authorization: Bearer ${env:TOKEN}\n    x-tenant: ${env:TENANT:-none}\n');
+    const problems = problemsOf({ OLP_CONFIG: file });
+    expect(problems).toEqual([
+      `${file}: \${env:DOWNSTREAM}: DOWNSTREAM is not set (give a default with \${env:DOWNSTREAM:-value})`,
+      `${file}: \${env:TOKEN}: TOKEN is not set (give a default with \${env:TOKEN:-value})`,
+    ]);
+  });
+
+  test('a scheme-less gRPC endpoint is accepted when OTEL_EXPORTER_OTLP_INSECURE chooses plaintext or TLS explicitly', () => {
+    expect(resolve({ OTEL_EXPORTER_OTLP_ENDPOINT: 'c:4317', OTEL_EXPORTER_OTLP_INSECURE: 'false' }).exporters).toEqual(['otlp']);
   });
 
   test('reports every problem at once', () => {

@@ -27,8 +27,8 @@ const DIR = path.join(DEPLOY, 'collector');
 const files = fs.readdirSync(DIR).sort();
 const load = (name: string): JsonObject => parseCollectorConfig(fs.readFileSync(path.join(DIR, name), 'utf8'), name);
 
-test('holds the two documented configs, as YAML', () => {
-  expect(files).toEqual(expect.arrayContaining(['collector-to-processor.yaml', 'collector-from-processor.yaml']));
+test('holds the documented configs, as YAML', () => {
+  expect(files).toEqual(expect.arrayContaining(['collector-to-processor.yaml', 'collector-from-processor.yaml', 'collector-to-gateway-by-service.yaml']));
   for (const f of files) expect(f).toMatch(/\.yaml$/);
 });
 
@@ -102,6 +102,41 @@ describe('collector-from-processor.yaml', () => {
     const backend = otlpGrpcExporters(config);
     expect(backend).toHaveLength(1);
     expect(String(backend[0]![1].endpoint)).toMatch(/^\$\{env:[A-Z_]+:-[^}]+:\d+\}$/); // env with a default
+  });
+});
+
+describe('collector-to-gateway-by-service.yaml', () => {
+  const config = load('collector-to-gateway-by-service.yaml');
+  const exporters = config.exporters as JsonObject;
+  const [id, lb] = Object.entries(exporters).find(([k]) => k.split('/')[0] === 'loadbalancing') as [string, JsonObject];
+  const gateway = renderKustomization(path.join(KUBERNETES, 'overlays/gateway')).manifests;
+
+  test('routes each service to one gateway replica: loadbalancing exporter, routing_key service, the only exporter of the logs pipeline', () => {
+    expect(lb.routing_key).toBe('service');
+    const logs = ((config.service as JsonObject).pipelines as JsonObject).logs as JsonObject;
+    expect(logs.exporters).toEqual([id]);
+    expect((logs.processors as string[])[0]).toBe('memory_limiter');
+  });
+
+  test('resolves the replicas through the gateway’s headless Service on its OTLP port', () => {
+    const dns = (lb.resolver as JsonObject).dns as JsonObject;
+    const [service, namespace] = String(dns.hostname).split('.');
+    const headless = gateway.find((m) => m.kind === 'Service' && m.metadata.name === service && m.metadata.namespace === namespace);
+    expect(headless).toBeDefined();
+    expect((headless!.spec as JsonObject).clusterIP).toBe('None');
+    expect(((headless!.spec as JsonObject).ports as JsonObject[]).map((p) => p.port)).toContain(dns.port);
+    expect(dns.port).toBe(GRPC_PORT);
+  });
+
+  test('speaks TLS to the gateway (a CA to trust, never insecure), retries and queues', () => {
+    const otlp = (lb.protocol as JsonObject).otlp as JsonObject;
+    expect((otlp.tls as JsonObject).ca_file).toBeDefined();
+    expect((otlp.tls as JsonObject).insecure ?? false).toBe(false);
+    // The resolver hands out pod IPs: the certificate is checked against the gateway Service's name.
+    const [name, namespace] = String((otlp.tls as JsonObject).server_name_override).split('.');
+    expect(gateway.some((m) => m.kind === 'Service' && m.metadata.name === name && m.metadata.namespace === namespace)).toBe(true);
+    expect(otlp.retry_on_failure).toMatchObject({ enabled: true });
+    expect(otlp.sending_queue).toMatchObject({ enabled: true });
   });
 });
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { optionRows, serviceRows } from '../../src/cli/help';
 import { builtinProcessors } from '../../src/processors/registry';
+import type { ResolvedConfig } from '../../src/config/resolve';
 import { imageName, isObject, podContainers, podSpec, type Json, type JsonObject, type Manifest } from './kustomize';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -268,3 +269,41 @@ export function usedExporters(config: JsonObject): Set<string> {
   return new Set(Object.values(pipelines).flatMap((p) => (isObject(p) && Array.isArray(p.exporters) ? p.exporters.map(String) : [])));
 }
 
+
+/** A Kubernetes memory quantity (`128Mi`, `1Gi`) in MiB. */
+export function mib(quantity: Json | undefined): number {
+  const m = /^(\d+)(Mi|Gi)$/.exec(String(quantity));
+  if (!m) throw new Error(`unsupported memory quantity ${String(quantity)}`);
+  return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+}
+
+/**
+ * RSS measured with the service (README "Sizing the containers"): idle by worker threads, and
+ * RSS per MiB of encoded records in a full queue (100,000 records ≈ 22 MiB encoded added 83 MiB
+ * without threads and 99 MiB with one: ≤ 4.5×).
+ */
+export const IDLE_RSS_MIB: Readonly<Record<number, number>> = { 0: 104, 1: 151, 2: 196 };
+export const RSS_PER_QUEUED_MIB = 4.5;
+
+/**
+ * Whether a processor container's memory settings agree with the measured figures: requests at
+ * least the idle RSS of its worker threads, the memory limiter on and below the container limit
+ * (so it refuses data before the OOM killer acts), and a full byte-bounded queue under its soft limit.
+ */
+export function memorySizingProblems(config: ResolvedConfig, resources: JsonObject): string[] {
+  const problems: string[] = [];
+  const { workers } = config.service[''];
+  if (typeof workers !== 'number' || IDLE_RSS_MIB[workers] === undefined) return [`OLP_WORKERS must be a measured count (${Object.keys(IDLE_RSS_MIB).join(', ')}), got ${workers}`];
+  const idle = IDLE_RSS_MIB[workers]!;
+  const requests = mib((resources.requests as JsonObject | undefined)?.memory);
+  const limit = mib((resources.limits as JsonObject | undefined)?.memory);
+  if (requests < idle) problems.push(`requests.memory ${requests}Mi is below the idle RSS of ${idle} MiB`);
+  const { limit_mib: hard, spike_mib: spike } = config.service.memory;
+  if (hard === 0) problems.push('OLP_MEMORY_LIMIT_MIB is not set');
+  if (limit <= hard) problems.push(`limits.memory ${limit}Mi is not above OLP_MEMORY_LIMIT_MIB ${hard}`);
+  const soft = hard - (spike || Math.floor(hard / 5));
+  const queueMib = config.service.queue.max_mib;
+  if (queueMib === 0) problems.push('OLP_QUEUE_MAX_MIB is unbounded');
+  else if (idle + RSS_PER_QUEUED_MIB * queueMib > soft) problems.push(`a full queue (${idle} + ${RSS_PER_QUEUED_MIB} × ${queueMib} MiB) exceeds the soft limit ${soft} MiB`);
+  return problems;
+}

@@ -23,6 +23,7 @@ import {
   isProcessorContainer,
   knownEnvNames,
   kustomizationDirs,
+  memorySizingProblems,
   otlpGrpcExporters,
   resolvePort,
   validateAgainstSchemas,
@@ -30,6 +31,7 @@ import {
   type ValidationResult,
 } from './helpers';
 import { imageTag, isObject, podContainers, podSpec, podTemplate, renderKustomization, type Json, type JsonObject, type Manifest } from './kustomize';
+import { makePki } from '../helpers/certs';
 
 const dirs = kustomizationDirs();
 const rel = (d: string): string => path.relative(KUBERNETES, d);
@@ -40,7 +42,41 @@ const pkgVersion = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 
 const manifestsOf = (dir: string): Manifest[] => rendered.get(dir)!;
 const processors = (dir: string): ContainerRef[] => containersOf(manifestsOf(dir), isProcessorContainer);
 const label = (r: ContainerRef): string => `${r.workload.kind}/${r.workload.metadata.name}/${String(r.container.name)}`;
-const envOf = (dir: string, r: ContainerRef) => effectiveEnv(manifestsOf(dir), r.workload, r.container);
+/** Files a kubernetes.io/tls Secret holds, made by a test CA, so the loader can read what the pod would mount. */
+const tlsSecretFiles = (() => {
+  const pki = makePki();
+  const ca = pki.ca('test-ca');
+  const server = pki.issue('gateway', ca, true);
+  return new Map([
+    ['tls.crt', server.cert],
+    ['tls.key', server.key],
+    ['ca.crt', ca.cert],
+  ]);
+})();
+
+/** Mount paths of the Secret volumes of a container. */
+function secretMounts(r: ContainerRef): string[] {
+  const volumes = ((podSpec(r.workload)!.volumes as JsonObject[] | undefined) ?? []).filter((v) => isObject(v.secret)).map((v) => v.name);
+  return ((r.container.volumeMounts as JsonObject[] | undefined) ?? []).filter((m) => volumes.includes(m.name)).map((m) => String(m.mountPath));
+}
+
+/** The container's env; values naming a file in a mounted Secret point at a test file with that key instead. */
+const envOf = (dir: string, r: ContainerRef) => {
+  const env = effectiveEnv(manifestsOf(dir), r.workload, r.container);
+  const mounts = secretMounts(r);
+  for (const [name, value] of Object.entries(env.values)) {
+    const mount = mounts.find((m) => value.startsWith(`${m}/`));
+    if (mount) env.values[name] = tlsSecretFiles.get(value.slice(mount.length + 1)) ?? value;
+  }
+  return env;
+};
+
+/** Replicas of a workload: its own count, or the minimum of the HorizontalPodAutoscaler that owns it. */
+const replicasOf = (dir: string, workload: Manifest): number => {
+  const hpa = manifestsOf(dir).find((m) => m.kind === 'HorizontalPodAutoscaler' && ((m.spec as JsonObject).scaleTargetRef as JsonObject).name === workload.metadata.name);
+  return hpa ? Number((hpa.spec as JsonObject).minReplicas) : Number((workload.spec as JsonObject).replicas ?? 1);
+};
+
 const processorCases = (dirsToUse: readonly string[]) => dirsToUse.flatMap((d) => processors(d).map((r) => [`${d}: ${label(r)}`, d, r] as const));
 const workloads = (ms: readonly Manifest[]) => ms.filter((m) => podSpec(m) !== undefined);
 const matches = (selector: Json | undefined, labels: Json | undefined): boolean =>
@@ -272,6 +308,10 @@ describe.each(processorCases(allProcessorDirs))('processor container %s', (_name
     if (env.values.K8S_DEPLOYMENT_NAME !== undefined) expect(env.values.K8S_DEPLOYMENT_NAME).toBe(r.workload.metadata.name);
   });
 
+  test('memory: requests cover the measured idle RSS; the memory limiter is on, below the container limit, and a full queue fits under its soft limit', () => {
+    expect(memorySizingProblems(resolveConfig(env.values, builtinProcessors), c.resources as JsonObject)).toEqual([]);
+  });
+
   test('terminationGracePeriodSeconds leaves time for OLP_SHUTDOWN_TIMEOUT', () => {
     const config = resolveConfig(env.values, builtinProcessors);
     const grace = (podSpec(r.workload)!.terminationGracePeriodSeconds as number | undefined) ?? 30;
@@ -363,7 +403,7 @@ describe('overlays/gateway', () => {
     const [r, ...others] = processors(dir);
     expect(others).toEqual([]);
     expect(r!.workload.kind).toBe('Deployment');
-    expect((r!.workload.spec as JsonObject).replicas).toBeGreaterThanOrEqual(2);
+    expect(replicasOf(dir, r!.workload)).toBeGreaterThanOrEqual(2);
     expect(podContainers(r!.workload)).toHaveLength(1);
     const config = resolveConfig(envOf(dir, r!).values, builtinProcessors);
     expect(config.service.grpc.endpoint).toBe(`0.0.0.0:${GRPC_PORT}`);
@@ -385,13 +425,63 @@ describe('overlays/gateway', () => {
 
   test('a PodDisruptionBudget keeps replicas up during voluntary disruptions without blocking drains', () => {
     const r = processors(dir)[0]!;
-    const replicas = (r.workload.spec as JsonObject).replicas as number;
+    const replicas = replicasOf(dir, r.workload);
     const pdb = ms().find((m) => m.kind === 'PodDisruptionBudget')!;
     const spec = pdb.spec as JsonObject;
     expect(matches((spec.selector as JsonObject).matchLabels, (podTemplate(r.workload)!.metadata as JsonObject).labels)).toBe(true);
     const allowed = spec.maxUnavailable !== undefined ? Number(spec.maxUnavailable) : replicas - Number(spec.minAvailable);
     expect(allowed).toBeGreaterThanOrEqual(1);
     expect(allowed).toBeLessThan(replicas);
+  });
+
+  test('the receiver speaks TLS with a certificate and key from a Secret, mounted read-only', () => {
+    const r = processors(dir)[0]!;
+    const config = resolveConfig(envOf(dir, r).values, builtinProcessors);
+    expect(config.service.grpc.tls_cert_file).toBe(tlsSecretFiles.get('tls.crt'));
+    expect(config.service.grpc.tls_key_file).toBe(tlsSecretFiles.get('tls.key'));
+    const raw = effectiveEnv(ms(), r.workload, r.container).values;
+    const [mount] = secretMounts(r);
+    expect(raw.OLP_GRPC_TLS_CERT_FILE).toBe(`${mount}/tls.crt`);
+    expect(raw.OLP_GRPC_TLS_KEY_FILE).toBe(`${mount}/tls.key`);
+    expect(((r.container.volumeMounts as JsonObject[]).find((m) => m.mountPath === mount))!.readOnly).toBe(true);
+    // The Secret's files are readable by the service's group only.
+    expect((podSpec(r.workload)!.securityContext as JsonObject).fsGroup).toBe((r.container.securityContext as JsonObject).runAsGroup);
+  });
+
+  test('a NetworkPolicy admits OTLP and metrics to the replicas only on their ports, and lets them reach only the downstream and DNS', () => {
+    const r = processors(dir)[0]!;
+    const labels = (podTemplate(r.workload)!.metadata as JsonObject).labels;
+    const policies = ms().filter((m) => m.kind === 'NetworkPolicy' && matches(((m.spec as JsonObject).podSelector as JsonObject).matchLabels, labels));
+    expect(policies).toHaveLength(1);
+    const spec = policies[0]!.spec as JsonObject;
+    expect(spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    const ports = (rules: Json | undefined) => ((rules as JsonObject[]) ?? []).flatMap((rule) => ((rule.ports as JsonObject[]) ?? []).map((p) => p.port));
+    expect(ports(spec.ingress).sort()).toEqual([GRPC_PORT, HTTP_PORT]);
+    for (const rule of spec.ingress as JsonObject[]) expect((rule.from as JsonObject[]).length).toBeGreaterThan(0); // no rule open to all
+    // Egress: the exporter's endpoint port on the downstream's pods, and DNS.
+    const downstream = new URL(envOf(dir, r).values.OTEL_EXPORTER_OTLP_ENDPOINT!);
+    const collector = ms().find((m) => m.kind === 'Deployment' && m.metadata.name === downstream.hostname.split('.')[0])!;
+    const egress = spec.egress as JsonObject[];
+    const toDownstream = egress.find((rule) => (rule.to as JsonObject[]).some((t) => isObject(t.podSelector) && matches(t.podSelector.matchLabels, (podTemplate(collector)!.metadata as JsonObject).labels)));
+    expect(ports(toDownstream ? [toDownstream] : [])).toEqual([Number(downstream.port)]);
+    expect(ports(egress).filter((p) => p === 53)).toHaveLength(2);
+    expect(ports(egress).sort()).toEqual([53, 53, Number(downstream.port)].sort());
+  });
+
+  test('a HorizontalPodAutoscaler owns the replica count: CPU-driven, at least as many replicas as the PDB needs, scale-down one pod at a time', () => {
+    const r = processors(dir)[0]!;
+    expect((r.workload.spec as JsonObject).replicas).toBeUndefined();
+    const hpas = ms().filter((m) => m.kind === 'HorizontalPodAutoscaler');
+    expect(hpas).toHaveLength(1);
+    const spec = hpas[0]!.spec as JsonObject;
+    expect(spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: r.workload.metadata.name });
+    expect(spec.minReplicas).toBeGreaterThanOrEqual(2);
+    expect(spec.maxReplicas).toBeGreaterThan(spec.minReplicas as number);
+    expect(spec.metrics).toEqual([expect.objectContaining({ type: 'Resource', resource: expect.objectContaining({ name: 'cpu' }) })]);
+    // Utilization is relative to the request: there must be one.
+    expect(((r.container.resources as JsonObject).requests as JsonObject).cpu).toBeDefined();
+    const scaleDown = (spec.behavior as JsonObject).scaleDown as JsonObject;
+    expect(scaleDown.policies).toEqual([expect.objectContaining({ type: 'Pods', value: 1 })]);
   });
 
   test('rolling updates never drop below the desired replicas', () => {

@@ -18,6 +18,7 @@ import {
   effectiveEnv,
   isProcessorContainer,
   knownEnvNames,
+  memorySizingProblems,
   otlpGrpcExporters,
   resolvePort,
   validateAgainstSchemas,
@@ -103,5 +104,11 @@ describe.each(files)('%s', (file) => {
       seccompProfile: { type: 'RuntimeDefault' },
     });
     expect(isObject((podSpec(workload)!.volumes as JsonObject[]).find((v) => v.name === (c.volumeMounts as JsonObject[]).find((m) => m.mountPath === '/tmp')?.name)?.emptyDir)).toBe(true);
+  });
+
+  test('the processor container is sized from the measured RSS, with the memory limiter on', () => {
+    const { workload, container: c } = containersOf(plain, isProcessorContainer)[0]!;
+    const config = resolveConfig(effectiveEnv(plain, workload, c).values, builtinProcessors);
+    expect(memorySizingProblems(config, c.resources as JsonObject)).toEqual([]);
   });
 });

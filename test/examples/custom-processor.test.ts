@@ -1,4 +1,6 @@
 /** Custom processors: the example in examples/custom-processor, loading rules, and the failure policy. */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { getAttribute } from '../../src/otlp/values';
 import { ConfigError } from '../../src/config/load';
@@ -74,6 +76,43 @@ describe('custom processors', () => {
     [{ OLP_PROCESSORS: FAULTY, OLP_FAULTY_ON_ERROR: 'retry' }, 'OLP_FAULTY_ON_ERROR:'],
   ])('refuses %j with a message naming the variable', (env, message) => {
     expect(problems(env)).toContain(message);
+  });
+
+  // Written outside the checkout, where no node_modules holds the package: the loader must resolve it.
+  const OUTSIDE_JS = `const { defineProcessor, opt, upsertAttribute, stringValue } = require('otlp-log-processor');
+exports.processor = defineProcessor({
+  name: 'outside_js', summary: 'Marks records.', options: { mark: opt.string('js', 'Mark.') },
+  create(o) { return { process(b) { for (const rl of b.resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) upsertAttribute(r.attributes, 'mark', stringValue(o.mark)); return b; } }; },
+});
+`;
+  const OUTSIDE_TS = `import { defineProcessor, opt, upsertAttribute, stringValue, type LogsData } from 'otlp-log-processor';
+export const processor = defineProcessor({
+  name: 'outside_ts', summary: 'Marks records.', options: { mark: opt.string('ts', 'Mark.') },
+  create(o) { return { process(b: LogsData): LogsData { for (const rl of b.resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) upsertAttribute(r.attributes, 'mark', stringValue(o.mark)); return b; } }; },
+});
+`;
+
+  // Node strips types by default from 22.18 and 23.6 (README says how to compile for older ones).
+  const stripsTypes = Boolean((process.features as { typescript?: string | false }).typescript);
+  test.each([
+    ['a .js file', 'processor.js', OUTSIDE_JS, '0', 'js'],
+    ...(stripsTypes
+      ? [
+          ['a .ts file (types stripped by Node)', 'processor.ts', OUTSIDE_TS, '0', 'ts'],
+          ['a .ts file in worker threads', 'processor.ts', OUTSIDE_TS, '1', 'ts'],
+        ]
+      : []),
+  ])('`run` loads %s from a folder outside the checkout that imports the package by name', async (_what, file, source, workers, mark) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'olp-custom-'));
+    fs.writeFileSync(path.join(dir, file), source);
+    const svc = await startServiceProcess({ OTEL_EXPORTER_OTLP_ENDPOINT: f.sink.endpoint, OLP_PROCESSORS: path.join(dir, file), OLP_WORKERS: workers });
+    try {
+      await runCli(['send', '--endpoint', `http://127.0.0.1:${svc.port}`, '--quiet'], {}, 'hello\n');
+      await f.sink.waitForRecords(1, 10_000);
+      expect(getAttribute(f.sink.records()[0]!.attributes, 'mark')?.stringValue).toBe(mark);
+    } finally {
+      expect(await svc.stop()).toBe(0);
+    }
   });
 
   test('`run` loads the example through the published package entry point', async () => {
