@@ -84,7 +84,8 @@ export const opt = {
 /** The env vars an option is read from. Top-level options (section '') are OLP_<KEY>. */
 export function envNames(section: string, key: string, option: Option<unknown>): readonly string[] {
   if (option.env) return option.env;
-  const parts = section === '' ? [key] : [section, key];
+  // A named instance's section `type/name` reads OLP_<TYPE>__<NAME>_<KEY> (see instances.ts).
+  const parts = section === '' ? [key] : [section.replace('/', '__'), key];
   return ['OLP_' + parts.join('_').toUpperCase()];
 }
 

@@ -7,6 +7,7 @@ import type { ProcessorFactory } from '../pipeline/processor';
 import { parseGrpcEndpoint } from '../exporters/otlp-grpc';
 import { otlpHttpLogsUrl } from '../exporters/otlp-http';
 import { ConfigError, deepFreeze, loadConfig, peekList, type SectionValues, type Sections } from './load';
+import { INSTANCE_NAME, instanceOptions, isInstanceOf, splitInstance } from './instances';
 import type { OptionShape, OptionValues } from './options';
 import { namedExporterOptions, serviceSections, type ServiceConfig } from './settings';
 import { whereOption } from '../conditions';
@@ -115,6 +116,11 @@ export function resolveConfig(
   for (const name of peekList(env, 'OLP_EXPORTERS', 'exporters')) {
     if (name !== 'otlp' && name !== 'debug' && EXPORTER_NAME.test(name)) sections[exporterSection(name)] ??= namedExporterOptions;
   }
+  // Named processor instances (`parse/json`) likewise, with their type's options.
+  const types = new Set(processors.map((p) => p.name));
+  for (const entry of peekList(env, 'OLP_PROCESSORS', 'processors')) {
+    if (isInstanceOf(entry, types)) sections[entry] ??= instanceOptions(sections[splitInstance(entry).type]!);
+  }
   const loaded = loadConfig(sections, env);
   const service = loaded.values as unknown as ServiceConfig;
   if (aliases.size > 0) {
@@ -131,8 +137,11 @@ export function resolveConfig(
   const known = processors.map((p) => p.name);
   const seen = new Set<string>();
   for (const name of service[''].processors) {
-    if (!known.includes(name)) problems.push(`${where('processors', 'OLP_PROCESSORS')}: unknown processor "${name}" (known: ${known.join(', ')})`);
-    else if (seen.has(name)) problems.push(`${where('processors', 'OLP_PROCESSORS')}: processor "${name}" is listed twice`);
+    const { type, name: instance } = splitInstance(name);
+    if (!known.includes(type)) problems.push(`${where('processors', 'OLP_PROCESSORS')}: unknown processor "${name}" (known: ${known.join(', ')})`);
+    else if (instance !== undefined && !INSTANCE_NAME.test(instance)) {
+      problems.push(`${where('processors', 'OLP_PROCESSORS')}: "${name}": an instance name is lower-case letters and digits (e.g. ${type}/json)`);
+    } else if (seen.has(name)) problems.push(`${where('processors', 'OLP_PROCESSORS')}: processor "${name}" is listed twice (name another instance ${type}/<name>)`);
     seen.add(name);
   }
 
@@ -256,6 +265,7 @@ export function resolveConfig(
 
   const processorOptions: Record<string, Readonly<Record<string, unknown>>> = {};
   for (const p of processors) processorOptions[p.name] = loaded.values[p.name]!;
+  for (const entry of service[''].processors) if (loaded.values[entry] && !(entry in processorOptions)) processorOptions[entry] = loaded.values[entry]!;
   const values = deepFreeze({ service, processorOptions, exporters, exporterSpecs, values: loaded.values, origins: loaded.origins, file: loaded.file, warnings: loaded.warnings });
   // The option declarations hold zod schemas, which must not be frozen; they are not ours to change anyway.
   return Object.freeze({ ...values, sections });

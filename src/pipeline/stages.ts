@@ -6,6 +6,7 @@
 import type { OptionShape, OptionValues } from '../config/options';
 import { envNames } from '../config/options';
 import { ConfigError } from '../config/load';
+import { splitInstance } from '../config/instances';
 import type { ResolvedConfig } from '../config/resolve';
 import { compileCondition, whereOption, type Condition } from '../conditions';
 import { resourceAttributes, resourceProcessor } from '../processors/resource';
@@ -22,7 +23,7 @@ export function createStages(config: ResolvedConfig, factories: readonly Process
   const resourceOptions = config.processorOptions.resource as OptionValues<typeof resourceProcessor.options> | undefined;
   const resource = resourceOptions ? resourceAttributes(resourceOptions) : [];
   for (const name of chain) {
-    const factory = factories.find((p) => p.name === name)!;
+    const factory = factories.find((p) => p.name === splitInstance(name).type)!;
     // `where` belongs to the chain, not the factory: compile it here and pass the rest on.
     const { where: whereText, ...options } = config.processorOptions[name] as OptionValues<OptionShape> & { where?: string };
     let where: Condition | undefined;

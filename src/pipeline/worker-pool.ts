@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import { ConfigError } from '../config/load';
+import { splitInstance } from '../config/instances';
 import type { ResolvedConfig } from '../config/resolve';
 import type { OptionShape, OptionValues } from '../config/options';
 import { PipelineError, type FailureKind } from '../errors';
@@ -66,7 +67,7 @@ export function workerEntry(): string {
 export function singleInstanceProcessors(config: ResolvedConfig, factories: readonly ProcessorFactory<OptionShape>[], stages: readonly ChainStage[]): { name: string; why: string }[] {
   const out: { name: string; why: string }[] = [];
   for (const stage of stages) {
-    const factory = factories.find((f) => f.name === stage.name);
+    const factory = factories.find((f) => f.name === splitInstance(stage.name).type);
     let parallel = factory?.parallel ?? true;
     if (typeof parallel === 'function') {
       const { where: _where, ...options } = (config.processorOptions[stage.name] ?? {}) as Record<string, unknown>;

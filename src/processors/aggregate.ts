@@ -20,6 +20,7 @@
  * `max_keys` values per dimension per window (then `_other`), values cut at 256 characters,
  * `max_templates` remembered template ids (approximately LRU: src/aggregate/seen.ts).
  */
+import { splitInstance } from '../config/instances';
 import { z } from 'zod';
 import { opt } from '../config/options';
 import { OptionError, defineProcessor } from '../pipeline/processor';
@@ -101,8 +102,9 @@ export const aggregateProcessor = defineProcessor({
 
     let newTemplates = o.new_templates;
     if (newTemplates && ctx.chain !== undefined) {
-      const self = ctx.chain.indexOf('aggregate');
-      if (!(self < 0 ? ctx.chain : ctx.chain.slice(0, self)).includes('classify')) {
+      const types = ctx.chain.map((entry) => splitInstance(entry).type);
+      const self = types.indexOf('aggregate');
+      if (!(self < 0 ? types : types.slice(0, self)).includes('classify')) {
         newTemplates = false;
         ctx.logger.debug('aggregate: classify does not run before aggregate, so log.template.new is not set');
       }

@@ -20,12 +20,17 @@ import { decodeLogsData, encodeLogsData } from '../otlp/codec';
 import { countRecords, type LogsData } from '../otlp/model';
 import type { DropSink, Processor, ProcessorContext, ProcessorFactory } from '../pipeline/processor';
 import { builtinProcessors } from './registry';
+import { isInstanceOf } from '../config/instances';
 
 const NAME = /^[a-z][a-z0-9_]*$/;
 const MODULE_PREFIX = 'module:';
 
-/** Whether a chain entry names code to load rather than a built-in processor. */
-export function isProcessorReference(entry: string): boolean {
+/**
+ * Whether a chain entry names code to load rather than a processor: `type/name` of a known
+ * processor (`known`) is a named instance, not a module path.
+ */
+export function isProcessorReference(entry: string, known: ReadonlySet<string> = new Set()): boolean {
+  if (isInstanceOf(entry, known)) return false;
   return entry.startsWith(MODULE_PREFIX) || entry.startsWith('.') || entry.startsWith('/') || entry.startsWith('@') || entry.includes('/');
 }
 
@@ -150,14 +155,16 @@ export function resolveServiceConfig(env: NodeJS.ProcessEnv, cwd = process.cwd()
   const custom: ProcessorFactory<OptionShape>[] = [];
   const aliases = new Map<string, string>();
   const builtinNames = new Set(builtinProcessors.map((p) => p.name));
+  const known = new Set(builtinNames);
   for (const entry of peekList(env, 'OLP_PROCESSORS', 'processors')) {
-    if (!isProcessorReference(entry) || aliases.has(entry)) continue;
+    if (!isProcessorReference(entry, known) || aliases.has(entry)) continue;
     try {
       const factory = loadProcessorModule(entry, cwd);
       if (builtinNames.has(factory.name) || custom.some((c) => c.name === factory.name)) {
         throw new Error(`processor "${entry}" is named "${factory.name}", which is already taken`);
       }
       custom.push(factory);
+      known.add(factory.name);
       aliases.set(entry, factory.name);
     } catch (e) {
       problems.push(`OLP_PROCESSORS: ${(e as Error).message}`);

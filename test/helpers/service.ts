@@ -18,7 +18,7 @@ export async function startTestService(env: Record<string, string>, processors: 
   // OLP_WORKERS=0 unless the test asks for threads: most tests read processor series from the main registry.
   const fullEnv: Record<string, string> = { OLP_GRPC_ENDPOINT: '127.0.0.1:0', OLP_HTTP_ENDPOINT: '127.0.0.1:0', OLP_METRICS_ENDPOINT: '127.0.0.1:0', OLP_BATCH_MAX_DELAY: '20ms', OLP_WORKERS: '0', ...env };
   // A chain that names custom processor modules is resolved the way `run` does it.
-  const custom = processors === builtinProcessors && parseList(fullEnv.OLP_PROCESSORS ?? '').some(isProcessorReference);
+  const custom = processors === builtinProcessors && parseList(fullEnv.OLP_PROCESSORS ?? '').some((e) => isProcessorReference(e, new Set(builtinProcessors.map((p) => p.name))));
   const resolved = custom ? resolveServiceConfig(fullEnv) : { config: resolveConfig(fullEnv, processors), processors };
   const config = resolved.config;
   processors = resolved.processors;
