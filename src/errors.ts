@@ -11,12 +11,23 @@ export type FailureKind =
   | 'too_large'
   /** Temporarily unable to accept (queue full, memory limit): retry later. */
   | 'overloaded'
+  /** The client did not send its request in time. */
+  | 'timeout'
   /** Shutting down: retry elsewhere or later. */
   | 'unavailable'
   /** Missing or wrong credentials. */
   | 'unauthenticated'
   /** Our own bug or an unexpected state. */
   | 'internal';
+
+/** Longest error text sent to a client or logged: refusals quote input, and input can be megabytes. */
+export const MAX_ERROR_TEXT_CHARS = 512;
+
+/** `text` cut to MAX_ERROR_TEXT_CHARS (with a note of how much was cut): for every refusal message and log line. */
+export function boundedText(text: string, max = MAX_ERROR_TEXT_CHARS): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
 
 export class PipelineError extends Error {
   constructor(
@@ -25,7 +36,7 @@ export class PipelineError extends Error {
     /** For 'overloaded': how long the sender should wait before retrying. */
     readonly retryAfterMs?: number,
   ) {
-    super(message);
+    super(boundedText(message));
     this.name = 'PipelineError';
   }
 }
@@ -38,6 +49,8 @@ export function grpcCodeFor(kind: FailureKind): GrpcStatus {
       return GrpcStatus.RESOURCE_EXHAUSTED;
     case 'overloaded':
       return GrpcStatus.RESOURCE_EXHAUSTED;
+    case 'timeout':
+      return GrpcStatus.DEADLINE_EXCEEDED;
     case 'unavailable':
       return GrpcStatus.UNAVAILABLE;
     case 'unauthenticated':
@@ -56,6 +69,8 @@ export function httpStatusFor(kind: FailureKind): number {
       return 413;
     case 'overloaded':
       return 429;
+    case 'timeout':
+      return 408;
     case 'unavailable':
       return 503;
     case 'unauthenticated':

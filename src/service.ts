@@ -27,6 +27,7 @@ import type { Transport } from './exporters/transport';
 import { GrpcReceiver } from './receiver/grpc-receiver';
 import { BearerAuth } from './receiver/auth';
 import { httpsContext, loadServerCredentials } from './receiver/tls';
+import { ReceiveBudget, receiveBudgetBytes } from './receiver/receive-budget';
 import { Metrics, registryTotal } from './telemetry/metrics';
 import { planWorkers, workersConflict, WorkerPool } from './pipeline/worker-pool';
 import { resolveServiceConfig } from './processors/custom';
@@ -149,6 +150,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
     { certFile: s.grpc.tls_cert_file, keyFile: s.grpc.tls_key_file, clientCaFile: s.grpc.tls_client_ca_file, reloadIntervalMs: s.grpc.tls_reload_interval },
     logger,
   );
+  const budget = new ReceiveBudget(receiveBudgetBytes(s.memory.receive_budget_mib, s.memory.limit_mib), metrics);
   const receiver = new GrpcReceiver(
     {
       endpoint: s.grpc.endpoint,
@@ -156,6 +158,12 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       credentials: tls.credentials,
       auth,
       forwardMetadata: s.otlp.forward_metadata.map((k) => k.toLowerCase()),
+      maxConcurrentStreams: s.grpc.max_concurrent_streams,
+      maxConnections: s.grpc.max_connections,
+      maxConnectionIdleMs: s.grpc.max_connection_idle,
+      maxConnectionAgeMs: s.grpc.max_connection_age,
+      readTimeoutMs: s.grpc.read_timeout,
+      budget,
     },
     pipeline,
     metrics,
@@ -175,6 +183,12 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
           auth,
           forwardMetadata: s.otlp.forward_metadata.map((k) => k.toLowerCase()),
           tls: httpTls,
+          maxConnections: s.http.max_connections,
+          headersTimeoutMs: s.http.headers_timeout,
+          readTimeoutMs: s.http.read_timeout,
+          idleTimeoutMs: s.http.idle_timeout,
+          budget,
+          json: { maxRecords: s.limits.max_records, maxValues: s.limits.max_json_values, maxValueDepth: s.limits.max_depth },
         },
         pipeline,
         metrics,

@@ -6,7 +6,7 @@
  * receiver metrics: the Pipeline counts them once it knows the request's fate.
  */
 import type { Logger } from 'pino';
-import { PipelineError } from '../errors';
+import { PipelineError, boundedText } from '../errors';
 import { decodeLogsData, encodeLogsData } from '../otlp/codec';
 import { countRecords, type LogsData } from '../otlp/model';
 import type { ProcessingChain } from './chain';
@@ -61,7 +61,7 @@ export class RequestProcessor {
     try {
       return decodeLogsData(bytes);
     } catch (e) {
-      this.logger.warn({ transport, err: (e as Error).message, bytes: bytes.length }, 'undecodable export request refused');
+      this.logger.warn({ transport, err: boundedText((e as Error).message), bytes: bytes.length }, 'undecodable export request refused');
       throw new PipelineError('invalid_input', `cannot decode ExportLogsServiceRequest: ${(e as Error).message}`);
     }
   }
@@ -84,7 +84,7 @@ export class RequestProcessor {
     const rejection = rejectInvalidRecords(data, this.settings.limits);
     if (rejection.rejected > 0) {
       for (const [reason, n] of Object.entries(rejection.reasons)) tally.refused[reason] = (tally.refused[reason] ?? 0) + n;
-      this.logger.warn({ transport, rejected: rejection.rejected }, rejection.message);
+      this.logger.warn({ transport, rejected: rejection.rejected }, boundedText(rejection.message));
     }
     const accepted = received - rejection.rejected;
     tally.accepted += accepted;

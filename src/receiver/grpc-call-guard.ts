@@ -1,0 +1,152 @@
+/**
+ * Server interceptor that bounds what one gRPC call may hold and answers malformed framing
+ * with a status. grpc-js buffers a request message until it is complete and only then hands it
+ * to interceptors, so the guard also watches the call's HTTP/2 stream (the first interceptor's
+ * `call` is grpc-js's base call, which keeps it in `stream`; grpc-js is pinned and a test
+ * checks that it is there):
+ *  - every received byte, the inflated message and a fixed per-call overhead are charged to
+ *    the shared receive budget; a call that does not fit gets RESOURCE_EXHAUSTED with RetryInfo;
+ *  - a call must deliver its whole request within the read timeout (DEADLINE_EXCEEDED);
+ *  - a length-prefix flag other than 0 or 1, or 1 without a grpc-encoding, is INVALID_ARGUMENT
+ *    (grpc-js treats any non-1 flag as uncompressed);
+ *  - a stream that ends inside a message, or without one, is INVALID_ARGUMENT (grpc-js
+ *    answers UNIMPLEMENTED, as if the method were unknown).
+ */
+import type * as http2 from 'node:http2';
+import * as grpc from '@grpc/grpc-js';
+import { PipelineError, grpcCodeFor } from '../errors';
+import { encodeRetryStatusDetails } from '../otlp/codec';
+import type { Metrics } from '../telemetry/metrics';
+import { BudgetLease, REQUEST_OVERHEAD_BYTES, type ReceiveBudget } from './receive-budget';
+
+export interface CallGuardOptions {
+  readonly budget: ReceiveBudget;
+  readonly readTimeoutMs: number;
+}
+
+const PREFIX_BYTES = 5;
+
+/** The status a refusal is answered with (RetryInfo in grpc-status-details-bin when retryable). */
+export function grpcStatusFor(err: PipelineError): grpc.StatusObject {
+  const code = grpcCodeFor(err.kind);
+  const metadata = new grpc.Metadata();
+  if (err.retryAfterMs !== undefined) metadata.set('grpc-status-details-bin', Buffer.from(encodeRetryStatusDetails(code, err.message, err.retryAfterMs)));
+  return { code, details: err.message, metadata };
+}
+
+/** Follows the length-prefixed message framing of a request stream without keeping its bytes. */
+class FrameTracker {
+  private prefix = Buffer.alloc(PREFIX_BYTES);
+  private prefixHave = 0;
+  private bodyLeft = 0;
+  messages = 0;
+
+  constructor(private readonly compressedAllowed: boolean) {}
+
+  /** A framing error in `chunk`, or undefined. */
+  feed(chunk: Buffer): string | undefined {
+    let i = 0;
+    while (i < chunk.length) {
+      if (this.bodyLeft > 0) {
+        const take = Math.min(this.bodyLeft, chunk.length - i);
+        this.bodyLeft -= take;
+        i += take;
+        if (this.bodyLeft === 0) this.messages++;
+        continue;
+      }
+      this.prefix[this.prefixHave++] = chunk[i++]!;
+      if (this.prefixHave < PREFIX_BYTES) continue;
+      this.prefixHave = 0;
+      const flag = this.prefix[0]!;
+      if (flag > 1) return `invalid compressed flag ${flag} in the message prefix (must be 0 or 1)`;
+      if (flag === 1 && !this.compressedAllowed) return 'compressed flag set but the request has no grpc-encoding';
+      this.bodyLeft = this.prefix.readUInt32BE(1);
+      if (this.bodyLeft === 0) this.messages++;
+    }
+    return undefined;
+  }
+
+  /** Why the stream may not end here, or undefined when it ends after a whole message. */
+  endProblem(): string | undefined {
+    if (this.prefixHave > 0 || this.bodyLeft > 0) return 'request message truncated: the stream ended inside it';
+    if (this.messages === 0) return 'no request message before the end of the stream';
+    return undefined;
+  }
+}
+
+export function callGuard(options: CallGuardOptions, metrics: Metrics): grpc.ServerInterceptor {
+  return (_method, call) => {
+    const base = call as unknown as { stream?: http2.ServerHttp2Stream; incomingEncoding?: string };
+    const stream = base.stream;
+    if (!stream) throw new Error('grpc-js base call without its stream: the call guard must be the first interceptor');
+    // grpc-js takes grpc-encoding out of the metadata handed on; the base call keeps it.
+    const compressed = base.incomingEncoding !== undefined && base.incomingEncoding !== 'identity';
+    const frames = new FrameTracker(compressed);
+    const lease = new BudgetLease(options.budget);
+    let done = false;
+    let timer: NodeJS.Timeout | undefined;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      stream.off('data', onData);
+      lease.release();
+    };
+    const refuse = (reason: string, err: PipelineError): void => {
+      if (done) return;
+      metrics.receiverRequestsRefused.inc({ transport: 'grpc', reason });
+      metrics.receiverRequestsFailed.inc({ transport: 'grpc', code: grpc.status[grpcCodeFor(err.kind)] });
+      guarded.sendStatus(grpcStatusFor(err));
+    };
+    const onData = (chunk: Buffer): void => {
+      if (!lease.grow(chunk.length)) {
+        refuse('receive_budget', options.budget.refusal());
+        return;
+      }
+      const problem = frames.feed(chunk);
+      if (problem) refuse('bad_frame', new PipelineError('invalid_input', problem));
+    };
+    const guarded = new grpc.ServerInterceptingCall(call, {
+      start: (next) => {
+        next(
+          new grpc.ServerListenerBuilder()
+            .withOnReceiveMessage((message: Buffer, nextMessage) => {
+              // An inflated message is new memory on top of the wire bytes already charged.
+              if (compressed && !lease.grow(message.length)) {
+                refuse('receive_budget', options.budget.refusal());
+                return;
+              }
+              nextMessage(message);
+            })
+            .withOnReceiveHalfClose((nextHalfClose) => {
+              clearTimeout(timer);
+              const problem = frames.endProblem();
+              if (problem) {
+                refuse(problem.startsWith('no request') ? 'no_message' : 'truncated_message', new PipelineError('invalid_input', problem));
+                return;
+              }
+              nextHalfClose();
+            })
+            .withOnCancel(finish)
+            .build(),
+        );
+        if (!lease.grow(REQUEST_OVERHEAD_BYTES)) {
+          refuse('receive_budget', options.budget.refusal());
+          return;
+        }
+        timer = setTimeout(
+          () => refuse('read_timeout', new PipelineError('timeout', `request not received within ${options.readTimeoutMs} ms (OLP_GRPC_READ_TIMEOUT)`)),
+          options.readTimeoutMs,
+        );
+        timer.unref();
+      },
+      sendStatus: (status, next) => {
+        finish();
+        next(status);
+      },
+    });
+    stream.on('data', onData);
+    stream.once('close', finish);
+    return guarded;
+  };
+}
