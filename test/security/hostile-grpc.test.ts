@@ -1,0 +1,109 @@
+/**
+ * Hostile OTLP/gRPC clients, scaled to seconds: stream floods, unfinished messages, silent and
+ * surplus connections, malformed framing. Each asserts the refusal, its count by reason, a
+ * bound on what the service holds, and that an ordinary client is still served.
+ */
+import * as http2 from 'node:http2';
+import { status } from '@grpc/grpc-js';
+import { RawHttp2, closedWithin, grpcMessage, grpcRequestHeaders, rawGrpcCall, silentSockets } from '../../bench/attack-clients';
+import { encodeLogsData } from '../../src/otlp/codec';
+import { REQUEST_OVERHEAD_BYTES } from '../../src/receiver/receive-budget';
+import { exportLogs } from '../helpers/grpc-client';
+import { record, request } from '../helpers/builders';
+import { eventually } from '../helpers/eventually';
+import { useServiceFixture } from '../helpers/service-fixture';
+import type { TestService } from '../helpers/service';
+
+jest.setTimeout(30_000);
+
+const refused = (svc: TestService, reason: string): Promise<number> => svc.metrics.total(svc.metrics.receiverRequestsRefused, { transport: 'grpc', reason });
+const budgetInUse = async (svc: TestService): Promise<number> => (await svc.metrics.receiveBudgetInUse.get()).values[0]?.value ?? 0;
+const served = async (svc: TestService): Promise<void> => expect((await exportLogs(svc.endpoint, request([record('ordinary client')]))).code).toBe(status.OK);
+
+describe('OTLP/gRPC receiver under hostile clients', () => {
+  const f = useServiceFixture();
+  const sessions: http2.ClientHttp2Session[] = [];
+  const raws: RawHttp2[] = [];
+  const connect = (svc: TestService): http2.ClientHttp2Session => {
+    const s = http2.connect(`http://127.0.0.1:${svc.grpcPort}`);
+    s.on('error', () => undefined);
+    sessions.push(s);
+    return s;
+  };
+  afterEach(() => {
+    for (const s of sessions.splice(0)) s.destroy();
+    for (const r of raws.splice(0)) r.close();
+  });
+
+  test('a connection may hold the advertised 100 unfinished calls, each charged its overhead; the 101st stream closes it', async () => {
+    const svc = await f.start();
+    const raw = await RawHttp2.connect(svc.grpcPort);
+    raws.push(raw);
+    expect(raw.maxConcurrentStreams).toBe(100);
+    for (let i = 0; i < 100; i++) raw.openStream(grpcRequestHeaders());
+    await eventually(async () => expect(await budgetInUse(svc)).toBe(100 * REQUEST_OVERHEAD_BYTES));
+    await served(svc);
+    expect(raw.closed).toBe(false);
+    // Past the limit nghttp2 ends the connection (PROTOCOL_ERROR), which frees its calls.
+    for (let i = 0; i < 1000; i++) raw.openStream(grpcRequestHeaders());
+    await eventually(() => expect(raw.closed).toBe(true));
+    expect(raw.goaway).toBe(true);
+    await eventually(async () => expect(await budgetInUse(svc)).toBe(0));
+    await served(svc);
+  });
+
+  test('calls that stop inside a message hold at most the receive budget, then get RESOURCE_EXHAUSTED with RetryInfo; the read timeout frees it', async () => {
+    const svc = await f.start({ OLP_MEMORY_RECEIVE_BUDGET_MIB: '1', OLP_GRPC_READ_TIMEOUT: '1500ms' });
+    const session = connect(svc);
+    const piece = Buffer.alloc(256 * 1024, 1);
+    // Each declares 16 MiB and sends 256 KiB of it: five of them pass the 1 MiB budget.
+    const calls = Array.from({ length: 5 }, () => rawGrpcCall(session, grpcMessage(piece, 0, 16 * 1024 * 1024), { end: false, timeoutMs: 10_000 }));
+    const answers = await Promise.all(calls);
+    expect(await budgetInUse(svc)).toBe(0);
+    const codes = answers.map((a) => a?.grpcStatus);
+    expect(codes).toContain(status.RESOURCE_EXHAUSTED);
+    expect(codes).toContain(status.DEADLINE_EXCEEDED);
+    expect(codes.every((c) => c === status.RESOURCE_EXHAUSTED || c === status.DEADLINE_EXCEEDED)).toBe(true);
+    expect(await refused(svc, 'receive_budget')).toBeGreaterThan(0);
+    expect(await refused(svc, 'read_timeout')).toBeGreaterThan(0);
+    await served(svc);
+  });
+
+  test.each([
+    ['a compressed flag of 7', grpcMessage(Buffer.from(encodeLogsData(request([record('x')]))), 7), {}, 'bad_frame', /invalid compressed flag 7/],
+    ['a compressed flag without grpc-encoding', grpcMessage(Buffer.from(encodeLogsData(request([record('x')]))), 1), {}, 'bad_frame', /no grpc-encoding/],
+    ['a message cut short by the end of the stream', grpcMessage(Buffer.alloc(10), 0, 1000), {}, 'truncated_message', /truncated/],
+    ['a prefix cut short by the end of the stream', Buffer.from([0, 0, 0]), {}, 'truncated_message', /truncated/],
+    ['no message at all', Buffer.alloc(0), {}, 'no_message', /no request message/],
+  ])('%s is answered INVALID_ARGUMENT and counted', async (_name, body, headers, reason, message) => {
+    const svc = await f.start();
+    const answer = await rawGrpcCall(connect(svc), body, { headers });
+    expect(answer?.grpcStatus).toBe(status.INVALID_ARGUMENT);
+    expect(answer?.grpcMessage).toMatch(message);
+    expect(await refused(svc, reason)).toBe(1);
+    expect(await budgetInUse(svc)).toBe(0);
+  });
+
+  test('connections over OLP_GRPC_MAX_CONNECTIONS are closed at once and counted; others are still served', async () => {
+    const svc = await f.start({ OLP_GRPC_MAX_CONNECTIONS: '5' });
+    const sockets = await silentSockets(svc.grpcPort, 8);
+    try {
+      const closed = await Promise.all(sockets.map((s) => closedWithin(s, 500)));
+      expect(closed.filter(Boolean).length).toBe(3);
+      expect(await svc.metrics.total(svc.metrics.receiverConnectionsRefused, { transport: 'grpc', reason: 'max_connections' })).toBe(3);
+      for (const s of sockets) s.destroy();
+      await eventually(async () => expect(await svc.metrics.total(svc.metrics.receiverConnections, { transport: 'grpc' })).toBe(0));
+      await served(svc);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+  });
+
+  test('a connection that never sends a byte is closed after OLP_GRPC_MAX_CONNECTION_IDLE', async () => {
+    const svc = await f.start({ OLP_GRPC_MAX_CONNECTION_IDLE: '300ms' });
+    const [socket] = await silentSockets(svc.grpcPort, 1);
+    expect(await closedWithin(socket!, 5000)).toBe(true);
+    expect(await svc.metrics.total(svc.metrics.receiverConnectionsRefused, { transport: 'grpc', reason: 'no_first_byte' })).toBe(1);
+    await served(svc);
+  });
+});
