@@ -92,7 +92,7 @@ describe('OTLP/gRPC receiver under hostile clients', () => {
       expect(closed.filter(Boolean).length).toBe(3);
       expect(await svc.metrics.total(svc.metrics.receiverConnectionsRefused, { transport: 'grpc', reason: 'max_connections' })).toBe(3);
       for (const s of sockets) s.destroy();
-      await eventually(async () => expect(await svc.metrics.total(svc.metrics.receiverConnections, { transport: 'grpc' })).toBe(0));
+      await eventually(async () => expect((await svc.metrics.receiverConnections.get()).values.find((v) => v.labels.transport === 'grpc')?.value).toBe(0));
       await served(svc);
     } finally {
       for (const s of sockets) s.destroy();
