@@ -53,7 +53,7 @@ export function headerBlock(headers: readonly (readonly [string, string])[]): Bu
 }
 
 /** The request headers of a gRPC Export call, plus `extra`. */
-export function grpcRequestHeaders(extra: readonly (readonly [string, string])[] = []): [string, string][] {
+export function grpcRequestHeaders(extra: readonly (readonly [string, string])[] = []): (readonly [string, string])[] {
   return [
     [':method', 'POST'],
     [':scheme', 'http'],
