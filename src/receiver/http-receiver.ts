@@ -58,6 +58,9 @@ export const OTLP_HTTP_LOGS_PATH = '/v1/logs';
 export const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
 export const JSON_CONTENT_TYPE = 'application/json';
 
+/** How much later than OLP_HTTP_READ_TIMEOUT Node's own request timeout cuts a connection. */
+const READ_TIMEOUT_BACKSTOP_MS = 5000;
+
 /** Retry-After sent while shutting down: long enough for a load balancer to move the sender elsewhere. */
 const SHUTDOWN_RETRY_AFTER_MS = 1000;
 
@@ -111,9 +114,12 @@ export class HttpReceiver {
     private readonly logger: Logger,
   ) {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => this.handle(req, res);
+    // The receiver times out slow bodies itself (counted, answered 408); this is Node's backstop.
+    const requestTimeout = options.readTimeoutMs + READ_TIMEOUT_BACKSTOP_MS;
     const timeouts: http.ServerOptions = {
-      headersTimeout: options.headersTimeoutMs,
-      requestTimeout: options.readTimeoutMs,
+      // Node requires headersTimeout <= requestTimeout.
+      headersTimeout: Math.min(options.headersTimeoutMs, requestTimeout),
+      requestTimeout,
       keepAliveTimeout: options.idleTimeoutMs,
       // Node checks the two timeouts above on this interval (30 s by default, longer than they may be).
       connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(Math.min(options.headersTimeoutMs, options.readTimeoutMs) / 4))),
@@ -243,7 +249,15 @@ export class HttpReceiver {
     // The declared length is taken from the budget up front: refused before a byte is buffered.
     const declared = Number(req.headers['content-length'] ?? 0);
     if (!lease.grow(REQUEST_OVERHEAD_BYTES + (Number.isFinite(declared) ? declared : 0))) throw this.overBudget();
-    let body = await readBody(req, this.options.maxRecvBytes, declared, lease, () => this.tooLarge(), () => this.overBudget());
+    let body = await readBody(req, {
+      max: this.options.maxRecvBytes,
+      declared,
+      lease,
+      timeoutMs: this.options.readTimeoutMs,
+      tooLarge: () => this.tooLarge(),
+      overBudget: () => this.overBudget(),
+      timedOut: () => new ReceiverRefusal('read_timeout', new PipelineError('timeout', `request body not received within ${this.options.readTimeoutMs} ms (OLP_HTTP_READ_TIMEOUT)`)),
+    });
     if ((req.headers['content-encoding'] ?? '').trim().toLowerCase() === 'gzip') body = await this.gunzip(body, lease);
     const metadata = this.forwarded(req.headers);
     if (encoding === 'protobuf') return await this.pipeline.consume(body, 'http', metadata);
@@ -363,15 +377,27 @@ export class HttpReceiver {
   }
 }
 
+interface BodyLimits {
+  readonly max: number;
+  /** Content-length, already held by `lease`. */
+  readonly declared: number;
+  readonly lease: BudgetLease;
+  readonly timeoutMs: number;
+  readonly tooLarge: () => Error;
+  readonly overBudget: () => Error;
+  readonly timedOut: () => Error;
+}
+
 /**
- * Reads the whole body, refusing (without buffering further) once it passes `max` bytes, or
- * what `lease` (which already holds `declared` bytes) cannot cover.
+ * Reads the whole body, refusing (without buffering further) once it passes `max` bytes, what
+ * the lease cannot cover, or the read timeout.
  */
-function readBody(req: http.IncomingMessage, max: number, declared: number, lease: BudgetLease, tooLarge: () => Error, overBudget: () => Error): Promise<Buffer> {
+function readBody(req: http.IncomingMessage, limits: BodyLimits): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const cleanup = (): void => {
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
@@ -382,11 +408,12 @@ function readBody(req: http.IncomingMessage, max: number, declared: number, leas
       req.pause();
       reject(e);
     };
+    const timer = setTimeout(() => refuse(limits.timedOut()), limits.timeoutMs);
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > max) return refuse(tooLarge());
+      if (size > limits.max) return refuse(limits.tooLarge());
       // Bytes beyond the declared length (chunked bodies have none declared) are charged as they come.
-      if (size > declared && !lease.grow(Math.min(chunk.length, size - declared))) return refuse(overBudget());
+      if (size > limits.declared && !limits.lease.grow(Math.min(chunk.length, size - limits.declared))) return refuse(limits.overBudget());
       chunks.push(chunk);
     };
     const onEnd = (): void => {
