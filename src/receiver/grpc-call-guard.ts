@@ -10,7 +10,12 @@
  *  - a length-prefix flag other than 0 or 1, or 1 without a grpc-encoding, is INVALID_ARGUMENT
  *    (grpc-js treats any non-1 flag as uncompressed);
  *  - a stream that ends inside a message, or without one, is INVALID_ARGUMENT (grpc-js
- *    answers UNIMPLEMENTED, as if the method were unknown).
+ *    answers UNIMPLEMENTED, as if the method were unknown);
+ *  - a call whose grpc-timeout has passed by the time its message is complete is answered
+ *    DEADLINE_EXCEEDED without being processed (grpc-js only arms a timer, which loses the race
+ *    against a fast handler, so the records were taken although the client saw a failure);
+ *  - more than MAX_METADATA_ENTRIES metadata entries is RESOURCE_EXHAUSTED (Node resets such
+ *    a stream bare at its own limit of 128, which the receiver raises; see allowMoreMetadata).
  */
 import type * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
@@ -25,6 +30,35 @@ export interface CallGuardOptions {
 }
 
 const PREFIX_BYTES = 5;
+
+/** Metadata entries a call may carry (what Node allows by default, answered with a status instead of a reset). */
+export const MAX_METADATA_ENTRIES = 128;
+
+/** Header entries Node accepts before resetting a stream: above MAX_METADATA_ENTRIES, so the guard answers first. */
+const NODE_MAX_HEADER_LIST_PAIRS = 1024;
+
+/**
+ * Raises Node's header-pair limit on the HTTP/2 servers grpc-js creates from now on. grpc-js
+ * passes no such option through, so this sets it on the options object it keeps for them
+ * (grpc-js is pinned; a test checks the effect).
+ */
+export function allowMoreMetadata(server: grpc.Server): void {
+  const options = (server as unknown as { commonServerOptions?: http2.ServerOptions }).commonServerOptions;
+  if (!options) throw new Error('grpc-js server without commonServerOptions: cannot raise the metadata entry limit');
+  options.maxHeaderListPairs = NODE_MAX_HEADER_LIST_PAIRS;
+}
+
+function metadataEntries(metadata: grpc.Metadata): number {
+  let n = 0;
+  for (const values of Object.values(metadata.toJSON())) n += values.length;
+  return n;
+}
+
+function deadlinePassed(call: grpc.ServerInterceptingCallInterface): boolean {
+  const deadline = call.getDeadline();
+  const at = deadline instanceof Date ? deadline.getTime() : deadline;
+  return Number.isFinite(at) && at <= Date.now();
+}
 
 /** The status a refusal is answered with (RetryInfo in grpc-status-details-bin when retryable). */
 export function grpcStatusFor(err: PipelineError): grpc.StatusObject {
@@ -118,11 +152,23 @@ export function callGuard(options: CallGuardOptions, metrics: Metrics): grpc.Ser
               }
               nextMessage(message);
             })
+            .withOnReceiveMetadata((metadata, nextMetadata) => {
+              const entries = metadataEntries(metadata);
+              if (entries > MAX_METADATA_ENTRIES) {
+                refuse('too_much_metadata', new PipelineError('too_large', `request has ${entries} metadata entries, over the limit of ${MAX_METADATA_ENTRIES}`));
+                return;
+              }
+              nextMetadata(metadata);
+            })
             .withOnReceiveHalfClose((nextHalfClose) => {
               clearTimeout(timer);
               const problem = frames.endProblem();
               if (problem) {
                 refuse(problem.startsWith('no request') ? 'no_message' : 'truncated_message', new PipelineError('invalid_input', problem));
+                return;
+              }
+              if (deadlinePassed(call)) {
+                refuse('deadline_exceeded', new PipelineError('timeout', 'the call\'s deadline (grpc-timeout) passed before its request was complete'));
                 return;
               }
               nextHalfClose();

@@ -9,7 +9,7 @@ import type { Metrics } from '../telemetry/metrics';
 import type { Pipeline } from '../pipeline/pipeline';
 import type { BearerAuth } from './auth';
 import { guardConnections } from './connection-guard';
-import { callGuard, grpcStatusFor } from './grpc-call-guard';
+import { allowMoreMetadata, callGuard, grpcStatusFor } from './grpc-call-guard';
 import type { ReceiveBudget } from './receive-budget';
 
 export interface GrpcReceiverOptions {
@@ -79,6 +79,7 @@ export class GrpcReceiver {
       ...(options.maxConnectionAgeMs > 0 ? { 'grpc.max_connection_age_ms': options.maxConnectionAgeMs, 'grpc.max_connection_age_grace_ms': MAX_CONNECTION_AGE_GRACE_MS } : {}),
       interceptors: [callGuard({ budget: options.budget, readTimeoutMs: options.readTimeoutMs }, metrics)],
     });
+    allowMoreMetadata(this.server);
     this.server.addService(logsServiceDefinition, {
       Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => void this.handleExport(call, callback),
     });

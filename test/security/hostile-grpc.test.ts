@@ -8,7 +8,7 @@ import { status } from '@grpc/grpc-js';
 import { RawHttp2, closedWithin, grpcMessage, grpcRequestHeaders, rawGrpcCall, silentSockets } from '../../bench/attack-clients';
 import { encodeLogsData } from '../../src/otlp/codec';
 import { REQUEST_OVERHEAD_BYTES } from '../../src/receiver/receive-budget';
-import { exportLogs } from '../helpers/grpc-client';
+import { exportLogs, exportRaw } from '../helpers/grpc-client';
 import { record, request } from '../helpers/builders';
 import { eventually } from '../helpers/eventually';
 import { useServiceFixture } from '../helpers/service-fixture';
@@ -58,30 +58,41 @@ describe('OTLP/gRPC receiver under hostile clients', () => {
     const piece = Buffer.alloc(256 * 1024, 1);
     // Each declares 16 MiB and sends 256 KiB of it: five of them pass the 1 MiB budget.
     const calls = Array.from({ length: 5 }, () => rawGrpcCall(session, grpcMessage(piece, 0, 16 * 1024 * 1024), { end: false, timeoutMs: 10_000 }));
+    await eventually(async () => expect(await refused(svc, 'receive_budget')).toBeGreaterThan(0));
+    expect(await budgetInUse(svc)).toBeLessThanOrEqual(1024 * 1024);
+    // A small request still fits beside them; one that does not is told when to retry.
+    await served(svc);
+    const big = await exportRaw(svc.endpoint, Buffer.alloc(512 * 1024));
+    expect(big.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(big.retryAfterMs).toBe(1000);
     const answers = await Promise.all(calls);
     expect(await budgetInUse(svc)).toBe(0);
     const codes = answers.map((a) => a?.grpcStatus);
     expect(codes).toContain(status.RESOURCE_EXHAUSTED);
     expect(codes).toContain(status.DEADLINE_EXCEEDED);
     expect(codes.every((c) => c === status.RESOURCE_EXHAUSTED || c === status.DEADLINE_EXCEEDED)).toBe(true);
-    expect(await refused(svc, 'receive_budget')).toBeGreaterThan(0);
     expect(await refused(svc, 'read_timeout')).toBeGreaterThan(0);
     await served(svc);
   });
 
+  const oneRecord = grpcMessage(Buffer.from(encodeLogsData(request([record('x')]))));
+  const manyMetadata = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`x-entry-${i}`, 'v']));
   test.each([
-    ['a compressed flag of 7', grpcMessage(Buffer.from(encodeLogsData(request([record('x')]))), 7), {}, 'bad_frame', /invalid compressed flag 7/],
-    ['a compressed flag without grpc-encoding', grpcMessage(Buffer.from(encodeLogsData(request([record('x')]))), 1), {}, 'bad_frame', /no grpc-encoding/],
-    ['a message cut short by the end of the stream', grpcMessage(Buffer.alloc(10), 0, 1000), {}, 'truncated_message', /truncated/],
-    ['a prefix cut short by the end of the stream', Buffer.from([0, 0, 0]), {}, 'truncated_message', /truncated/],
-    ['no message at all', Buffer.alloc(0), {}, 'no_message', /no request message/],
-  ])('%s is answered INVALID_ARGUMENT and counted', async (_name, body, headers, reason, message) => {
+    ['a compressed flag of 7', grpcMessage(oneRecord.subarray(5), 7), {}, status.INVALID_ARGUMENT, 'bad_frame', /invalid compressed flag 7/],
+    ['a compressed flag without grpc-encoding', grpcMessage(oneRecord.subarray(5), 1), {}, status.INVALID_ARGUMENT, 'bad_frame', /no grpc-encoding/],
+    ['a message cut short by the end of the stream', grpcMessage(Buffer.alloc(10), 0, 1000), {}, status.INVALID_ARGUMENT, 'truncated_message', /truncated/],
+    ['a prefix cut short by the end of the stream', Buffer.from([0, 0, 0]), {}, status.INVALID_ARGUMENT, 'truncated_message', /truncated/],
+    ['no message at all', Buffer.alloc(0), {}, status.INVALID_ARGUMENT, 'no_message', /no request message/],
+    ['a grpc-timeout that passed before the message was complete', oneRecord, { 'grpc-timeout': '1n' }, status.DEADLINE_EXCEEDED, 'deadline_exceeded', /deadline/],
+    ['200 metadata entries', oneRecord, manyMetadata, status.RESOURCE_EXHAUSTED, 'too_much_metadata', /200 metadata entries, over the limit of 128/],
+  ])('%s is answered with a status, counted, and nothing is exported', async (_name, body, headers, code, reason, message) => {
     const svc = await f.start();
     const answer = await rawGrpcCall(connect(svc), body, { headers });
-    expect(answer?.grpcStatus).toBe(status.INVALID_ARGUMENT);
+    expect(answer?.grpcStatus).toBe(code);
     expect(answer?.grpcMessage).toMatch(message);
     expect(await refused(svc, reason)).toBe(1);
     expect(await budgetInUse(svc)).toBe(0);
+    expect(await svc.metrics.total(svc.metrics.receiverAccepted)).toBe(0);
   });
 
   test('connections over OLP_GRPC_MAX_CONNECTIONS are closed at once and counted; others are still served', async () => {
