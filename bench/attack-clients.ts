@@ -4,6 +4,7 @@
  * and OTLP/JSON and gzip payloads that are small on the wire and huge once parsed.
  * Loopback only.
  */
+import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import * as zlib from 'node:zlib';
 
@@ -251,7 +252,7 @@ export interface Http2Answer {
  * headers as given. Answers how the server ended the stream, or undefined after `timeoutMs`.
  */
 export function rawGrpcCall(
-  session: import('node:http2').ClientHttp2Session,
+  session: http2.ClientHttp2Session,
   body: Buffer,
   options: { readonly headers?: Record<string, string | string[]>; readonly end?: boolean; readonly timeoutMs?: number } = {},
 ): Promise<Http2Answer | undefined> {
@@ -260,7 +261,7 @@ export function rawGrpcCall(
     let status: number | undefined;
     let message = '';
     const timer = setTimeout(() => {
-      stream.close();
+      stream.close(http2.constants.NGHTTP2_CANCEL);
       resolve(undefined);
     }, options.timeoutMs ?? 5000);
     const take = (h: Record<string, unknown>): void => {
@@ -268,7 +269,7 @@ export function rawGrpcCall(
       status = Number(h['grpc-status']);
       message = decodeURIComponent(String(h['grpc-message'] ?? ''));
       // A call still sending would keep the stream open: the status is the answer.
-      stream.close();
+      stream.close(http2.constants.NGHTTP2_CANCEL);
     };
     stream.on('response', take);
     stream.on('trailers', take);

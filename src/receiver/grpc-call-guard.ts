@@ -128,6 +128,11 @@ export function callGuard(options: CallGuardOptions, metrics: Metrics): grpc.Ser
     };
     const refuse = (reason: string, err: PipelineError): void => {
       if (done) return;
+      // A client that went away (reset, closed connection) ends its stream too: nobody to answer, nothing refused.
+      if (stream.closed || stream.destroyed || stream.aborted) {
+        finish();
+        return;
+      }
       metrics.receiverRequestsRefused.inc({ transport: 'grpc', reason });
       metrics.receiverRequestsFailed.inc({ transport: 'grpc', code: grpc.status[grpcCodeFor(err.kind)] });
       guarded.sendStatus(grpcStatusFor(err));
