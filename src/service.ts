@@ -28,6 +28,7 @@ import { GrpcReceiver } from './receiver/grpc-receiver';
 import { BearerAuth } from './receiver/auth';
 import { httpsContext, loadServerCredentials } from './receiver/tls';
 import { ReceiveBudget, receiveBudgetBytes } from './receiver/receive-budget';
+import { DESCRIPTOR_RESERVE, descriptorLimit } from './receiver/connection-guard';
 import { Metrics, registryTotal } from './telemetry/metrics';
 import { planWorkers, workersConflict, WorkerPool } from './pipeline/worker-pool';
 import { resolveServiceConfig } from './processors/custom';
@@ -150,6 +151,14 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
     { certFile: s.grpc.tls_cert_file, keyFile: s.grpc.tls_key_file, clientCaFile: s.grpc.tls_client_ca_file, reloadIntervalMs: s.grpc.tls_reload_interval },
     logger,
   );
+  const fdLimit = descriptorLimit();
+  const connectionCaps = s.grpc.max_connections + (s.http.endpoint ? s.http.max_connections : 0);
+  if (fdLimit !== undefined && connectionCaps + DESCRIPTOR_RESERVE > fdLimit) {
+    logger.warn(
+      { openFileLimit: fdLimit, connectionCaps, reserve: DESCRIPTOR_RESERVE },
+      'OLP_GRPC_MAX_CONNECTIONS + OLP_HTTP_MAX_CONNECTIONS leave too few file descriptors: lower them or raise the open-file limit (ulimit -n)',
+    );
+  }
   const budget = new ReceiveBudget(receiveBudgetBytes(s.memory.receive_budget_mib, s.memory.limit_mib), metrics);
   const receiver = new GrpcReceiver(
     {

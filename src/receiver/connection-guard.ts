@@ -3,6 +3,7 @@
  * ones are closed on accept, so descriptors stay free for the other port, exporters and files),
  * and a connection that sends nothing at all within `firstByteTimeoutMs` is closed.
  */
+import * as fs from 'node:fs';
 import type * as net from 'node:net';
 import type { Logger } from 'pino';
 import type { Metrics } from '../telemetry/metrics';
@@ -53,4 +54,18 @@ export function guardConnections(server: net.Server, options: ConnectionGuardOpt
       metrics.receiverConnections.dec({ transport });
     });
   });
+}
+
+/** Descriptors kept free beyond the receivers' connection caps: exporters, files, the metrics port, worker threads. */
+export const DESCRIPTOR_RESERVE = 128;
+
+/** The process's open-file limit (soft), from /proc; undefined where it cannot be read. */
+export function descriptorLimit(limits = '/proc/self/limits'): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)/m.exec(fs.readFileSync(limits, 'utf8'));
+    if (!m) return undefined;
+    return m[1] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(m[1]);
+  } catch {
+    return undefined;
+  }
 }
