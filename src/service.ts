@@ -28,6 +28,7 @@ import { GrpcReceiver } from './receiver/grpc-receiver';
 import { BearerAuth } from './receiver/auth';
 import { httpsContext, loadServerCredentials } from './receiver/tls';
 import { ReceiveBudget, receiveBudgetBytes } from './receiver/receive-budget';
+import { minReceiveBudgetMib } from './config/settings';
 import { DESCRIPTOR_RESERVE, descriptorLimit } from './receiver/connection-guard';
 import { Metrics, registryTotal } from './telemetry/metrics';
 import { planWorkers, workersConflict, WorkerPool } from './pipeline/worker-pool';
@@ -159,7 +160,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       'OLP_GRPC_MAX_CONNECTIONS + OLP_HTTP_MAX_CONNECTIONS leave too few file descriptors: lower them or raise the open-file limit (ulimit -n)',
     );
   }
-  const budget = new ReceiveBudget(receiveBudgetBytes(s.memory.receive_budget_mib, s.memory.limit_mib), metrics);
+  const budget = new ReceiveBudget(receiveBudgetBytes(s.memory.receive_budget_mib, s.memory.limit_mib, minReceiveBudgetMib(s.grpc.max_recv_mib, s.http.max_recv_mib)), metrics);
   const receiver = new GrpcReceiver(
     {
       endpoint: s.grpc.endpoint,

@@ -25,6 +25,14 @@ function parseWorkers(raw: unknown): 'auto' | number {
   }
 }
 
+/**
+ * Smallest OLP_MEMORY_RECEIVE_BUDGET_MIB that still admits the largest request: its wire bytes
+ * plus what it may inflate to, plus 1 MiB for the per-request overhead of others.
+ */
+export function minReceiveBudgetMib(grpcMaxRecvMib: number, httpMaxRecvMib: number): number {
+  return 2 * Math.max(grpcMaxRecvMib, httpMaxRecvMib) + 1;
+}
+
 export const serviceSections = {
   '': {
     processors: opt.list(['severity', 'resource'], 'Processing chain: processor names in order. Empty for passthrough.'),
@@ -173,7 +181,7 @@ export const serviceSections = {
   memory: {
     limit_mib: opt.int(0, 'Memory limiter hard limit on the resident set size (RSS), in MiB: above it a GC is forced; above the soft limit (limit − spike) new requests are refused with a retryable status. 0 = off.', { min: 0 }),
     spike_mib: opt.int(0, 'Headroom between the soft and hard limits, in MiB. 0 = 20% of OLP_MEMORY_LIMIT_MIB.', { min: 0 }),
-    receive_budget_mib: opt.int(0, 'Bytes all receivers together may hold for requests being received and decoded (bodies, inflated bodies, plus 16 KiB per open request), in MiB. When spent, requests are refused with RESOURCE_EXHAUSTED / 429 and a retry delay. 0 = a quarter of OLP_MEMORY_LIMIT_MIB, or 256 MiB without a memory limit.', { min: 0 }),
+    receive_budget_mib: opt.int(0, 'Bytes all receivers together may hold for requests being received and decoded (bodies, inflated bodies, plus 16 KiB per open request), in MiB. When spent, requests are refused with RESOURCE_EXHAUSTED / 429 and a retry delay. 0 = a quarter of OLP_MEMORY_LIMIT_MIB, or 256 MiB without a memory limit; never less than twice the larger OLP_*_MAX_RECV_MIB plus 1, so the largest request fits.', { min: 0 }),
   },
   debug: {
     verbosity: opt.enum(['basic', 'normal', 'detailed'] as const, 'normal', 'debug exporter: `basic` one line per batch, `normal` one line per record, `detailed` every field.'),

@@ -4,8 +4,10 @@
  * to interceptors, so the guard also watches the call's HTTP/2 stream (the first interceptor's
  * `call` is grpc-js's base call, which keeps it in `stream`; grpc-js is pinned and a test
  * checks that it is there):
- *  - every received byte, the inflated message and a fixed per-call overhead are charged to
- *    the shared receive budget; a call that does not fit gets RESOURCE_EXHAUSTED with RetryInfo;
+ *  - every received byte and a fixed per-call overhead are charged to the shared receive
+ *    budget, and a compressed message the most it may inflate to (the message size limit)
+ *    from the moment it is complete until grpc-js, which inflates it out of our sight, hands
+ *    it over, then its inflated size; a call that does not fit gets RESOURCE_EXHAUSTED with RetryInfo;
  *  - a call must deliver its whole request within the read timeout (DEADLINE_EXCEEDED);
  *  - a length-prefix flag other than 0 or 1, or 1 without a grpc-encoding, is INVALID_ARGUMENT
  *    (grpc-js treats any non-1 flag as uncompressed);
@@ -26,6 +28,8 @@ import { BudgetLease, REQUEST_OVERHEAD_BYTES, type ReceiveBudget } from './recei
 
 export interface CallGuardOptions {
   readonly budget: ReceiveBudget;
+  /** The largest message grpc-js will inflate to. */
+  readonly maxRecvBytes: number;
   readonly readTimeoutMs: number;
 }
 
@@ -74,6 +78,9 @@ class FrameTracker {
   private prefixHave = 0;
   private bodyLeft = 0;
   messages = 0;
+  /** Complete messages with the compressed flag set. */
+  compressedMessages = 0;
+  private compressedBody = false;
 
   constructor(private readonly compressedAllowed: boolean) {}
 
@@ -85,7 +92,7 @@ class FrameTracker {
         const take = Math.min(this.bodyLeft, chunk.length - i);
         this.bodyLeft -= take;
         i += take;
-        if (this.bodyLeft === 0) this.messages++;
+        if (this.bodyLeft === 0) this.complete();
         continue;
       }
       this.prefix[this.prefixHave++] = chunk[i++]!;
@@ -94,10 +101,16 @@ class FrameTracker {
       const flag = this.prefix[0]!;
       if (flag > 1) return `invalid compressed flag ${flag} in the message prefix (must be 0 or 1)`;
       if (flag === 1 && !this.compressedAllowed) return 'compressed flag set but the request has no grpc-encoding';
+      this.compressedBody = flag === 1;
       this.bodyLeft = this.prefix.readUInt32BE(1);
-      if (this.bodyLeft === 0) this.messages++;
+      if (this.bodyLeft === 0) this.complete();
     }
     return undefined;
+  }
+
+  private complete(): void {
+    this.messages++;
+    if (this.compressedBody) this.compressedMessages++;
   }
 
   /** Why the stream may not end here, or undefined when it ends after a whole message. */
@@ -117,6 +130,7 @@ export function callGuard(options: CallGuardOptions, metrics: Metrics): grpc.Ser
     const compressed = base.incomingEncoding !== undefined && base.incomingEncoding !== 'identity';
     const frames = new FrameTracker(compressed);
     const lease = new BudgetLease(options.budget);
+    let inflating = 0;
     let done = false;
     let timer: NodeJS.Timeout | undefined;
     const finish = (): void => {
@@ -143,18 +157,18 @@ export function callGuard(options: CallGuardOptions, metrics: Metrics): grpc.Ser
         return;
       }
       const problem = frames.feed(chunk);
-      if (problem) refuse('bad_frame', new PipelineError('invalid_input', problem));
+      if (problem) return refuse('bad_frame', new PipelineError('invalid_input', problem));
+      for (; inflating < frames.compressedMessages; inflating++) {
+        if (!lease.grow(options.maxRecvBytes)) return refuse('receive_budget', options.budget.refusal());
+      }
     };
     const guarded = new grpc.ServerInterceptingCall(call, {
       start: (next) => {
         next(
           new grpc.ServerListenerBuilder()
             .withOnReceiveMessage((message: Buffer, nextMessage) => {
-              // An inflated message is new memory on top of the wire bytes already charged.
-              if (compressed && !lease.grow(message.length)) {
-                refuse('receive_budget', options.budget.refusal());
-                return;
-              }
+              // Inflated: what it may have grown to is now what it did grow to.
+              if (compressed && inflating > 0) lease.shrink(options.maxRecvBytes - message.length);
               nextMessage(message);
             })
             .withOnReceiveMetadata((metadata, nextMetadata) => {

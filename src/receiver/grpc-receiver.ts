@@ -77,7 +77,7 @@ export class GrpcReceiver {
       'grpc-node.max_session_memory': MAX_SESSION_MEMORY_MB,
       ...(options.maxConnectionIdleMs > 0 ? { 'grpc.max_connection_idle_ms': options.maxConnectionIdleMs } : {}),
       ...(options.maxConnectionAgeMs > 0 ? { 'grpc.max_connection_age_ms': options.maxConnectionAgeMs, 'grpc.max_connection_age_grace_ms': MAX_CONNECTION_AGE_GRACE_MS } : {}),
-      interceptors: [callGuard({ budget: options.budget, readTimeoutMs: options.readTimeoutMs }, metrics)],
+      interceptors: [callGuard({ budget: options.budget, maxRecvBytes: options.maxRecvBytes, readTimeoutMs: options.readTimeoutMs }, metrics)],
     });
     allowMoreMetadata(this.server);
     this.server.addService(logsServiceDefinition, {

@@ -15,10 +15,10 @@ export const REQUEST_OVERHEAD_BYTES = 16 * 1024;
 /** Retry delay suggested to senders refused for lack of budget: requests in flight finish within it. */
 export const BUDGET_RETRY_AFTER_MS = 1000;
 
-/** OLP_MEMORY_RECEIVE_BUDGET_MIB as configured (0 = derived from the memory limit), in bytes. */
-export function receiveBudgetBytes(budgetMib: number, memoryLimitMib: number): number {
+/** OLP_MEMORY_RECEIVE_BUDGET_MIB as configured (0 = derived from the memory limit, at least `minMib`), in bytes. */
+export function receiveBudgetBytes(budgetMib: number, memoryLimitMib: number, minMib: number): number {
   if (budgetMib > 0) return budgetMib * MIB;
-  return memoryLimitMib > 0 ? Math.max(1, Math.floor(memoryLimitMib / 4)) * MIB : 256 * MIB;
+  return Math.max(minMib, memoryLimitMib > 0 ? Math.floor(memoryLimitMib / 4) : 256) * MIB;
 }
 
 export class ReceiveBudget {
@@ -71,6 +71,13 @@ export class BudgetLease {
     if (!this.budget.tryTake(bytes)) return false;
     this.held += bytes;
     return true;
+  }
+
+  /** Hands `bytes` of the lease back early (an estimate turned out larger than the need). */
+  shrink(bytes: number): void {
+    const n = Math.min(bytes, this.held);
+    this.held -= n;
+    this.budget.give(n);
   }
 
   release(): void {

@@ -5,6 +5,9 @@ import * as path from 'node:path';
 import { BudgetLease, ReceiveBudget, receiveBudgetBytes } from '../../src/receiver/receive-budget';
 import { descriptorLimit } from '../../src/receiver/connection-guard';
 import { Metrics } from '../../src/telemetry/metrics';
+import { minReceiveBudgetMib } from '../../src/config/settings';
+import { resolveConfig } from '../../src/config/resolve';
+import { builtinProcessors } from '../../src/processors/registry';
 
 const MIB = 1024 * 1024;
 
@@ -13,11 +16,18 @@ describe('receive budget', () => {
     [0, 0, 256 * MIB],
     [0, 1024, 256 * MIB],
     [0, 400, 100 * MIB],
-    [0, 2, 1 * MIB],
-    [64, 1024, 64 * MIB],
-    [64, 0, 64 * MIB],
-  ])('OLP_MEMORY_RECEIVE_BUDGET_MIB=%i with OLP_MEMORY_LIMIT_MIB=%i is %i bytes', (budgetMib, limitMib, bytes) => {
-    expect(receiveBudgetBytes(budgetMib, limitMib)).toBe(bytes);
+    [0, 64, 33 * MIB],
+    [40, 1024, 40 * MIB],
+    [40, 0, 40 * MIB],
+  ])('OLP_MEMORY_RECEIVE_BUDGET_MIB=%i with OLP_MEMORY_LIMIT_MIB=%i and 16 MiB requests is %i bytes', (budgetMib, limitMib, bytes) => {
+    expect(receiveBudgetBytes(budgetMib, limitMib, minReceiveBudgetMib(16, 16))).toBe(bytes);
+  });
+
+  test('a budget too small for the largest request is a configuration error', () => {
+    expect(() => resolveConfig({ OLP_MEMORY_RECEIVE_BUDGET_MIB: '20' }, builtinProcessors)).toThrow(
+      'OLP_MEMORY_RECEIVE_BUDGET_MIB: must be at least 33 (twice the larger OLP_GRPC_MAX_RECV_MIB / OLP_HTTP_MAX_RECV_MIB, plus 1)',
+    );
+    expect(() => resolveConfig({ OLP_MEMORY_RECEIVE_BUDGET_MIB: '3', OLP_GRPC_MAX_RECV_MIB: '1', OLP_HTTP_MAX_RECV_MIB: '1' }, builtinProcessors)).not.toThrow();
   });
 
   test('leases take what fits, keep what they had when refused, and hand it all back once', async () => {

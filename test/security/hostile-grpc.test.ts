@@ -5,7 +5,7 @@
  */
 import * as http2 from 'node:http2';
 import { status } from '@grpc/grpc-js';
-import { RawHttp2, closedWithin, grpcMessage, grpcRequestHeaders, rawGrpcCall, silentSockets } from '../../bench/attack-clients';
+import { RawHttp2, closedWithin, grpcMessage, gzip, grpcRequestHeaders, rawGrpcCall, silentSockets } from '../../bench/attack-clients';
 import { encodeLogsData } from '../../src/otlp/codec';
 import { REQUEST_OVERHEAD_BYTES } from '../../src/receiver/receive-budget';
 import { exportLogs, exportRaw } from '../helpers/grpc-client';
@@ -53,16 +53,16 @@ describe('OTLP/gRPC receiver under hostile clients', () => {
   });
 
   test('calls that stop inside a message hold at most the receive budget, then get RESOURCE_EXHAUSTED with RetryInfo; the read timeout frees it', async () => {
-    const svc = await f.start({ OLP_MEMORY_RECEIVE_BUDGET_MIB: '1', OLP_GRPC_READ_TIMEOUT: '1500ms' });
+    const svc = await f.start({ OLP_MEMORY_RECEIVE_BUDGET_MIB: '3', OLP_GRPC_MAX_RECV_MIB: '1', OLP_HTTP_MAX_RECV_MIB: '1', OLP_GRPC_READ_TIMEOUT: '1500ms' });
     const session = connect(svc);
-    const piece = Buffer.alloc(256 * 1024, 1);
-    // Each declares 16 MiB and sends 256 KiB of it: five of them pass the 1 MiB budget.
-    const calls = Array.from({ length: 5 }, () => rawGrpcCall(session, grpcMessage(piece, 0, 16 * 1024 * 1024), { end: false, timeoutMs: 10_000 }));
+    const piece = Buffer.alloc(512 * 1024, 1);
+    // Each declares 1 MiB and sends half of it: seven of them pass the 3 MiB budget.
+    const calls = Array.from({ length: 7 }, () => rawGrpcCall(session, grpcMessage(piece, 0, 1024 * 1024), { end: false, timeoutMs: 10_000 }));
     await eventually(async () => expect(await refused(svc, 'receive_budget')).toBeGreaterThan(0));
-    expect(await budgetInUse(svc)).toBeLessThanOrEqual(1024 * 1024);
+    expect(await budgetInUse(svc)).toBeLessThanOrEqual(3 * 1024 * 1024);
     // A small request still fits beside them; one that does not is told when to retry.
     await served(svc);
-    const big = await exportRaw(svc.endpoint, Buffer.alloc(512 * 1024));
+    const big = await exportRaw(svc.endpoint, Buffer.alloc(900 * 1024));
     expect(big.code).toBe(status.RESOURCE_EXHAUSTED);
     expect(big.retryAfterMs).toBe(1000);
     const answers = await Promise.all(calls);
@@ -72,6 +72,18 @@ describe('OTLP/gRPC receiver under hostile clients', () => {
     expect(codes).toContain(status.DEADLINE_EXCEEDED);
     expect(codes.every((c) => c === status.RESOURCE_EXHAUSTED || c === status.DEADLINE_EXCEEDED)).toBe(true);
     expect(await refused(svc, 'read_timeout')).toBeGreaterThan(0);
+    await served(svc);
+  });
+
+  test('a compressed message is charged the size limit while it inflates, then its inflated size; a gzip bomb is refused and frees it', async () => {
+    const svc = await f.start({ OLP_MEMORY_RECEIVE_BUDGET_MIB: '3', OLP_GRPC_MAX_RECV_MIB: '1', OLP_HTTP_MAX_RECV_MIB: '1' });
+    const ok = await exportLogs(svc.endpoint, request([record('compressed')]), { gzip: true });
+    expect(ok.code).toBe(status.OK);
+    const bomb = grpcMessage(gzip(Buffer.alloc(8 * 1024 * 1024)), 1);
+    const answer = await rawGrpcCall(connect(svc), bomb, { headers: { 'grpc-encoding': 'gzip' } });
+    expect(answer?.grpcStatus).toBe(status.RESOURCE_EXHAUSTED);
+    expect(answer?.grpcMessage).toMatch(/decompresses to a size larger than/);
+    await eventually(async () => expect(await budgetInUse(svc)).toBe(0));
     await served(svc);
   });
 
