@@ -203,8 +203,10 @@ export function partialHttpPost(port: number, declared: number, holdBack = 1, co
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     let text = '';
+    // The server may answer and end its side while this one is still blocked writing: 'end' is the answer.
     const answer = new Promise<string>((r) => {
       socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      socket.on('end', () => r(text));
       socket.on('close', () => r(text));
     });
     socket.on('error', () => undefined);

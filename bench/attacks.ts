@@ -190,17 +190,22 @@ class Probe {
   private stopped = false;
   private readonly client: grpc.Client;
   private readonly done: Promise<void>;
+  /** Resolves after the first successful export: the probe is connected before the attack starts. */
+  readonly ready: Promise<void>;
 
   constructor(port: number) {
     this.client = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     const body = Buffer.from(encodeLogsData({ resourceLogs: [{ resource: null, schemaUrl: '', scopeLogs: [{ scope: null, schemaUrl: '', logRecords: [newLogRecord({ body: stringValue('ordinary client') })] }] }] }));
     const id = (b: Buffer): Buffer => b;
+    let connected!: () => void;
+    this.ready = new Promise((r) => (connected = r));
     this.done = (async () => {
       while (!this.stopped) {
         const started = Date.now();
         const ok = await new Promise<boolean>((resolve) =>
           this.client.makeUnaryRequest(EXPORT_METHOD_PATH, id, id, body, new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err) => resolve(!err)),
         );
+        if (ok) connected();
         this.sent++;
         if (!ok) this.failures++;
         this.slowestMs = Math.max(this.slowestMs, Date.now() - started);
@@ -263,8 +268,9 @@ const ATTACKS: Record<string, Attack> = {
     await sleep(3000);
     const open = raws.filter((r) => !r.closed).length;
     const answered = raws.reduce((s, r) => s + r.responseHeaders, 0);
+    const reset = raws.reduce((s, r) => s + r.rstStreams, 0);
     for (const r of raws) r.close();
-    return `${conns} connections × 100 HEADERS-only streams: ${raws.length} connected, ${open} still open, ${answered} streams answered early (refusals)`;
+    return `${conns} connections × 100 HEADERS-only streams: ${raws.length} connected, ${open} still open, ${answered} streams answered before the read timeout (${reset} then reset)`;
   },
   'json-empty-records': async ({ svc }) => {
     const body = gzip(jsonEmptyRecords(16_500_000));
@@ -351,6 +357,7 @@ async function main(): Promise<void> {
       }
     }, 50);
     const probe = new Probe(svc.grpcPort);
+    await probe.ready;
     const started = Date.now();
     let result: string;
     try {

@@ -170,6 +170,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       forwardMetadata: s.otlp.forward_metadata.map((k) => k.toLowerCase()),
       maxConcurrentStreams: s.grpc.max_concurrent_streams,
       maxConnections: s.grpc.max_connections,
+      handshakeTimeoutMs: s.grpc.handshake_timeout,
       maxConnectionIdleMs: s.grpc.max_connection_idle,
       maxConnectionAgeMs: s.grpc.max_connection_age,
       readTimeoutMs: s.grpc.read_timeout,

@@ -72,7 +72,8 @@ export const serviceSections = {
     max_connections: opt.int(1000, 'Open connections on the gRPC port; further ones are closed at once (counted, reason max_connections, and logged at most every 10 s). Keep both ports\' sum below the file descriptor limit.', {
       min: 1,
     }),
-    max_connection_idle: opt.duration('2m', 'A connection with no call open for this long is closed (GOAWAY). Also closes connections that never send a byte. 0 = never.'),
+    handshake_timeout: opt.duration('10s', 'A connection that sends nothing at all (no HTTP/2 preface, no TLS hello) for this long is closed (counted, reason no_first_byte).', { min: 1 }),
+    max_connection_idle: opt.duration('2m', 'A connection with no call open for this long is closed (GOAWAY). 0 = never.'),
     max_connection_age: opt.duration('0s', 'A connection is closed (GOAWAY, then 30 s for calls in flight) after this long, ±10%, so long-lived clients rebalance. 0 = never.'),
     read_timeout: opt.duration('30s', 'Longest a call may take to deliver its whole request message; slower calls get DEADLINE_EXCEEDED and free what they held.', { min: 1 }),
     tls_cert_file: opt.string('', 'PEM certificate (chain) of the receiver. With the key file, the receiver accepts TLS only.'),

@@ -19,7 +19,7 @@
  *  - more than MAX_METADATA_ENTRIES metadata entries is RESOURCE_EXHAUSTED (Node resets such
  *    a stream bare at its own limit of 128, which the receiver raises; see allowMoreMetadata).
  */
-import type * as http2 from 'node:http2';
+import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { PipelineError, grpcCodeFor } from '../errors';
 import { encodeRetryStatusDetails } from '../otlp/codec';
@@ -114,9 +114,9 @@ class FrameTracker {
   }
 
   /** Why the stream may not end here, or undefined when it ends after a whole message. */
-  endProblem(): string | undefined {
-    if (this.prefixHave > 0 || this.bodyLeft > 0) return 'request message truncated: the stream ended inside it';
-    if (this.messages === 0) return 'no request message before the end of the stream';
+  endProblem(): { readonly reason: string; readonly message: string } | undefined {
+    if (this.prefixHave > 0 || this.bodyLeft > 0) return { reason: 'truncated_message', message: 'request message truncated: the stream ended inside it' };
+    if (this.messages === 0) return { reason: 'no_message', message: 'no request message before the end of the stream' };
     return undefined;
   }
 }
@@ -183,7 +183,7 @@ export function callGuard(options: CallGuardOptions, metrics: Metrics): grpc.Ser
               clearTimeout(timer);
               const problem = frames.endProblem();
               if (problem) {
-                refuse(problem.startsWith('no request') ? 'no_message' : 'truncated_message', new PipelineError('invalid_input', problem));
+                refuse(problem.reason, new PipelineError('invalid_input', problem.message));
                 return;
               }
               if (deadlinePassed(call)) {
@@ -208,6 +208,9 @@ export function callGuard(options: CallGuardOptions, metrics: Metrics): grpc.Ser
       sendStatus: (status, next) => {
         finish();
         next(status);
+        // Answered before the client finished sending (a refusal): reset its side too, as grpc-go
+        // does, or the half-open stream lives on, holding memory and a concurrency slot.
+        if (!stream.readableEnded && !stream.closed) stream.close(http2.constants.NGHTTP2_NO_ERROR);
       },
     });
     stream.on('data', onData);

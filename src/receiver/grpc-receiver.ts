@@ -23,6 +23,8 @@ export interface GrpcReceiverOptions {
   /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to each connection. */
   readonly maxConcurrentStreams: number;
   readonly maxConnections: number;
+  /** A connection that sends nothing for this long is closed. */
+  readonly handshakeTimeoutMs: number;
   /** 0 = never. */
   readonly maxConnectionIdleMs: number;
   /** 0 = never. */
@@ -100,7 +102,7 @@ export class GrpcReceiver {
     const injector = this.server.createConnectionInjector(this.options.credentials);
     guardConnections(
       this.listener,
-      { transport: 'grpc', maxConnections: this.options.maxConnections, firstByteTimeoutMs: this.options.maxConnectionIdleMs, setting: 'OLP_GRPC_MAX_CONNECTIONS' },
+      { transport: 'grpc', maxConnections: this.options.maxConnections, firstByteTimeoutMs: this.options.handshakeTimeoutMs, setting: 'OLP_GRPC_MAX_CONNECTIONS' },
       this.metrics,
       this.logger,
     );

@@ -107,6 +107,15 @@ describe('OTLP/gRPC receiver under hostile clients', () => {
     expect(await svc.metrics.total(svc.metrics.receiverAccepted)).toBe(0);
   });
 
+  test('a connection with no call open is closed after OLP_GRPC_MAX_CONNECTION_IDLE', async () => {
+    const svc = await f.start({ OLP_GRPC_MAX_CONNECTION_IDLE: '300ms' });
+    const session = connect(svc);
+    const closed = new Promise<void>((resolve) => session.once('close', resolve));
+    expect((await rawGrpcCall(session, oneRecord))?.grpcStatus).toBe(status.OK);
+    await closed;
+    expect(session.closed || session.destroyed).toBe(true);
+  });
+
   test('connections over OLP_GRPC_MAX_CONNECTIONS are closed at once and counted; others are still served', async () => {
     const svc = await f.start({ OLP_GRPC_MAX_CONNECTIONS: '5' });
     const sockets = await silentSockets(svc.grpcPort, 8);
@@ -122,8 +131,8 @@ describe('OTLP/gRPC receiver under hostile clients', () => {
     }
   });
 
-  test('a connection that never sends a byte is closed after OLP_GRPC_MAX_CONNECTION_IDLE', async () => {
-    const svc = await f.start({ OLP_GRPC_MAX_CONNECTION_IDLE: '300ms' });
+  test('a connection that never sends a byte is closed after OLP_GRPC_HANDSHAKE_TIMEOUT and counted', async () => {
+    const svc = await f.start({ OLP_GRPC_HANDSHAKE_TIMEOUT: '300ms' });
     const [socket] = await silentSockets(svc.grpcPort, 1);
     expect(await closedWithin(socket!, 5000)).toBe(true);
     expect(await svc.metrics.total(svc.metrics.receiverConnectionsRefused, { transport: 'grpc', reason: 'no_first_byte' })).toBe(1);
