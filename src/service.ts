@@ -27,7 +27,7 @@ import type { Transport } from './exporters/transport';
 import { GrpcReceiver } from './receiver/grpc-receiver';
 import { BearerAuth } from './receiver/auth';
 import { httpsContext, loadServerCredentials } from './receiver/tls';
-import { ReceiveBudget, receiveBudgetBytes } from './receiver/receive-budget';
+import { ReceiveBudget, grpcMaxConnections, receiveBudgetBytes } from './receiver/receive-budget';
 import { minReceiveBudgetMib } from './config/settings';
 import { DESCRIPTOR_RESERVE, descriptorLimit } from './receiver/connection-guard';
 import { Metrics, registryTotal } from './telemetry/metrics';
@@ -152,15 +152,16 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
     { certFile: s.grpc.tls_cert_file, keyFile: s.grpc.tls_key_file, clientCaFile: s.grpc.tls_client_ca_file, reloadIntervalMs: s.grpc.tls_reload_interval },
     logger,
   );
+  const budget = new ReceiveBudget(receiveBudgetBytes(s.memory.receive_budget_mib, s.memory.limit_mib, minReceiveBudgetMib(s.grpc.max_recv_mib, s.http.max_recv_mib)), metrics);
+  const grpcConnections = grpcMaxConnections(s.grpc.max_connections, budget.limitBytes, s.grpc.max_concurrent_streams);
   const fdLimit = descriptorLimit();
-  const connectionCaps = s.grpc.max_connections + (s.http.endpoint ? s.http.max_connections : 0);
+  const connectionCaps = grpcConnections + (s.http.endpoint ? s.http.max_connections : 0);
   if (fdLimit !== undefined && connectionCaps + DESCRIPTOR_RESERVE > fdLimit) {
     logger.warn(
       { openFileLimit: fdLimit, connectionCaps, reserve: DESCRIPTOR_RESERVE },
       'OLP_GRPC_MAX_CONNECTIONS + OLP_HTTP_MAX_CONNECTIONS leave too few file descriptors: lower them or raise the open-file limit (ulimit -n)',
     );
   }
-  const budget = new ReceiveBudget(receiveBudgetBytes(s.memory.receive_budget_mib, s.memory.limit_mib, minReceiveBudgetMib(s.grpc.max_recv_mib, s.http.max_recv_mib)), metrics);
   const receiver = new GrpcReceiver(
     {
       endpoint: s.grpc.endpoint,
@@ -169,7 +170,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       auth,
       forwardMetadata: s.otlp.forward_metadata.map((k) => k.toLowerCase()),
       maxConcurrentStreams: s.grpc.max_concurrent_streams,
-      maxConnections: s.grpc.max_connections,
+      maxConnections: grpcConnections,
       handshakeTimeoutMs: s.grpc.handshake_timeout,
       maxConnectionIdleMs: s.grpc.max_connection_idle,
       maxConnectionAgeMs: s.grpc.max_connection_age,
@@ -259,6 +260,8 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       health: healthPort !== undefined ? `${(s.health.endpoint || s.metrics.endpoint).replace(/:\d+$/, '')}:${healthPort}` : 'off',
       processors: s[''].processors,
       workers: workerCount,
+      grpcMaxConnections: grpcConnections,
+      receiveBudgetMib: budget.limitBytes / (1024 * 1024),
       exporters: config.exporters,
       config: config.file ?? 'env only',
     },

@@ -69,8 +69,8 @@ export const serviceSections = {
       min: 1,
       max: 10_000,
     }),
-    max_connections: opt.int(1000, 'Open connections on the gRPC port; further ones are closed at once (counted, reason max_connections, and logged at most every 10 s). Keep both ports\' sum below the file descriptor limit.', {
-      min: 1,
+    max_connections: opt.int(0, 'Open connections on the gRPC port; further ones are closed at once (counted, reason max_connections, and logged at most every 10 s). 0 = as many as the receive budget holds with every stream open: OLP_MEMORY_RECEIVE_BUDGET_MIB ÷ (OLP_GRPC_MAX_CONCURRENT_STREAMS × 16 KiB), at least 16 (163 with the defaults). Each open stream costs about 10 KiB even before it sends a byte.', {
+      min: 0,
     }),
     handshake_timeout: opt.duration('10s', 'A connection that sends nothing at all (no HTTP/2 preface, no TLS hello) for this long is closed (counted, reason no_first_byte).', { min: 1 }),
     max_connection_idle: opt.duration('2m', 'A connection with no call open for this long is closed (GOAWAY). 0 = never.'),

@@ -21,6 +21,19 @@ export function receiveBudgetBytes(budgetMib: number, memoryLimitMib: number, mi
   return Math.max(minMib, memoryLimitMib > 0 ? Math.floor(memoryLimitMib / 4) : 256) * MIB;
 }
 
+/** Fewest gRPC connections the derived cap allows, however small the budget. */
+const MIN_GRPC_CONNECTIONS = 16;
+
+/**
+ * OLP_GRPC_MAX_CONNECTIONS as configured, or (0) as many connections as the budget can charge
+ * with every stream of each open: streams are opened before anything is charged, so the product
+ * of connections and streams is what bounds the memory a stream flood can take.
+ */
+export function grpcMaxConnections(configured: number, budgetBytes: number, maxConcurrentStreams: number): number {
+  if (configured > 0) return configured;
+  return Math.max(MIN_GRPC_CONNECTIONS, Math.floor(budgetBytes / (maxConcurrentStreams * REQUEST_OVERHEAD_BYTES)));
+}
+
 export class ReceiveBudget {
   private used = 0;
 

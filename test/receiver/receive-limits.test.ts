@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BudgetLease, ReceiveBudget, receiveBudgetBytes } from '../../src/receiver/receive-budget';
+import { BudgetLease, ReceiveBudget, grpcMaxConnections, receiveBudgetBytes } from '../../src/receiver/receive-budget';
 import { descriptorLimit } from '../../src/receiver/connection-guard';
 import { Metrics } from '../../src/telemetry/metrics';
 import { minReceiveBudgetMib } from '../../src/config/settings';
@@ -21,6 +21,16 @@ describe('receive budget', () => {
     [40, 0, 40 * MIB],
   ])('OLP_MEMORY_RECEIVE_BUDGET_MIB=%i with OLP_MEMORY_LIMIT_MIB=%i and 16 MiB requests is %i bytes', (budgetMib, limitMib, bytes) => {
     expect(receiveBudgetBytes(budgetMib, limitMib, minReceiveBudgetMib(16, 16))).toBe(bytes);
+  });
+
+  test.each([
+    [0, 256 * MIB, 100, 163],
+    [0, 33 * MIB, 100, 21],
+    [0, 1 * MIB, 100, 16],
+    [0, 256 * MIB, 10, 1638],
+    [500, 1 * MIB, 100, 500],
+  ])('OLP_GRPC_MAX_CONNECTIONS=%i with a %i-byte budget and %i streams per connection allows %i', (configured, budgetBytes, streams, want) => {
+    expect(grpcMaxConnections(configured, budgetBytes, streams)).toBe(want);
   });
 
   test('a budget too small for the largest request is a configuration error', () => {
