@@ -95,7 +95,11 @@ export class RawHttp2 {
       let seen!: () => void;
       c.settingsSeen = new Promise((r) => (seen = r));
       socket.on('data', (d: Buffer) => c.read(d, seen));
-      socket.on('close', () => (c.closed = true));
+      socket.on('close', () => {
+        c.closed = true;
+        // Refused before the server's SETTINGS (e.g. over its connection cap).
+        reject(new Error('connection closed before the server sent SETTINGS'));
+      });
       socket.on('error', () => undefined);
       socket.once('connect', () => {
         socket.write(Buffer.concat([PREFACE, frame(FRAME_SETTINGS, 0, 0, Buffer.alloc(0))]));

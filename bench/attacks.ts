@@ -297,10 +297,8 @@ const ATTACKS: Record<string, Attack> = {
     const count = n(200, scale);
     const posts = await Promise.all(Array.from({ length: count }, () => partialHttpPost(svc.httpPort, 16 * MIB).catch(() => undefined)));
     await sleep(3000);
-    const early = await Promise.all(posts.map((p) => Promise.race([p?.answer ?? Promise.resolve('error'), sleep(10).then(() => '')])));
-    const refusedEarly = early.filter((a) => /^HTTP\/1.1 4/.test(a)).length;
     for (const p of posts) p?.socket.destroy();
-    return `${count} connections declaring 16 MiB, all but 1 byte sent: ${refusedEarly} refused (429/413) before the end, ${count - refusedEarly} held`;
+    return `${count} connections declaring 16 MiB, all but 1 byte sent, held 3 s`;
   },
   'grpc-partial-streams': async ({ svc, scale }) => {
     const count = n(150, scale);
