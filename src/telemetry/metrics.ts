@@ -30,7 +30,7 @@ export class Metrics {
   });
   readonly receiverRequestsRefused = new Counter({
     name: 'olp_receiver_refused_requests_total',
-    help: 'Requests a receiver refused before the pipeline saw them, by reason (receive_budget, read_timeout, json_too_many_records, json_too_many_values, json_too_deep, bad_frame, truncated_message, deadline_exceeded, …).',
+    help: 'Requests a receiver refused before the pipeline saw them, by reason (receive_budget, read_timeout, deadline_exceeded, too_large, json_*, bad_frame, truncated_message, no_message, too_much_metadata, cancelled_before_processing).',
     labelNames: ['transport', 'reason'] as const,
     registers: [this.registry],
   });

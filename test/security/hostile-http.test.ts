@@ -10,7 +10,7 @@ import { REQUEST_OVERHEAD_BYTES } from '../../src/receiver/receive-budget';
 import { encodeLogsData } from '../../src/otlp/codec';
 import { record, request } from '../helpers/builders';
 import { eventually } from '../helpers/eventually';
-import { postLogs } from '../helpers/http-client';
+import { httpRequest, postLogs } from '../helpers/http-client';
 import { useServiceFixture } from '../helpers/service-fixture';
 import type { TestService } from '../helpers/service';
 
@@ -78,6 +78,24 @@ describe('OTLP/HTTP receiver under hostile clients', () => {
     } finally {
       for (const p of posts) p.socket.destroy();
     }
+  });
+
+  test('a chunked body (no declared length) is charged as it arrives and refused with 429 once the budget is spent', async () => {
+    const svc = await f.start({ OLP_MEMORY_RECEIVE_BUDGET_MIB: '3', OLP_HTTP_MAX_RECV_MIB: '1', OLP_GRPC_MAX_RECV_MIB: '1' });
+    const posts = [];
+    for (let i = 0; i < 3; i++) posts.push(await partialHttpPost(svc.httpPort!, 900 * 1024));
+    try {
+      await eventually(async () => expect(await budgetInUse(svc)).toBe(3 * (900 * 1024 + REQUEST_OVERHEAD_BYTES)));
+      const chunks = Array.from({ length: 8 }, () => Buffer.alloc(100 * 1024));
+      const answer = await httpRequest(url(svc), undefined, { headers: { 'content-type': 'application/x-protobuf' }, chunks });
+      expect(answer.status).toBe(429);
+      expect(answer.headers['retry-after']).toBe('1');
+      expect(await refused(svc, 'receive_budget')).toBe(1);
+      expect(await budgetInUse(svc)).toBe(3 * (900 * 1024 + REQUEST_OVERHEAD_BYTES));
+    } finally {
+      for (const p of posts) p.socket.destroy();
+    }
+    await eventually(async () => expect(await budgetInUse(svc)).toBe(0));
   });
 
   test('connections over OLP_HTTP_MAX_CONNECTIONS are closed at once and counted; others are still served', async () => {
