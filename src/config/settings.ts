@@ -88,7 +88,7 @@ export const serviceSections = {
     max_recv_mib: opt.int(16, 'Largest OTLP/HTTP body accepted, in MiB, as sent and after gzip inflation; larger ones get 413.', { min: 1, max: 1024 }),
     max_connections: opt.int(1000, 'Open connections on the OTLP/HTTP port; further ones are closed at once (counted, reason max_connections, and logged at most every 10 s).', { min: 1 }),
     headers_timeout: opt.duration('10s', 'Longest a client may take to send a request\'s headers (from its first byte, or from connecting); then the connection is closed.', { min: 1 }),
-    read_timeout: opt.duration('30s', 'Longest a client may take to send a whole request, headers and body; then it gets 408 and the connection is closed.', { min: 1 }),
+    read_timeout: opt.duration('30s', 'Longest a client may take to send a request\'s body once its headers are in; then it gets 408 and the connection is closed.', { min: 1 }),
     idle_timeout: opt.duration('60s', 'A keep-alive connection with no request for this long is closed; also closes connections that never send a byte (after OLP_HTTP_HEADERS_TIMEOUT).', { min: 1 }),
     tls_cert_file: opt.string('', 'PEM certificate (chain) of the OTLP/HTTP receiver. With the key file, it speaks HTTPS only.'),
     tls_key_file: opt.string('', 'PEM private key of the OTLP/HTTP receiver certificate.'),

@@ -247,8 +247,9 @@ export class HttpReceiver {
 
   private async process(req: http.IncomingMessage, encoding: Encoding, lease: BudgetLease): Promise<ConsumeResult> {
     // The declared length is taken from the budget up front: refused before a byte is buffered.
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (!lease.grow(REQUEST_OVERHEAD_BYTES + (Number.isFinite(declared) ? declared : 0))) throw this.overBudget();
+    const length = Number(req.headers['content-length'] ?? 0);
+    const declared = Number.isFinite(length) && length > 0 ? length : 0;
+    if (!lease.grow(REQUEST_OVERHEAD_BYTES + declared)) throw this.overBudget();
     let body = await readBody(req, {
       max: this.options.maxRecvBytes,
       declared,
