@@ -13,6 +13,8 @@ export type FailureKind =
   | 'too_large'
   /** Temporarily unable to accept (queue full, memory limit): retry later. */
   | 'overloaded'
+  /** The client did not send its request in time. */
+  | 'timeout'
   /** Shutting down: retry elsewhere or later. */
   | 'unavailable'
   /** Missing or wrong credentials. */
@@ -38,6 +40,8 @@ export const FAILURE_CODES: Readonly<Record<FailureKind, FailureCodes>> = {
   too_large: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 413, retryable: false },
   // RESOURCE_EXHAUSTED is retryable only with RetryInfo (OTLP spec), which 'overloaded' always carries.
   overloaded: { grpc: GrpcStatus.RESOURCE_EXHAUSTED, http: 429, retryable: true },
+  // The client did not finish sending in time; a later attempt may.
+  timeout: { grpc: GrpcStatus.DEADLINE_EXCEEDED, http: 408, retryable: true },
   unavailable: { grpc: GrpcStatus.UNAVAILABLE, http: 503, retryable: true },
   unauthenticated: { grpc: GrpcStatus.UNAUTHENTICATED, http: 401, retryable: false },
   internal: { grpc: GrpcStatus.INTERNAL, http: 500, retryable: false },
@@ -46,6 +50,15 @@ export const FAILURE_CODES: Readonly<Record<FailureKind, FailureCodes>> = {
   unsupported_media_type: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 415, retryable: false },
 };
 
+/** Longest error text sent to a client or logged: refusals quote input, and input can be megabytes. */
+export const MAX_ERROR_TEXT_CHARS = 512;
+
+/** `text` cut to MAX_ERROR_TEXT_CHARS (with a note of how much was cut): for every refusal message and log line. */
+export function boundedText(text: string, max = MAX_ERROR_TEXT_CHARS): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}… (${text.length - max} more characters)`;
+}
+
 export class PipelineError extends Error {
   constructor(
     readonly kind: FailureKind,
@@ -53,7 +66,7 @@ export class PipelineError extends Error {
     /** For 'overloaded': how long the sender should wait before retrying. */
     readonly retryAfterMs?: number,
   ) {
-    super(message);
+    super(boundedText(message));
     this.name = 'PipelineError';
   }
 }
@@ -103,8 +116,12 @@ export function classifyGrpcExportFailure(code: GrpcStatus, message: string, ret
   }
 }
 
-/** HTTP statuses an OTLP/HTTP exporter retries (OTLP/HTTP spec, "Failures"); every other 4xx and 5xx is permanent. */
-const RETRYABLE_HTTP_STATUS: ReadonlySet<number> = new Set([429, 502, 503, 504]);
+/**
+ * HTTP statuses an OTLP/HTTP exporter retries (OTLP/HTTP spec, "Failures": 429, 502, 503, 504), and
+ * 408: the request did not reach the server whole (gRPC's DEADLINE_EXCEEDED, retryable there).
+ * Every other 4xx and 5xx is permanent.
+ */
+const RETRYABLE_HTTP_STATUS: ReadonlySet<number> = new Set([408, 429, 502, 503, 504]);
 
 export function isRetryableHttpStatus(status: number): boolean {
   return RETRYABLE_HTTP_STATUS.has(status);

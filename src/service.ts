@@ -24,6 +24,9 @@ import type { Transport } from './exporters/transport';
 import { GrpcReceiver } from './receiver/grpc-receiver';
 import { BearerAuth } from './receiver/auth';
 import { httpsContext, loadServerCredentials } from './receiver/tls';
+import { ReceiveBudget, grpcMaxConnections, receiveBudgetBytes } from './receiver/receive-budget';
+import { minReceiveBudgetMib } from './config/settings';
+import { DESCRIPTOR_RESERVE, descriptorLimit } from './receiver/connection-guard';
 import { Metrics, registryTotal } from './telemetry/metrics';
 import { planWorkers, WorkerPool } from './pipeline/worker-pool';
 import { resolveServiceConfig } from './processors/custom';
@@ -146,6 +149,16 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
     { certFile: s.grpc.tls_cert_file, keyFile: s.grpc.tls_key_file, clientCaFile: s.grpc.tls_client_ca_file, reloadIntervalMs: s.grpc.tls_reload_interval },
     logger,
   );
+  const budget = new ReceiveBudget(receiveBudgetBytes(s.memory.receive_budget_mib, s.memory.limit_mib, minReceiveBudgetMib(s.grpc.max_recv_mib, s.http.max_recv_mib)), metrics);
+  const grpcConnections = grpcMaxConnections(s.grpc.max_connections, budget.limitBytes, s.grpc.max_concurrent_streams);
+  const fdLimit = descriptorLimit();
+  const connectionCaps = grpcConnections + (s.http.endpoint ? s.http.max_connections : 0);
+  if (fdLimit !== undefined && connectionCaps + DESCRIPTOR_RESERVE > fdLimit) {
+    logger.warn(
+      { openFileLimit: fdLimit, connectionCaps, reserve: DESCRIPTOR_RESERVE },
+      'OLP_GRPC_MAX_CONNECTIONS + OLP_HTTP_MAX_CONNECTIONS leave too few file descriptors: lower them or raise the open-file limit (ulimit -n)',
+    );
+  }
   const receiver = new GrpcReceiver(
     {
       endpoint: s.grpc.endpoint,
@@ -153,6 +166,13 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       credentials: tls.credentials,
       auth,
       forwardMetadata: s.otlp.forward_metadata.map((k) => k.toLowerCase()),
+      maxConcurrentStreams: s.grpc.max_concurrent_streams,
+      maxConnections: grpcConnections,
+      handshakeTimeoutMs: s.grpc.handshake_timeout,
+      maxConnectionIdleMs: s.grpc.max_connection_idle,
+      maxConnectionAgeMs: s.grpc.max_connection_age,
+      readTimeoutMs: s.grpc.read_timeout,
+      budget,
     },
     pipeline,
     metrics,
@@ -172,6 +192,12 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
           auth,
           forwardMetadata: s.otlp.forward_metadata.map((k) => k.toLowerCase()),
           tls: httpTls,
+          maxConnections: s.http.max_connections,
+          headersTimeoutMs: s.http.headers_timeout,
+          readTimeoutMs: s.http.read_timeout,
+          idleTimeoutMs: s.http.idle_timeout,
+          budget,
+          json: { maxRecords: s.limits.max_records, maxValues: s.limits.max_json_values, maxValueDepth: s.limits.max_depth },
         },
         pipeline,
         metrics,
@@ -231,6 +257,8 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       health: healthPort !== undefined ? `${(s.health.endpoint || s.metrics.endpoint).replace(/:\d+$/, '')}:${healthPort}` : 'off',
       processors: s[''].processors,
       workers: workerCount,
+      grpcMaxConnections: grpcConnections,
+      receiveBudgetMib: budget.limitBytes / (1024 * 1024),
       exporters: config.exporters,
       config: config.file ?? 'env only',
     },

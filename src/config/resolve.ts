@@ -9,7 +9,7 @@ import { otlpHttpLogsUrl } from '../exporters/otlp-http';
 import { ConfigError, deepFreeze, loadConfig, peekList, type SectionValues, type Sections } from './load';
 import { INSTANCE_NAME, instanceOptions, isInstanceOf, splitInstance } from './instances';
 import type { OptionShape, OptionValues } from './options';
-import { namedExporterOptions, serviceSections, type ServiceConfig } from './settings';
+import { minReceiveBudgetMib, namedExporterOptions, serviceSections, type ServiceConfig } from './settings';
 import { whereOption } from '../conditions';
 
 const LISTEN_ADDRESS = /^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9_.-]+):\d{1,5}$/;
@@ -256,6 +256,12 @@ export function resolveConfig(
   }
   if (service.retry.initial_interval > service.retry.max_interval) {
     problems.push(`${where('retry.initial_interval', 'OLP_RETRY_INITIAL_INTERVAL')}: must not exceed the max interval (OLP_RETRY_MAX_INTERVAL)`);
+  }
+  const minBudget = minReceiveBudgetMib(service.grpc.max_recv_mib, service.http.max_recv_mib);
+  if (service.memory.receive_budget_mib > 0 && service.memory.receive_budget_mib < minBudget) {
+    problems.push(
+      `${where('memory.receive_budget_mib', 'OLP_MEMORY_RECEIVE_BUDGET_MIB')}: must be at least ${minBudget} (twice the larger OLP_GRPC_MAX_RECV_MIB / OLP_HTTP_MAX_RECV_MIB, plus 1), or the largest requests could never be received`,
+    );
   }
   if (service.queue.max_records < service.batch.max_records) {
     problems.push(`${where('queue.max_records', 'OLP_QUEUE_MAX_RECORDS')}: must be at least the batch size (OLP_BATCH_MAX_RECORDS)`);

@@ -25,6 +25,14 @@ function parseWorkers(raw: unknown): 'auto' | number {
   }
 }
 
+/**
+ * Smallest OLP_MEMORY_RECEIVE_BUDGET_MIB that still admits the largest request: its wire bytes
+ * plus what it may inflate to, plus 1 MiB for the per-request overhead of others.
+ */
+export function minReceiveBudgetMib(grpcMaxRecvMib: number, httpMaxRecvMib: number): number {
+  return 2 * Math.max(grpcMaxRecvMib, httpMaxRecvMib) + 1;
+}
+
 export const serviceSections = {
   '': {
     processors: opt.list(['severity', 'resource'], 'Processing chain: processor names in order. Empty for passthrough.'),
@@ -62,6 +70,17 @@ export const serviceSections = {
       min: 1,
       max: 1024,
     }),
+    max_concurrent_streams: opt.int(100, 'Concurrent calls (HTTP/2 streams) per connection, advertised as SETTINGS_MAX_CONCURRENT_STREAMS; the client queues or is refused beyond it.', {
+      min: 1,
+      max: 10_000,
+    }),
+    max_connections: opt.int(0, 'Open connections on the gRPC port; further ones are closed at once (counted, reason max_connections, and logged at most every 10 s). 0 = as many as the receive budget holds with every stream open: OLP_MEMORY_RECEIVE_BUDGET_MIB ÷ (OLP_GRPC_MAX_CONCURRENT_STREAMS × 16 KiB), at least 16 (163 with the defaults). Each open stream costs about 10 KiB even before it sends a byte.', {
+      min: 0,
+    }),
+    handshake_timeout: opt.duration('10s', 'A connection that sends nothing at all (no HTTP/2 preface, no TLS hello) for this long is closed (counted, reason no_first_byte).', { min: 1 }),
+    max_connection_idle: opt.duration('2m', 'A connection with no call open for this long is closed (GOAWAY). 0 = never.'),
+    max_connection_age: opt.duration('0s', 'A connection is closed (GOAWAY, then 30 s for calls in flight) after this long, ±10%, so long-lived clients rebalance. 0 = never.'),
+    read_timeout: opt.duration('30s', 'Longest a call may take to deliver its whole request message; slower calls get DEADLINE_EXCEEDED and free what they held.', { min: 1 }),
     tls_cert_file: opt.string('', 'PEM certificate (chain) of the receiver. With the key file, the receiver accepts TLS only.'),
     tls_key_file: opt.string('', 'PEM private key of the receiver certificate.'),
     tls_client_ca_file: opt.string('', 'PEM CA bundle; when set, clients must present a certificate it signed (mTLS).'),
@@ -72,6 +91,10 @@ export const serviceSections = {
   http: {
     endpoint: opt.string('0.0.0.0:4318', 'OTLP/HTTP receiver listen address (POST /v1/logs, protobuf or JSON). Empty disables it.'),
     max_recv_mib: opt.int(16, 'Largest OTLP/HTTP body accepted, in MiB, as sent and after gzip inflation; larger ones get 413.', { min: 1, max: 1024 }),
+    max_connections: opt.int(1000, 'Open connections on the OTLP/HTTP port; further ones are closed at once (counted, reason max_connections, and logged at most every 10 s).', { min: 1 }),
+    headers_timeout: opt.duration('10s', 'Longest a client may take to send a request\'s headers (from its first byte, or from connecting); then the connection is closed.', { min: 1 }),
+    read_timeout: opt.duration('30s', 'Longest a client may take to send a request\'s body once its headers are in; then it gets 408 and the connection is closed.', { min: 1 }),
+    idle_timeout: opt.duration('60s', 'A keep-alive connection with no request for this long is closed; also closes connections that never send a byte (after OLP_HTTP_HEADERS_TIMEOUT).', { min: 1 }),
     tls_cert_file: opt.string('', 'PEM certificate (chain) of the OTLP/HTTP receiver. With the key file, it speaks HTTPS only.'),
     tls_key_file: opt.string('', 'PEM private key of the OTLP/HTTP receiver certificate.'),
     tls_client_ca_file: opt.string('', 'PEM CA bundle; when set, OTLP/HTTP clients must present a certificate it signed (mTLS).'),
@@ -93,6 +116,7 @@ export const serviceSections = {
     max_attribute_value_bytes: opt.int(64 * 1024, 'Length of one string or bytes value inside attributes or a structured body.', { min: 1 }),
     max_depth: opt.int(32, 'Nesting depth of arrays and maps in a body or attribute value.', { min: 1, max: 1000 }),
     max_collection_length: opt.int(10_000, 'Entries in one array or map value.', { min: 1 }),
+    max_json_values: opt.int(2_000_000, 'OTLP/JSON: values (objects, arrays, strings, numbers…) in one request, counted by a byte scan before parsing, as are its log records (OLP_LIMITS_MAX_RECORDS) and nesting depth; over either it is refused (RESOURCE_EXHAUSTED / 413) without being parsed.', { min: 1 }),
   },
   metrics: {
     endpoint: opt.string('0.0.0.0:8888', 'Prometheus self-metrics listen address (GET /metrics); also serves /healthz and /readyz unless OLP_HEALTH_ENDPOINT is set. Empty disables.'),
@@ -163,6 +187,7 @@ export const serviceSections = {
   memory: {
     limit_mib: opt.int(0, 'Memory limiter hard limit on the resident set size (RSS), in MiB: above it a GC is forced; above the soft limit (limit − spike) new requests are refused with a retryable status. 0 = off.', { min: 0 }),
     spike_mib: opt.int(0, 'Headroom between the soft and hard limits, in MiB. 0 = 20% of OLP_MEMORY_LIMIT_MIB.', { min: 0 }),
+    receive_budget_mib: opt.int(0, 'Bytes all receivers together may hold for requests being received and decoded (bodies, inflated bodies, plus 16 KiB per open request), in MiB. When spent, requests are refused with RESOURCE_EXHAUSTED / 429 and a retry delay. 0 = a quarter of OLP_MEMORY_LIMIT_MIB, or 256 MiB without a memory limit; never less than twice the larger OLP_*_MAX_RECV_MIB plus 1, so the largest request fits.', { min: 0 }),
   },
   debug: {
     verbosity: opt.enum(['basic', 'normal', 'detailed'] as const, 'normal', 'debug exporter: `basic` one line per batch, `normal` one line per record, `detailed` every field.'),

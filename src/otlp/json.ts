@@ -170,7 +170,8 @@ class JsonError extends Error {
   }
 }
 
-const INTEGER = /^-?\d+$/;
+// 64-bit integers have at most 20 digits; longer ones are refused without building a bigint of them.
+const INTEGER = /^-?\d{1,20}$/;
 
 /**
  * JSON.parse, except that integer literals beyond 2^53 become exact bigints (from the source

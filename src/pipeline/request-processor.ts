@@ -8,7 +8,7 @@
  * request's fate.
  */
 import type { Logger } from 'pino';
-import { PipelineError } from '../errors';
+import { PipelineError, boundedText } from '../errors';
 import { decodeLogsData, encodeLogsData } from '../otlp/codec';
 import { countRecords, type LogsData } from '../otlp/model';
 import { MalformedRequest, readRequest, removeFields, type RecordLimits } from '../otlp/wire-reader';
@@ -58,11 +58,6 @@ export interface PreparedRequest {
   readonly outputs: readonly PreparedOutput[];
 }
 
-/** Cut an error text to a length fit for an answer or a log line (a hostile field can be megabytes). */
-function brief(s: string, max = 512): string {
-  return s.length <= max ? s : `${s.slice(0, max)}… (${s.length - max} more characters)`;
-}
-
 export class RequestProcessor {
   private readonly allExporters: readonly number[];
 
@@ -96,7 +91,7 @@ export class RequestProcessor {
       tally.refused.too_many_records = (tally.refused.too_many_records ?? 0) + received;
       throw tooManyRecords(received, this.settings.maxRecordsPerRequest);
     }
-    const rejection: Rejection = { rejected: report.rejected, message: brief(report.message), reasons: report.reasons };
+    const rejection: Rejection = { rejected: report.rejected, message: boundedText(report.message), reasons: report.reasons };
     if (report.rejected > 0) {
       for (const [reason, n] of Object.entries(report.reasons)) tally.refused[reason] = (tally.refused[reason] ?? 0) + n;
       this.logger.warn({ transport, rejected: report.rejected }, rejection.message);
@@ -133,8 +128,8 @@ export class RequestProcessor {
 
   /** The refusal of a request the wire reader could not read, logged once. */
   malformed(e: MalformedRequest, transport: string, bytes: number): PipelineError {
-    this.logger.warn({ transport, err: brief(e.message), bytes }, 'undecodable export request refused');
-    return new PipelineError('invalid_input', `cannot decode ExportLogsServiceRequest: ${brief(e.message)}`);
+    this.logger.warn({ transport, err: boundedText(e.message), bytes }, 'undecodable export request refused');
+    return new PipelineError('invalid_input', `cannot decode ExportLogsServiceRequest: ${boundedText(e.message)}`);
   }
 
   private encodeSplit(data: LogsData, records: number): { bytes: Uint8Array; records: number }[] {

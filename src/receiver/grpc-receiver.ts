@@ -1,12 +1,16 @@
 /** OTLP/gRPC receiver: LogsService/Export on a grpc-js server. Requests are decoded by the pipeline, not by grpc-js, so a bad payload maps to INVALID_ARGUMENT. */
+import * as net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from 'pino';
-import { EXPORT_METHOD_PATH, LOGS_SERVICE, encodeExportResponse, encodeRetryStatusDetails } from '../otlp/codec';
-import { PipelineError, grpcCodeFor } from '../errors';
+import { EXPORT_METHOD_PATH, LOGS_SERVICE, encodeExportResponse } from '../otlp/codec';
+import { PipelineError, boundedText, grpcCodeFor } from '../errors';
 import type { Metrics } from '../telemetry/metrics';
 import type { Pipeline } from '../pipeline/pipeline';
 import type { BearerAuth } from './auth';
+import { guardConnections } from './connection-guard';
+import { allowMoreMetadata, callGuard, grpcStatusFor } from './grpc-call-guard';
+import type { ReceiveBudget } from './receive-budget';
 
 export interface GrpcReceiverOptions {
   readonly endpoint: string;
@@ -16,7 +20,25 @@ export interface GrpcReceiverOptions {
   readonly auth?: BearerAuth;
   /** Incoming metadata keys (lower-case) to pass along with the records. */
   readonly forwardMetadata?: readonly string[];
+  /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to each connection. */
+  readonly maxConcurrentStreams: number;
+  readonly maxConnections: number;
+  /** A connection that sends nothing for this long is closed. */
+  readonly handshakeTimeoutMs: number;
+  /** 0 = never. */
+  readonly maxConnectionIdleMs: number;
+  /** 0 = never. */
+  readonly maxConnectionAgeMs: number;
+  /** Longest a call may take to deliver its request message. */
+  readonly readTimeoutMs: number;
+  /** Shared with the other receivers. */
+  readonly budget: ReceiveBudget;
 }
+
+/** Calls in flight get this long after a max-age GOAWAY before the connection is cut. */
+const MAX_CONNECTION_AGE_GRACE_MS = 30_000;
+/** Node's per-session memory cap (MB; grpc-js turns it off by default): a backstop to the stream limit. */
+const MAX_SESSION_MEMORY_MB = 64;
 
 const identity = (b: Buffer): Buffer => b;
 
@@ -40,6 +62,9 @@ export class GrpcReceiver {
   private readonly health = new HealthImplementation({ '': 'NOT_SERVING', [LOGS_SERVICE]: 'NOT_SERVING' });
   private accepting = true;
   private port = 0;
+  // Our own listener hands sockets to grpc-js, so connections can be counted and capped.
+  private readonly listener = net.createServer();
+  private readonly sockets = new Set<net.Socket>();
 
   constructor(
     private readonly options: GrpcReceiverOptions,
@@ -50,7 +75,13 @@ export class GrpcReceiver {
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': options.maxRecvBytes,
       'grpc.max_send_message_length': 4 * 1024 * 1024,
+      'grpc.max_concurrent_streams': options.maxConcurrentStreams,
+      'grpc-node.max_session_memory': MAX_SESSION_MEMORY_MB,
+      ...(options.maxConnectionIdleMs > 0 ? { 'grpc.max_connection_idle_ms': options.maxConnectionIdleMs } : {}),
+      ...(options.maxConnectionAgeMs > 0 ? { 'grpc.max_connection_age_ms': options.maxConnectionAgeMs, 'grpc.max_connection_age_grace_ms': MAX_CONNECTION_AGE_GRACE_MS } : {}),
+      interceptors: [callGuard({ budget: options.budget, maxRecvBytes: options.maxRecvBytes, readTimeoutMs: options.readTimeoutMs }, metrics)],
     });
+    allowMoreMetadata(this.server);
     this.server.addService(logsServiceDefinition, {
       Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => void this.handleExport(call, callback),
     });
@@ -66,14 +97,27 @@ export class GrpcReceiver {
 
   /** Binds and starts; resolves with the bound port (useful with port 0). */
   start(): Promise<number> {
+    const m = /^(.*):(\d+)$/.exec(this.options.endpoint);
+    if (!m) return Promise.reject(new Error(`OLP_GRPC_ENDPOINT: expected host:port, got "${this.options.endpoint}"`));
+    const injector = this.server.createConnectionInjector(this.options.credentials);
+    guardConnections(
+      this.listener,
+      { transport: 'grpc', maxConnections: this.options.maxConnections, firstByteTimeoutMs: this.options.handshakeTimeoutMs, setting: 'OLP_GRPC_MAX_CONNECTIONS' },
+      this.metrics,
+      this.logger,
+    );
+    this.listener.on('connection', (socket: net.Socket) => {
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      injector.injectConnection(socket);
+    });
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(this.options.endpoint, this.options.credentials, (err, port) => {
-        if (err) {
-          reject(new Error(`cannot listen on ${this.options.endpoint} (OLP_GRPC_ENDPOINT): ${err.message}`));
-          return;
-        }
-        this.port = port;
-        resolve(port);
+      const onError = (e: Error): void => reject(new Error(`cannot listen on ${this.options.endpoint} (OLP_GRPC_ENDPOINT): ${e.message}`));
+      this.listener.once('error', onError);
+      this.listener.listen(Number(m[2]), m[1]!.replace(/^\[|\]$/g, ''), () => {
+        this.listener.off('error', onError);
+        this.port = (this.listener.address() as net.AddressInfo).port;
+        resolve(this.port);
       });
     });
   }
@@ -86,9 +130,11 @@ export class GrpcReceiver {
   async stop(deadline: number): Promise<void> {
     this.accepting = false;
     this.setServing(false);
+    if (this.listener.listening) this.listener.close();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
+        for (const socket of this.sockets) socket.destroy();
         resolve();
       }, Math.max(0, deadline - Date.now()));
       this.server.tryShutdown(() => {
@@ -111,12 +157,17 @@ export class GrpcReceiver {
         return;
       }
     }
+    // The client stopped waiting (its grpc-timeout passed, or it cancelled): work it would never see.
+    if (call.cancelled) {
+      this.metrics.receiverRequestsRefused.inc({ transport: 'grpc', reason: 'cancelled_before_processing' });
+      return;
+    }
     try {
       const result = await this.pipeline.consume(call.request, 'grpc', this.forwarded(call.metadata));
       if (result.rejected === 0) {
         callback(null, EMPTY_RESPONSE);
       } else {
-        const body = encodeExportResponse({ partialSuccess: { rejectedLogRecords: result.rejected, errorMessage: result.message } });
+        const body = encodeExportResponse({ partialSuccess: { rejectedLogRecords: result.rejected, errorMessage: boundedText(result.message) } });
         callback(null, Buffer.from(body));
       }
     } catch (e) {
@@ -138,12 +189,7 @@ export class GrpcReceiver {
   }
 
   private fail(callback: grpc.sendUnaryData<Buffer>, err: PipelineError): void {
-    const code = grpcCodeFor(err.kind);
-    this.metrics.receiverRequestsFailed.inc({ transport: 'grpc', code: grpc.status[code] });
-    const metadata = new grpc.Metadata();
-    if (err.retryAfterMs !== undefined) {
-      metadata.set('grpc-status-details-bin', Buffer.from(encodeRetryStatusDetails(code, err.message, err.retryAfterMs)));
-    }
-    callback({ code, details: err.message, metadata });
+    this.metrics.receiverRequestsFailed.inc({ transport: 'grpc', code: grpc.status[grpcCodeFor(err.kind)] });
+    callback(grpcStatusFor(err));
   }
 }

@@ -10,11 +10,14 @@ import * as zlib from 'node:zlib';
 import type { Logger } from 'pino';
 import { encodeExportResponse } from '../otlp/codec';
 import { decodeLogsDataJson, encodeExportResponseJson, encodeStatus, encodeStatusJson } from '../otlp/json';
+import { jsonDepthFor, scanJsonShape } from '../otlp/json-scan';
 import type { LogsData } from '../otlp/model';
-import { FAILURE_CODES, PipelineError, grpcCodeFor, httpStatusFor, type FailureKind } from '../errors';
+import { FAILURE_CODES, PipelineError, boundedText, grpcCodeFor, httpStatusFor, type FailureKind } from '../errors';
 import type { Metrics } from '../telemetry/metrics';
 import type { ConsumeResult } from '../pipeline/pipeline';
 import type { HttpsContext } from './tls';
+import { guardConnections } from './connection-guard';
+import { BudgetLease, REQUEST_OVERHEAD_BYTES, type ReceiveBudget } from './receive-budget';
 
 export interface HttpReceiverOptions {
   /** host:port; port 0 picks a free one. */
@@ -27,6 +30,17 @@ export interface HttpReceiverOptions {
   readonly forwardMetadata?: readonly string[];
   /** When set, the receiver speaks HTTPS (and checks client certificates when the context has a CA). */
   readonly tls?: HttpsContext;
+  readonly maxConnections: number;
+  /** Longest a client may take to send a request's headers. */
+  readonly headersTimeoutMs: number;
+  /** Longest a client may take to send a whole request. */
+  readonly readTimeoutMs: number;
+  /** Keep-alive connections with no request are closed after this. */
+  readonly idleTimeoutMs: number;
+  /** Shared with the other receivers. */
+  readonly budget: ReceiveBudget;
+  /** OTLP/JSON caps checked by a byte scan before parsing. */
+  readonly json: { readonly maxRecords: number; readonly maxValues: number; readonly maxValueDepth: number };
 }
 
 /** What the receiver hands requests to: the Pipeline, or a stand-in in tests. May become async. */
@@ -44,6 +58,9 @@ export const OTLP_HTTP_LOGS_PATH = '/v1/logs';
 export const PROTOBUF_CONTENT_TYPE = 'application/x-protobuf';
 export const JSON_CONTENT_TYPE = 'application/json';
 
+/** How much later than OLP_HTTP_READ_TIMEOUT Node's own request timeout cuts a connection. */
+const READ_TIMEOUT_BACKSTOP_MS = 5000;
+
 /** Retry-After sent while shutting down: long enough for a load balancer to move the sender elsewhere. */
 const SHUTDOWN_RETRY_AFTER_MS = 1000;
 
@@ -56,7 +73,17 @@ class HttpRefusal extends PipelineError {
     message: string,
     readonly headers: Readonly<Record<string, string>>,
   ) {
-    super(kind, message);
+    super(kind, boundedText(message));
+  }
+}
+
+/** A refusal the receiver decided itself, counted under `reason` in olp_receiver_refused_requests_total. */
+class ReceiverRefusal extends PipelineError {
+  constructor(
+    readonly reason: string,
+    err: PipelineError,
+  ) {
+    super(err.kind, err.message, err.retryAfterMs);
   }
 }
 
@@ -81,13 +108,29 @@ export class HttpReceiver {
     private readonly logger: Logger,
   ) {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => this.handle(req, res);
+    // The receiver times out slow bodies itself (counted, answered 408); this is Node's backstop.
+    const requestTimeout = options.readTimeoutMs + READ_TIMEOUT_BACKSTOP_MS;
+    const timeouts: http.ServerOptions = {
+      // Node requires headersTimeout <= requestTimeout.
+      headersTimeout: Math.min(options.headersTimeoutMs, requestTimeout),
+      requestTimeout,
+      keepAliveTimeout: options.idleTimeoutMs,
+      // Node checks the two timeouts above on this interval (30 s by default, longer than they may be).
+      connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(Math.min(options.headersTimeoutMs, options.readTimeoutMs) / 4))),
+    };
     if (options.tls) {
-      const server = https.createServer(options.tls.options, handler);
+      const server = https.createServer({ ...options.tls.options, ...timeouts }, handler);
       options.tls.watch(server);
       this.server = server;
     } else {
-      this.server = http.createServer(handler);
+      this.server = http.createServer(timeouts, handler);
     }
+    guardConnections(
+      this.server,
+      { transport: 'http', maxConnections: options.maxConnections, firstByteTimeoutMs: options.headersTimeoutMs, setting: 'OLP_HTTP_MAX_CONNECTIONS' },
+      metrics,
+      logger,
+    );
   }
 
   /** Binds and starts; resolves with the bound port (useful with port 0). */
@@ -154,7 +197,8 @@ export class HttpReceiver {
       return;
     }
     this.inFlight++;
-    this.process(req, accepted)
+    const lease = new BudgetLease(this.options.budget);
+    this.process(req, accepted, lease)
       .then(
         (result) => {
           const body = result.rejected === 0 ? {} : { partialSuccess: { rejectedLogRecords: result.rejected, errorMessage: result.message } };
@@ -168,6 +212,7 @@ export class HttpReceiver {
         res.destroy();
       })
       .finally(() => {
+        lease.release();
         if (--this.inFlight === 0) for (const wake of this.idle.splice(0)) wake();
       });
   }
@@ -194,16 +239,31 @@ export class HttpReceiver {
     return encoding;
   }
 
-  private async process(req: http.IncomingMessage, encoding: Encoding): Promise<ConsumeResult> {
-    let body = await readBody(req, this.options.maxRecvBytes, () => this.tooLarge());
-    if ((req.headers['content-encoding'] ?? '').trim().toLowerCase() === 'gzip') body = await this.gunzip(body);
+  private async process(req: http.IncomingMessage, encoding: Encoding, lease: BudgetLease): Promise<ConsumeResult> {
+    // The declared length is taken from the budget up front: refused before a byte is buffered.
+    const length = Number(req.headers['content-length'] ?? 0);
+    const declared = Number.isFinite(length) && length > 0 ? length : 0;
+    if (!lease.grow(REQUEST_OVERHEAD_BYTES + declared)) throw this.overBudget();
+    let body = await readBody(req, {
+      max: this.options.maxRecvBytes,
+      declared,
+      lease,
+      timeoutMs: this.options.readTimeoutMs,
+      tooLarge: () => this.tooLarge(),
+      overBudget: () => this.overBudget(),
+      timedOut: () => new ReceiverRefusal('read_timeout', new PipelineError('timeout', `request body not received within ${this.options.readTimeoutMs} ms (OLP_HTTP_READ_TIMEOUT)`)),
+    });
+    if ((req.headers['content-encoding'] ?? '').trim().toLowerCase() === 'gzip') body = await this.gunzip(body, lease);
     const metadata = this.forwarded(req.headers);
     if (encoding === 'protobuf') return await this.pipeline.consume(body, 'http', metadata);
+    const json = this.options.json;
+    const excess = scanJsonShape(body, { maxRecords: json.maxRecords, maxValues: json.maxValues, maxDepth: jsonDepthFor(json.maxValueDepth) });
+    if (excess) throw new ReceiverRefusal(excess.reason, new PipelineError('too_large', excess.message));
     let data: LogsData;
     try {
       data = decodeLogsDataJson(body);
     } catch (e) {
-      this.logger.warn({ transport: 'http', err: (e as Error).message, bytes: body.length }, 'undecodable export request refused');
+      this.logger.warn({ transport: 'http', err: boundedText((e as Error).message), bytes: body.length }, 'undecodable export request refused');
       throw new PipelineError('invalid_input', `cannot decode ExportLogsServiceRequest (JSON): ${(e as Error).message}`);
     }
     return await this.pipeline.consumeData(data, 'http', undefined, metadata);
@@ -222,19 +282,42 @@ export class HttpReceiver {
     return out;
   }
 
-  /** Inflates with the same cap as the body: a small gzip bomb is a 413, never a large buffer. */
-  private gunzip(body: Buffer): Promise<Buffer> {
+  /**
+   * Inflates chunk by chunk with the same cap as the body (a small gzip bomb is a 413, never a
+   * large buffer), charging the inflated bytes to the budget as they appear.
+   */
+  private gunzip(body: Buffer, lease: BudgetLease): Promise<Buffer> {
     return new Promise((resolve, reject) => {
-      zlib.gunzip(body, { maxOutputLength: this.options.maxRecvBytes }, (err, out) => {
-        if (!err) resolve(out);
-        else if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') reject(this.tooLarge());
-        else reject(new PipelineError('invalid_input', `cannot decompress gzip request body: ${err.message}`));
+      const gunzip = zlib.createGunzip();
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let failed = false;
+      const fail = (e: Error): void => {
+        if (failed) return;
+        failed = true;
+        gunzip.destroy();
+        reject(e);
+      };
+      gunzip.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > this.options.maxRecvBytes) fail(this.tooLarge());
+        else if (!lease.grow(chunk.length)) fail(this.overBudget());
+        else chunks.push(chunk);
       });
+      gunzip.on('error', (err) => fail(new PipelineError('invalid_input', `cannot decompress gzip request body: ${err.message}`)));
+      gunzip.on('end', () => {
+        if (!failed) resolve(Buffer.concat(chunks, size));
+      });
+      gunzip.end(body);
     });
   }
 
   private tooLarge(): PipelineError {
-    return new PipelineError('too_large', `request body larger than ${this.options.maxRecvBytes} bytes (OLP_HTTP_MAX_RECV_MIB)`);
+    return new ReceiverRefusal('too_large', new PipelineError('too_large', `request body larger than ${this.options.maxRecvBytes} bytes (OLP_HTTP_MAX_RECV_MIB)`));
+  }
+
+  private overBudget(): PipelineError {
+    return new ReceiverRefusal('receive_budget', this.options.budget.refusal());
   }
 
   private fail(req: http.IncomingMessage, res: http.ServerResponse, encoding: Encoding, e: unknown): void {
@@ -242,9 +325,12 @@ export class HttpReceiver {
     if (err.kind === 'internal') this.logger.error({ err: e }, 'export request failed');
     const code = httpStatusFor(err.kind);
     this.metrics.receiverRequestsFailed.inc({ transport: 'http', code: String(code) });
+    if (err instanceof ReceiverRefusal) this.metrics.receiverRequestsRefused.inc({ transport: 'http', reason: err.reason });
     const headers: Record<string, string> = e instanceof HttpRefusal ? { ...e.headers } : {};
     if (err.retryAfterMs !== undefined && FAILURE_CODES[err.kind].retryable) headers['retry-after'] = String(Math.ceil(err.retryAfterMs / 1000));
     if (err.kind === 'unauthenticated') headers['www-authenticate'] = 'Bearer';
+    // A sender of a too-large or over-budget request may still be sending it: stop reading, close.
+    if (err instanceof ReceiverRefusal) headers.connection = 'close';
     this.sendStatus(req, res, code, encoding, grpcCodeFor(err.kind), err.message, headers);
   }
 
@@ -281,25 +367,43 @@ export class HttpReceiver {
   }
 }
 
-/** Reads the whole body, refusing (without buffering further) once it passes `max` bytes. */
-function readBody(req: http.IncomingMessage, max: number, tooLarge: () => Error): Promise<Buffer> {
+interface BodyLimits {
+  readonly max: number;
+  /** Content-length, already held by `lease`. */
+  readonly declared: number;
+  readonly lease: BudgetLease;
+  readonly timeoutMs: number;
+  readonly tooLarge: () => Error;
+  readonly overBudget: () => Error;
+  readonly timedOut: () => Error;
+}
+
+/**
+ * Reads the whole body, refusing (without buffering further) once it passes `max` bytes, what
+ * the lease cannot cover, or the read timeout.
+ */
+function readBody(req: http.IncomingMessage, limits: BodyLimits): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     const cleanup = (): void => {
+      clearTimeout(timer);
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onError);
       req.off('close', onClose);
     };
+    const refuse = (e: Error): void => {
+      cleanup();
+      req.pause();
+      reject(e);
+    };
+    const timer = setTimeout(() => refuse(limits.timedOut()), limits.timeoutMs);
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > max) {
-        cleanup();
-        req.pause();
-        reject(tooLarge());
-        return;
-      }
+      if (size > limits.max) return refuse(limits.tooLarge());
+      // Bytes beyond the declared length (chunked bodies have none declared) are charged as they come.
+      if (size > limits.declared && !limits.lease.grow(Math.min(chunk.length, size - limits.declared))) return refuse(limits.overBudget());
       chunks.push(chunk);
     };
     const onEnd = (): void => {

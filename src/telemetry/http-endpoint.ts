@@ -3,11 +3,19 @@ import * as http from 'node:http';
 
 export type Route = () => Promise<{ status: number; contentType: string; body: string }>;
 
+/**
+ * Scrapers and probes send a short GET and read the answer: a connection that takes longer, or
+ * stays silent, is closed, and connections beyond the cap are refused, so a flood cannot hold
+ * descriptors or memory on this port.
+ */
+const ENDPOINT_TIMEOUTS: http.ServerOptions = { headersTimeout: 10_000, requestTimeout: 10_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 };
+const ENDPOINT_MAX_CONNECTIONS = 256;
+
 /** Listens on host:port (port 0 picks a free one) and serves GET routes by path. */
 export function startHttpEndpoint(endpoint: string, variable: string, routes: Readonly<Record<string, Route>>): Promise<http.Server> {
   const m = /^(.*):(\d+)$/.exec(endpoint);
   if (!m) return Promise.reject(new Error(`${variable}: expected host:port, got "${endpoint}"`));
-  const server = http.createServer((req, res) => {
+  const server = http.createServer(ENDPOINT_TIMEOUTS, (req, res) => {
     const route = routes[req.url?.split('?')[0] ?? ''];
     if (!route) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
@@ -22,6 +30,7 @@ export function startHttpEndpoint(endpoint: string, variable: string, routes: Re
       (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
     );
   });
+  server.maxConnections = ENDPOINT_MAX_CONNECTIONS;
   return new Promise((resolve, reject) => {
     server.once('error', (e) => reject(new Error(`cannot listen on ${endpoint} (${variable}): ${e.message}`)));
     server.listen(Number(m[2]), m[1]!.replace(/^\[|\]$/g, ''), () => resolve(server));

@@ -28,6 +28,34 @@ export class Metrics {
     labelNames: ['transport', 'code'] as const,
     registers: [this.registry],
   });
+  readonly receiverRequestsRefused = new Counter({
+    name: 'olp_receiver_refused_requests_total',
+    help: 'Requests a receiver refused before the pipeline saw them, by reason (receive_budget, read_timeout, deadline_exceeded, too_large, json_*, bad_frame, truncated_message, no_message, too_much_metadata, cancelled_before_processing).',
+    labelNames: ['transport', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly receiverConnectionsRefused = new Counter({
+    name: 'olp_receiver_refused_connections_total',
+    help: 'Connections a receiver closed without serving them: over the connection limit (max_connections) or silent past the idle timeout before sending a byte (no_first_byte).',
+    labelNames: ['transport', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly receiverConnections = new Gauge({
+    name: 'olp_receiver_open_connections',
+    help: 'Connections open on a receiver port.',
+    labelNames: ['transport'] as const,
+    registers: [this.registry],
+  });
+  readonly receiveBudgetInUse = new Gauge({
+    name: 'olp_receiver_budget_bytes_in_use',
+    help: 'Bytes held by requests being received and decoded, across all receivers (OLP_MEMORY_RECEIVE_BUDGET_MIB).',
+    registers: [this.registry],
+  });
+  readonly receiveBudgetLimit = new Gauge({
+    name: 'olp_receiver_budget_bytes_limit',
+    help: 'The receive budget in force, in bytes.',
+    registers: [this.registry],
+  });
   readonly processorIncoming = new Counter({
     name: 'olp_processor_incoming_log_records_total',
     help: 'Log records entering a processor.',

@@ -1,4 +1,5 @@
 /** One table of failure codes: what the receivers answer, what the exporters retry, and nothing classified elsewhere. */
+import { httpReceiverOptions } from '../helpers/http-pipeline';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
@@ -21,6 +22,7 @@ describe('failure codes', () => {
   });
 
   test.each([
+    [408, true],
     [429, true],
     [502, true],
     [503, true],
@@ -46,7 +48,8 @@ describe('failure codes', () => {
         consume: () => Promise.reject(new PipelineError(kind, `refused: ${kind}`, 3000)),
         consumeData: () => Promise.reject(new PipelineError(kind, `refused: ${kind}`, 3000)),
       };
-      const receiver = new HttpReceiver({ endpoint: '127.0.0.1:0', maxRecvBytes: 1 << 20 }, consumer, new Metrics(), pino({ level: 'silent' }));
+      const metrics = new Metrics();
+      const receiver = new HttpReceiver(httpReceiverOptions(metrics, { endpoint: '127.0.0.1:0', maxRecvBytes: 1 << 20 }), consumer, metrics, pino({ level: 'silent' }));
       const port = await receiver.start();
       const t = new OtlpHttpTransport({ url: `http://127.0.0.1:${port}/v1/logs`, protocol: 'http/protobuf', headers: {}, compression: 'none' });
       try {

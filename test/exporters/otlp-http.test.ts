@@ -12,7 +12,7 @@ import { HttpReceiver } from '../../src/receiver/http-receiver';
 import { Metrics } from '../../src/telemetry/metrics';
 import { bodies, record, request } from '../helpers/builders';
 import { eventually } from '../helpers/eventually';
-import { MemoryTransport, testPipeline } from '../helpers/http-pipeline';
+import { MemoryTransport, httpReceiverOptions, testPipeline } from '../helpers/http-pipeline';
 import { HttpTestServer } from '../helpers/http-test-server';
 
 const batchOf = (...texts: string[]): EncodedBatch => {
@@ -257,7 +257,7 @@ describe('OtlpHttpTransport → HttpReceiver', () => {
   test.each(['http/protobuf', 'http/json'] as const)('%s: records and partial_success make the round trip', async (protocol) => {
     const sink = new MemoryTransport();
     const tp = testPipeline(sink, { maxBodyBytes: 100 });
-    const receiver = new HttpReceiver({ endpoint: '127.0.0.1:0', maxRecvBytes: 1024 * 1024 }, tp.pipeline, tp.metrics, tp.logger);
+    const receiver = new HttpReceiver(httpReceiverOptions(tp.metrics, { endpoint: '127.0.0.1:0', maxRecvBytes: 1024 * 1024 }), tp.pipeline, tp.metrics, tp.logger);
     const port = await receiver.start();
     const t = new OtlpHttpTransport({ url: otlpHttpLogsUrl(`http://127.0.0.1:${port}`, false), protocol, headers: {}, compression: 'gzip' });
     try {
@@ -287,7 +287,7 @@ describe('OtlpHttpTransport → HttpReceiver', () => {
       },
       consumeData: async () => ({ rejected: 0, message: '' }),
     };
-    const receiver = new HttpReceiver({ endpoint: '127.0.0.1:0', maxRecvBytes: 1024 * 1024 }, consumer, tp.metrics, tp.logger);
+    const receiver = new HttpReceiver(httpReceiverOptions(tp.metrics, { endpoint: '127.0.0.1:0', maxRecvBytes: 1024 * 1024 }), consumer, tp.metrics, tp.logger);
     const port = await receiver.start();
     const t = new OtlpHttpTransport({ url: `http://127.0.0.1:${port}/v1/logs`, protocol: 'http/protobuf', headers: {}, compression: 'none' });
     try {

@@ -8,6 +8,8 @@ import { RequestProcessor } from '../../src/pipeline/request-processor';
 import { QueuedExporter } from '../../src/exporters/queued-exporter';
 import type { EncodedBatch, SendResult, Transport } from '../../src/exporters/transport';
 import { Metrics } from '../../src/telemetry/metrics';
+import type { HttpReceiverOptions } from '../../src/receiver/http-receiver';
+import { ReceiveBudget } from '../../src/receiver/receive-budget';
 
 /** Records what it is sent; `hold()` makes sends wait until `release()`. */
 export class MemoryTransport implements Transport {
@@ -92,4 +94,17 @@ export function testPipeline(transport: Transport, settings: TestPipelineSetting
   );
   const pipeline = new Pipeline(requests, [exporter], { queueFullRetryAfterMs: 1000 }, metrics, logger);
   return { pipeline, exporter, metrics, logger, shutdown: () => exporter.shutdown(Date.now() + 2000) };
+}
+
+/** HttpReceiver options with the service's defaults for the limits a test does not set. */
+export function httpReceiverOptions(metrics: Metrics, options: Pick<HttpReceiverOptions, 'endpoint' | 'maxRecvBytes'> & Partial<HttpReceiverOptions>): HttpReceiverOptions {
+  return {
+    maxConnections: 1000,
+    headersTimeoutMs: 10_000,
+    readTimeoutMs: 30_000,
+    idleTimeoutMs: 60_000,
+    budget: new ReceiveBudget(256 * 1024 * 1024, metrics),
+    json: { maxRecords: 100_000, maxValues: 2_000_000, maxValueDepth: 32 },
+    ...options,
+  };
 }

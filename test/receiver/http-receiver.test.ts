@@ -13,7 +13,7 @@ import { Metrics } from '../../src/telemetry/metrics';
 import { bodies, record, request } from '../helpers/builders';
 import { eventually } from '../helpers/eventually';
 import { httpRequest, postLogs, type HttpAnswer } from '../helpers/http-client';
-import { MemoryTransport, testPipeline, type TestPipeline, type TestPipelineSettings } from '../helpers/http-pipeline';
+import { MemoryTransport, httpReceiverOptions, testPipeline, type TestPipeline, type TestPipelineSettings } from '../helpers/http-pipeline';
 
 const PROTOBUF = 'application/x-protobuf';
 const JSON_TYPE = 'application/json';
@@ -28,7 +28,7 @@ describe('OTLP/HTTP receiver', () => {
   const start = async (settings: TestPipelineSettings = {}, options: Partial<HttpReceiverOptions> = {}): Promise<TestPipeline> => {
     transport = new MemoryTransport();
     tp = testPipeline(transport, settings);
-    receiver = new HttpReceiver({ endpoint: '127.0.0.1:0', maxRecvBytes: MAX, ...options }, tp.pipeline, tp.metrics, tp.logger);
+    receiver = new HttpReceiver(httpReceiverOptions(tp.metrics, { endpoint: '127.0.0.1:0', maxRecvBytes: MAX, ...options }), tp.pipeline, tp.metrics, tp.logger);
     url = `http://127.0.0.1:${await receiver.start()}/v1/logs`;
     return tp;
   };
@@ -36,7 +36,7 @@ describe('OTLP/HTTP receiver', () => {
   /** The receiver around a stand-in consumer (for outcomes a real pipeline does not produce on demand). */
   const startWith = async (consumer: LogsConsumer, options: Partial<HttpReceiverOptions> = {}): Promise<Metrics> => {
     const metrics = new Metrics();
-    receiver = new HttpReceiver({ endpoint: '127.0.0.1:0', maxRecvBytes: MAX, ...options }, consumer, metrics, pino({ level: 'silent' }));
+    receiver = new HttpReceiver(httpReceiverOptions(metrics, { endpoint: '127.0.0.1:0', maxRecvBytes: MAX, ...options }), consumer, metrics, pino({ level: 'silent' }));
     url = `http://127.0.0.1:${await receiver.start()}/v1/logs`;
     return metrics;
   };
@@ -338,9 +338,9 @@ describe('OTLP/HTTP receiver', () => {
       const port = receiver!.boundPort;
       expect(port).toBeGreaterThan(0);
       const logger = pino({ level: 'silent' });
-      const busy = new HttpReceiver({ endpoint: `127.0.0.1:${port}`, maxRecvBytes: MAX }, tp!.pipeline, new Metrics(), logger);
+      const busy = new HttpReceiver(httpReceiverOptions(new Metrics(), { endpoint: `127.0.0.1:${port}`, maxRecvBytes: MAX }), tp!.pipeline, new Metrics(), logger);
       await expect(busy.start()).rejects.toThrow(`cannot listen on 127.0.0.1:${port} (OLP_HTTP_ENDPOINT)`);
-      const bad = new HttpReceiver({ endpoint: 'nonsense', maxRecvBytes: MAX }, tp!.pipeline, new Metrics(), logger);
+      const bad = new HttpReceiver(httpReceiverOptions(new Metrics(), { endpoint: 'nonsense', maxRecvBytes: MAX }), tp!.pipeline, new Metrics(), logger);
       await expect(bad.start()).rejects.toThrow('OLP_HTTP_ENDPOINT: expected host:port, got "nonsense"');
     });
   });

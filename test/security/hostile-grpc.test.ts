@@ -1,0 +1,144 @@
+/**
+ * Hostile OTLP/gRPC clients, scaled to seconds: stream floods, unfinished messages, silent and
+ * surplus connections, malformed framing. Each asserts the refusal, its count by reason, a
+ * bound on what the service holds, and that an ordinary client is still served.
+ */
+import * as http2 from 'node:http2';
+import { status } from '@grpc/grpc-js';
+import { RawHttp2, closedWithin, grpcMessage, gzip, grpcRequestHeaders, rawGrpcCall, silentSockets } from '../../bench/attack-clients';
+import { encodeLogsData } from '../../src/otlp/codec';
+import { REQUEST_OVERHEAD_BYTES } from '../../src/receiver/receive-budget';
+import { exportLogs, exportRaw } from '../helpers/grpc-client';
+import { record, request } from '../helpers/builders';
+import { eventually } from '../helpers/eventually';
+import { useServiceFixture } from '../helpers/service-fixture';
+import type { TestService } from '../helpers/service';
+
+jest.setTimeout(30_000);
+
+const refused = (svc: TestService, reason: string): Promise<number> => svc.metrics.total(svc.metrics.receiverRequestsRefused, { transport: 'grpc', reason });
+const budgetInUse = async (svc: TestService): Promise<number> => (await svc.metrics.receiveBudgetInUse.get()).values[0]?.value ?? 0;
+const served = async (svc: TestService): Promise<void> => expect((await exportLogs(svc.endpoint, request([record('ordinary client')]))).code).toBe(status.OK);
+
+describe('OTLP/gRPC receiver under hostile clients', () => {
+  const f = useServiceFixture();
+  const sessions: http2.ClientHttp2Session[] = [];
+  const raws: RawHttp2[] = [];
+  const connect = (svc: TestService): http2.ClientHttp2Session => {
+    const s = http2.connect(`http://127.0.0.1:${svc.grpcPort}`);
+    s.on('error', () => undefined);
+    sessions.push(s);
+    return s;
+  };
+  afterEach(() => {
+    for (const s of sessions.splice(0)) s.destroy();
+    for (const r of raws.splice(0)) r.close();
+  });
+
+  test('a connection may hold the advertised 100 unfinished calls, each charged its overhead; the 101st stream closes it', async () => {
+    const svc = await f.start();
+    const raw = await RawHttp2.connect(svc.grpcPort);
+    raws.push(raw);
+    expect(raw.maxConcurrentStreams).toBe(100);
+    for (let i = 0; i < 100; i++) raw.openStream(grpcRequestHeaders());
+    await eventually(async () => expect(await budgetInUse(svc)).toBe(100 * REQUEST_OVERHEAD_BYTES));
+    await served(svc);
+    expect(raw.closed).toBe(false);
+    // Past the limit nghttp2 ends the connection (PROTOCOL_ERROR), which frees its calls.
+    for (let i = 0; i < 1000; i++) raw.openStream(grpcRequestHeaders());
+    await eventually(() => expect(raw.closed).toBe(true));
+    expect(raw.goaway).toBe(true);
+    await eventually(async () => expect(await budgetInUse(svc)).toBe(0));
+    await served(svc);
+  });
+
+  test('calls that stop inside a message hold at most the receive budget, then get RESOURCE_EXHAUSTED with RetryInfo; the read timeout frees it', async () => {
+    const svc = await f.start({ OLP_MEMORY_RECEIVE_BUDGET_MIB: '3', OLP_GRPC_MAX_RECV_MIB: '1', OLP_HTTP_MAX_RECV_MIB: '1', OLP_GRPC_READ_TIMEOUT: '1500ms' });
+    const session = connect(svc);
+    const piece = Buffer.alloc(512 * 1024, 1);
+    // Each declares 1 MiB and sends half of it: seven of them pass the 3 MiB budget.
+    const calls = Array.from({ length: 7 }, () => rawGrpcCall(session, grpcMessage(piece, 0, 1024 * 1024), { end: false, timeoutMs: 10_000 }));
+    await eventually(async () => expect(await refused(svc, 'receive_budget')).toBeGreaterThan(0));
+    expect(await budgetInUse(svc)).toBeLessThanOrEqual(3 * 1024 * 1024);
+    // A small request still fits beside them; one that does not is told when to retry.
+    await served(svc);
+    const big = await exportRaw(svc.endpoint, Buffer.alloc(900 * 1024));
+    expect(big.code).toBe(status.RESOURCE_EXHAUSTED);
+    expect(big.retryAfterMs).toBe(1000);
+    const answers = await Promise.all(calls);
+    expect(await budgetInUse(svc)).toBe(0);
+    const codes = answers.map((a) => a?.grpcStatus);
+    expect(codes).toContain(status.RESOURCE_EXHAUSTED);
+    expect(codes).toContain(status.DEADLINE_EXCEEDED);
+    expect(codes.every((c) => c === status.RESOURCE_EXHAUSTED || c === status.DEADLINE_EXCEEDED)).toBe(true);
+    expect(await refused(svc, 'read_timeout')).toBeGreaterThan(0);
+    await served(svc);
+  });
+
+  test('a compressed message is charged the size limit while it inflates, then its inflated size; a gzip bomb is refused and frees it', async () => {
+    const svc = await f.start({ OLP_MEMORY_RECEIVE_BUDGET_MIB: '3', OLP_GRPC_MAX_RECV_MIB: '1', OLP_HTTP_MAX_RECV_MIB: '1' });
+    const ok = await exportLogs(svc.endpoint, request([record('compressed')]), { gzip: true });
+    expect(ok.code).toBe(status.OK);
+    const bomb = grpcMessage(gzip(Buffer.alloc(8 * 1024 * 1024)), 1);
+    const answer = await rawGrpcCall(connect(svc), bomb, { headers: { 'grpc-encoding': 'gzip' } });
+    expect(answer?.grpcStatus).toBe(status.RESOURCE_EXHAUSTED);
+    expect(answer?.grpcMessage).toMatch(/decompresses to a size larger than/);
+    await eventually(async () => expect(await budgetInUse(svc)).toBe(0));
+    await served(svc);
+  });
+
+  const oneRecord = grpcMessage(Buffer.from(encodeLogsData(request([record('x')]))));
+  const manyMetadata = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`x-entry-${i}`, 'v']));
+  test.each([
+    ['a compressed flag of 7', grpcMessage(oneRecord.subarray(5), 7), {}, status.INVALID_ARGUMENT, 'bad_frame', /invalid compressed flag 7/],
+    ['a compressed flag without grpc-encoding', grpcMessage(oneRecord.subarray(5), 1), {}, status.INVALID_ARGUMENT, 'bad_frame', /no grpc-encoding/],
+    ['a message cut short by the end of the stream', grpcMessage(Buffer.alloc(10), 0, 1000), {}, status.INVALID_ARGUMENT, 'truncated_message', /truncated/],
+    ['a prefix cut short by the end of the stream', Buffer.from([0, 0, 0]), {}, status.INVALID_ARGUMENT, 'truncated_message', /truncated/],
+    ['no message at all', Buffer.alloc(0), {}, status.INVALID_ARGUMENT, 'no_message', /no request message/],
+    ['a grpc-timeout that passed before the message was complete', oneRecord, { 'grpc-timeout': '1n' }, status.DEADLINE_EXCEEDED, 'deadline_exceeded', /deadline/],
+    ['200 metadata entries', oneRecord, manyMetadata, status.RESOURCE_EXHAUSTED, 'too_much_metadata', /200 metadata entries, over the limit of 128/],
+  ])('%s is answered with a status, counted, and nothing is exported', async (_name, body, headers, code, reason, message) => {
+    const svc = await f.start();
+    const answer = await rawGrpcCall(connect(svc), body, { headers });
+    expect(answer?.grpcStatus).toBe(code);
+    expect(answer?.grpcMessage).toMatch(message);
+    expect(await refused(svc, reason)).toBe(1);
+    expect(await budgetInUse(svc)).toBe(0);
+    expect(await svc.metrics.total(svc.metrics.receiverAccepted)).toBe(0);
+  });
+
+  test('a connection with no call open is closed after OLP_GRPC_MAX_CONNECTION_IDLE', async () => {
+    const svc = await f.start({ OLP_GRPC_MAX_CONNECTION_IDLE: '300ms' });
+    const session = connect(svc);
+    const closed = new Promise<void>((resolve) => session.once('close', resolve));
+    expect((await rawGrpcCall(session, oneRecord))?.grpcStatus).toBe(status.OK);
+    await closed;
+    expect(session.closed || session.destroyed).toBe(true);
+  });
+
+  test('connections over OLP_GRPC_MAX_CONNECTIONS are closed at once and counted; others are still served', async () => {
+    const svc = await f.start({ OLP_GRPC_MAX_CONNECTIONS: '5' });
+    const sockets = await silentSockets(svc.grpcPort, 8);
+    const open = async (): Promise<number | undefined> => (await svc.metrics.receiverConnections.get()).values.find((v) => v.labels.transport === 'grpc')?.value;
+    try {
+      let closed = 0;
+      for (const s of sockets) s.once('close', () => closed++).resume();
+      await eventually(() => expect(closed).toBe(3));
+      expect(await svc.metrics.total(svc.metrics.receiverConnectionsRefused, { transport: 'grpc', reason: 'max_connections' })).toBe(3);
+      expect(await open()).toBe(5);
+      for (const s of sockets) s.destroy();
+      await eventually(async () => expect(await open()).toBe(0));
+      await served(svc);
+    } finally {
+      for (const s of sockets) s.destroy();
+    }
+  });
+
+  test('a connection that never sends a byte is closed after OLP_GRPC_HANDSHAKE_TIMEOUT and counted', async () => {
+    const svc = await f.start({ OLP_GRPC_HANDSHAKE_TIMEOUT: '300ms' });
+    const [socket] = await silentSockets(svc.grpcPort, 1);
+    expect(await closedWithin(socket!, 5000)).toBe(true);
+    expect(await svc.metrics.total(svc.metrics.receiverConnectionsRefused, { transport: 'grpc', reason: 'no_first_byte' })).toBe(1);
+    await served(svc);
+  });
+});
