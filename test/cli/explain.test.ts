@@ -344,16 +344,15 @@ describe('explainBatches', () => {
   });
 });
 
-const hasFilter = builtinProcessors.some((p) => p.name === 'filter');
-(hasFilter ? test : test.skip)('the built-in filter processor: dropped records name it and the reason', async () => {
+test('the built-in filter processor: dropped records name it and the reason', async () => {
+  expect(builtinProcessors.map((p) => p.name)).toContain('filter');
   const r = await explain(['--input', '-', '--processors', 'severity,filter'], { OLP_FILTER_DROP: 'severity_number < 9' }, LINES.join('\n'));
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/record 2: .*\n {2}severity .*\n +rule: .*\n {2}filter +dropped \(filtered\)\n/);
 });
 
-// End to end through the built CLI, once main.ts dispatches `explain` (run `npm run build` first).
-const wired = fs.readFileSync(path.resolve(__dirname, '../../src/main.ts'), 'utf8').includes('explainCommand');
-(wired ? test : test.skip)('the CLI explains stdin lines', async () => {
+// End to end through the built CLI (run `npm run build` first).
+test('the CLI explains stdin lines', async () => {
   const r = await runCli(['explain', '--input', '-', '--format', 'json'], { OLP_PROCESSORS: 'severity' }, LINES.join('\n'));
   expect(r.code).toBe(0);
   expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).steps[0].processor)).toEqual(['severity', 'severity', 'severity']);

@@ -21,7 +21,7 @@ import {
   resolvePort,
   usedExporters,
 } from './helpers';
-import { isObject, renderKustomization, type JsonObject } from './kustomize';
+import { isObject, renderManifests, type JsonObject } from './kustomize';
 
 const DIR = path.join(DEPLOY, 'collector');
 const files = fs.readdirSync(DIR).sort();
@@ -109,7 +109,7 @@ describe('collector-to-gateway-by-service.yaml', () => {
   const config = load('collector-to-gateway-by-service.yaml');
   const exporters = config.exporters as JsonObject;
   const [id, lb] = Object.entries(exporters).find(([k]) => k.split('/')[0] === 'loadbalancing') as [string, JsonObject];
-  const gateway = renderKustomization(path.join(KUBERNETES, 'overlays/gateway')).manifests;
+  const gateway = renderManifests(path.join(KUBERNETES, 'overlays/gateway'));
 
   test('routes each service to one gateway replica: loadbalancing exporter, routing_key service, the only exporter of the logs pipeline', () => {
     expect(lb.routing_key).toBe('service');
@@ -145,7 +145,7 @@ describe('the Kubernetes ConfigMaps embed these configs unchanged', () => {
     ['base', 'collector-to-processor.yaml'],
     ['downstream', 'collector-from-processor.yaml'],
   ])('deploy/kubernetes/%s runs %s', (dir, file) => {
-    const ms = renderKustomization(path.join(KUBERNETES, dir)).manifests;
+    const ms = renderManifests(path.join(KUBERNETES, dir));
     const collectors = containersOf(ms, isCollectorContainer);
     expect(collectors).toHaveLength(1);
     const embedded = collectorConfigOf(ms, collectors[0]!.workload, collectors[0]!.container);
@@ -153,7 +153,7 @@ describe('the Kubernetes ConfigMaps embed these configs unchanged', () => {
   });
 
   test('the downstream Collector’s Service and container expose its 4317 receiver', () => {
-    const ms = renderKustomization(path.join(KUBERNETES, 'downstream')).manifests;
+    const ms = renderManifests(path.join(KUBERNETES, 'downstream'));
     const svc = ms.find((m) => m.kind === 'Service')!;
     expect(((svc.spec as JsonObject).ports as JsonObject[]).map((p) => p.port)).toContain(GRPC_PORT);
     const [c] = containersOf(ms, isCollectorContainer);
@@ -161,7 +161,7 @@ describe('the Kubernetes ConfigMaps embed these configs unchanged', () => {
   });
 
   test.each(['base', 'downstream'])('deploy/kubernetes/%s: the Collector’s probes hit its health_check extension', (dir) => {
-    const ms = renderKustomization(path.join(KUBERNETES, dir)).manifests;
+    const ms = renderManifests(path.join(KUBERNETES, dir));
     const [c] = containersOf(ms, isCollectorContainer);
     const config = collectorConfigOf(ms, c!.workload, c!.container);
     const health = ((config.extensions as JsonObject).health_check as JsonObject).endpoint as string;

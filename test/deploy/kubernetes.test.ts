@@ -30,12 +30,12 @@ import {
   type ContainerRef,
   type ValidationResult,
 } from './helpers';
-import { imageTag, isObject, podContainers, podSpec, podTemplate, renderKustomization, type Json, type JsonObject, type Manifest } from './kustomize';
+import { imageTag, isObject, podContainers, podSpec, podTemplate, renderManifests, type Json, type JsonObject, type Manifest } from './kustomize';
 import { makePki } from '../helpers/certs';
 
 const dirs = kustomizationDirs();
 const rel = (d: string): string => path.relative(KUBERNETES, d);
-const rendered = new Map(dirs.map((d) => [rel(d), renderKustomization(d).manifests]));
+const rendered = new Map(dirs.map((d) => [rel(d), renderManifests(d)]));
 const overlays = [...rendered.keys()].filter((d) => d.startsWith('overlays/'));
 const pkgVersion = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 

@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { applyJson6902, imageName, imageTag, renderKustomization, strategicMerge, type JsonObject, type Manifest } from './kustomize';
+import { kustomizationDirs, KUBERNETES } from './helpers';
+import { applyJson6902, imageName, imageTag, kubectlAvailable, kubectlKustomize, renderKustomization, strategicMerge, type JsonObject, type Manifest } from './kustomize';
 
 let tmp: string;
 beforeEach(() => {
@@ -201,4 +202,13 @@ test('image references: name and tag', () => {
   expect(imageTag('registry:5000/a/b:1.2@sha256:abc')).toBe('1.2');
   expect(imageTag('registry:5000/a/b')).toBeUndefined();
   expect(imageName('busybox')).toBe('busybox');
+});
+
+// The deploy tests render with kubectl where it is installed; where it is not, they rely on the in-process renderer, kept faithful here.
+(kubectlAvailable ? describe : describe.skip)('the in-process renderer against kubectl kustomize', () => {
+  const key = (m: Manifest) => `${m.kind}/${m.metadata.namespace ?? ''}/${m.metadata.name}`;
+  const byKey = (ms: Manifest[]) => Object.fromEntries(ms.map((m) => [key(m), m]));
+  test.each(kustomizationDirs().map((d) => [path.relative(KUBERNETES, d), d]))('deploy/kubernetes/%s renders the same', (_rel, dir) => {
+    expect(byKey(renderKustomization(dir).manifests)).toEqual(byKey(kubectlKustomize(dir)));
+  });
 });

@@ -1,12 +1,14 @@
 /**
- * A small in-process kustomize renderer: enough of `kustomize build` for deploy/kubernetes, so
- * the tests need neither kubectl nor kustomize. Supported kustomization fields: resources (files
+ * Rendering deploy/kubernetes: `kubectl kustomize` where kubectl is installed (renderManifests),
+ * else a small in-process kustomize renderer — enough of `kustomize build` for these files, so
+ * the tests also run without kubectl, and checked against kubectl where both are present. Supported kustomization fields: resources (files
  * and directories), patches (strategic merge, or JSON 6902 with a target), patchesStrategicMerge,
  * namespace, labels (pairs, includeSelectors, includeTemplates), commonLabels,
  * commonAnnotations, images. Anything else (generators, name prefixes, replacements, …) is
  * refused with an error, so a kustomization that uses it fails the tests rather than rendering
  * wrongly here. As in kustomize, a patch that matches nothing and a duplicate resource are errors.
  */
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
@@ -69,10 +71,14 @@ export function clone<T>(v: T): T {
 
 /** Parses a YAML file that may hold several documents; empty documents are skipped. */
 export function readYamlDocuments(file: string): Json[] {
-  const docs = parseAllDocuments(fs.readFileSync(file, 'utf8'));
+  return parseYamlDocuments(fs.readFileSync(file, 'utf8'), file);
+}
+
+function parseYamlDocuments(text: string, source: string): Json[] {
+  const docs = parseAllDocuments(text);
   const out: Json[] = [];
   for (const d of docs) {
-    if (d.errors.length > 0) throw new Error(`${file}: ${d.errors.map((e) => e.message).join('; ')}`);
+    if (d.errors.length > 0) throw new Error(`${source}: ${d.errors.map((e) => e.message).join('; ')}`);
     const value = d.toJS({ maxAliasCount: -1 }) as Json;
     if (value !== null && value !== undefined) out.push(value);
   }
@@ -99,6 +105,20 @@ function idOf(m: Manifest): string {
 }
 
 /** Renders the kustomization in dir, as `kustomize build dir` would. */
+/** Whether `kubectl kustomize` can render here. */
+export const kubectlAvailable = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
+
+/** The real renderer's output. */
+export function kubectlKustomize(dir: string): Manifest[] {
+  return parseYamlDocuments(execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', maxBuffer: 16 << 20 }), `kubectl kustomize ${dir}`) as Manifest[];
+}
+
+/** Manifests of a kustomization: kubectl's rendering when installed, the in-process one otherwise. */
+export function renderManifests(dir: string): Manifest[] {
+  return kubectlAvailable ? kubectlKustomize(dir) : renderKustomization(dir).manifests;
+}
+
+/** The in-process renderer; `files` lists what it read. */
 export function renderKustomization(dir: string): Rendered {
   const files = new Set<string>();
   const manifests = build(path.resolve(dir), files, []);

@@ -11,10 +11,15 @@ import { OtlpTestServer } from '../helpers/otlp-test-server';
 import { startServiceProcess as startProcess, type ServiceProcess } from '../helpers/cli';
 import { exportLogs } from '../helpers/grpc-client';
 import { record, request } from '../helpers/builders';
+import { eventually } from '../helpers/eventually';
 import { Load, lossesAndDuplicates, rssOf, serviceEnv, waitForAll } from './load';
 
 const OUTAGE_MS = Number(process.env.FAULT_OUTAGE_MS ?? 8000);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Waits until the load has had at least `n` more records acknowledged. */
+async function ackedMore(load: Load, n: number, timeoutMs = 20_000): Promise<void> {
+  const target = load.acked.size + n;
+  await eventually(() => expect(load.acked.size).toBeGreaterThanOrEqual(target), timeoutMs);
+}
 /** Plans n UNAVAILABLE answers (a loop: spreading 100,000s of arguments overflows the stack). */
 function failNext(sink: OtlpTestServer, n: number): void {
   for (let i = 0; i < n; i++) sink.failures.push({ code: status.UNAVAILABLE });
@@ -44,12 +49,12 @@ describe('fault tolerance (real processes)', () => {
     const env = serviceEnv(sink.endpoint, { OLP_QUEUE_DIR: dir });
     const first = await startServiceProcess(env);
     const load = new Load(`http://127.0.0.1:${first.port}`);
-    await sleep(1500);
+    await ackedMore(load, 5000);
     await first.stop('SIGKILL');
     const ackedAtKill = load.acked.size;
     const second = await startServiceProcess(env);
     load.retarget(`http://127.0.0.1:${second.port}`);
-    await sleep(1000);
+    await ackedMore(load, 5000);
     await load.stop();
     await waitForAll(load.acked, sink, 20_000);
     const { lost, duplicates, receivedRecords } = lossesAndDuplicates(load.acked, sink);
@@ -67,9 +72,16 @@ describe('fault tolerance (real processes)', () => {
     const load = new Load(`http://127.0.0.1:${svc.port}`);
     let maxRss = 0;
     const sampler = setInterval(() => (maxRss = Math.max(maxRss, rssOf(svc.child.pid!))), 100);
-    await sleep(OUTAGE_MS);
+    // The outage lasts OUTAGE_MS and at least until the queue is full and senders are refused.
+    const outageStart = Date.now();
+    await eventually(() => {
+      expect(load.refusals.RESOURCE_EXHAUSTED ?? 0).toBeGreaterThan(0);
+      expect(Date.now() - outageStart).toBeGreaterThanOrEqual(OUTAGE_MS);
+    }, OUTAGE_MS + 20_000);
     sink.failures.length = 0;
-    await sleep(2000);
+    const deliveredAtRecovery = sink.recordCount;
+    await eventually(() => expect(sink.recordCount).toBeGreaterThan(deliveredAtRecovery), 20_000);
+    await ackedMore(load, 5000);
     await load.stop();
     await waitForAll(load.acked, sink, 20_000);
     clearInterval(sampler);
@@ -81,7 +93,7 @@ describe('fault tolerance (real processes)', () => {
     expect(load.refusals.RESOURCE_EXHAUSTED ?? 0).toBeGreaterThan(0);
     expect(maxRss).toBeLessThan(limitMib * 1048576);
     expect(await svc.stop('SIGTERM')).toBe(0);
-  }, 30_000 + 2 * OUTAGE_MS);
+  }, 90_000 + 2 * OUTAGE_MS);
 
   test('a flipped record and a torn tail in the WAL: detected at start-up, the good records recovered', async () => {
     const env = serviceEnv(sink.endpoint, { OLP_QUEUE_DIR: dir });
@@ -104,26 +116,26 @@ describe('fault tolerance (real processes)', () => {
     const second = await startServiceProcess(env);
     const expected = [0, 1, 2, 4, 5, 6, 7, 8].flatMap((i) => [`w-${i}-a`, `w-${i}-b`]);
     await sink.waitForRecords(expected.length, 10_000);
-    await sleep(300);
+    // Once the process has exited nothing more can arrive.
+    expect(await second.stop('SIGTERM')).toBe(0);
     const bodiesGot = sink.records().map((r) => r.body?.stringValue);
     expect(bodiesGot.sort()).toEqual(expected.sort());
     expect(second.stderr()).toMatch(/damaged records/);
     expect(second.stderr()).toMatch(/"corrupt":1/);
     expect(second.stderr()).toMatch(/"tornTail":1/);
-    expect(await second.stop('SIGTERM')).toBe(0);
   }, 40_000);
 
   test('a second process is refused the locked queue directory', async () => {
     const env = serviceEnv(sink.endpoint, { OLP_QUEUE_DIR: dir });
     const first = await startServiceProcess(env);
-    await expect(startServiceProcess(env)).rejects.toThrow(/locked by running process/);
+    await expect(startServiceProcess(env)).rejects.toThrow(/locked by a running process/);
     expect(await first.stop('SIGTERM')).toBe(0);
   }, 30_000);
 
   test('SIGTERM under load with the memory queue: the queue is drained, exit 0, nothing acknowledged is lost', async () => {
     const svc = await startServiceProcess(serviceEnv(sink.endpoint));
     const load = new Load(`http://127.0.0.1:${svc.port}`);
-    await sleep(1500);
+    await ackedMore(load, 5000);
     const code = await svc.stop('SIGTERM');
     await load.stop();
     const { lost, duplicates } = lossesAndDuplicates(load.acked, sink);

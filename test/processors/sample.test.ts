@@ -61,6 +61,8 @@ describe('sample', () => {
     const keptOf = (seed: number) => records(make({ rate: 0.5, random_seed: seed }).process(many(200), new RecordingDrops())).map((r) => r.body?.stringValue);
     expect(keptOf(7)).toEqual(keptOf(7));
     expect(keptOf(7)).not.toEqual(keptOf(8));
+    // random_seed 0: each instance seeds from crypto, so two of them choose differently (equal only with odds 2^-32).
+    expect(keptOf(0)).not.toEqual(keptOf(0));
     const kept = countRecords(make({ rate: 0.1, random_seed: 0 }).process(many(10_000), new RecordingDrops()));
     expect(Math.abs(kept - 1000)).toBeLessThan(bound(10_000, 0.1));
   });
