@@ -13,11 +13,13 @@ import { ConfigError } from './config/load';
 import { persistPeriodically, restoreStates } from './pipeline/state-store';
 import { Pipeline } from './pipeline/pipeline';
 import { RequestProcessor } from './pipeline/request-processor';
-import { QueuedExporter } from './exporters/queued-exporter';
+import { QueuedExporter, type ExporterSettings } from './exporters/queued-exporter';
 import { WriteAheadLog } from './queue/wal';
 import { MemoryLimiter } from './pipeline/memory-limiter';
 import { OtlpGrpcTransport } from './exporters/otlp-grpc';
-import { OtlpHttpTransport } from './exporters/otlp-http';
+import { OtlpHttpTransport, otlpHttpSignalUrl } from './exporters/otlp-http';
+import { PASSTHROUGH_SIGNALS, type PassthroughSignal } from './otlp/signals';
+import { SignalForwarder } from './pipeline/signals';
 import { HttpReceiver } from './receiver/http-receiver';
 import { DebugTransport, type TextSink } from './exporters/debug';
 import type { Transport } from './exporters/transport';
@@ -111,30 +113,35 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
     throw e;
   }
 
+  const exporterSettings = (spec: (typeof config.exporterSpecs)[number]): ExporterSettings => ({
+    maxQueuedRecords: s.queue.max_records,
+    maxQueuedBytes: s.queue.max_mib * 1024 * 1024,
+    fullPolicy: s.queue.full_policy,
+    consumers: spec.type === 'debug' ? 1 : s.queue.consumers,
+    batchMaxRecords: s.batch.max_records,
+    batchMaxDelayMs: s.batch.max_delay,
+    timeoutMs: spec.otlp?.timeoutMs ?? s.otlp.timeout,
+    retry: {
+      enabled: s.retry.enabled,
+      initialIntervalMs: s.retry.initial_interval,
+      maxIntervalMs: s.retry.max_interval,
+      maxElapsedMs: s.retry.max_elapsed,
+    },
+  });
   const exporters = config.exporterSpecs.map((spec, i) => {
     const transport: Transport = spec.otlp ? otlpTransport(spec.otlp, s.grpc.tls_reload_interval) : new DebugTransport(s.debug.verbosity, deps.stdout);
-    return new QueuedExporter(
-      spec.name,
-      transport,
-      {
-        maxQueuedRecords: s.queue.max_records,
-        maxQueuedBytes: s.queue.max_mib * 1024 * 1024,
-        fullPolicy: s.queue.full_policy,
-        consumers: spec.type === 'debug' ? 1 : s.queue.consumers,
-        batchMaxRecords: s.batch.max_records,
-        batchMaxDelayMs: s.batch.max_delay,
-        timeoutMs: spec.otlp?.timeoutMs ?? s.otlp.timeout,
-        retry: {
-          enabled: s.retry.enabled,
-          initialIntervalMs: s.retry.initial_interval,
-          maxIntervalMs: s.retry.max_interval,
-          maxElapsedMs: s.retry.max_elapsed,
-        },
-      },
-      { logger, metrics, wal: wals[i] },
-    );
+    return new QueuedExporter(spec.name, transport, exporterSettings(spec), { logger, metrics, wal: wals[i] });
   });
-  for (const e of exporters) e.start();
+  // Traces and metrics: one memory queue per exporter and signal, named <exporter>/<signal>.
+  const signalExporters: Partial<Record<PassthroughSignal, QueuedExporter[]>> = {};
+  for (const signal of s[''].passthrough_signals) {
+    signalExporters[signal] = config.exporterSpecs.flatMap((spec) => {
+      const transport = signalTransport(spec, signal, s.grpc.tls_reload_interval, deps.stdout, s.debug.verbosity, logger);
+      return transport ? [new QueuedExporter(`${spec.name}/${signal}`, transport, exporterSettings(spec), { logger, metrics })] : [];
+    });
+  }
+  const allExporters = [...exporters, ...Object.values(signalExporters).flat()];
+  for (const e of allExporters) e.start();
   const memoryLimiter =
     s.memory.limit_mib > 0
       ? new MemoryLimiter({ limitMib: s.memory.limit_mib, spikeMib: s.memory.spike_mib, retryAfterMs: QUEUE_FULL_RETRY_AFTER_MS, refuseKind }, { metrics, logger })
@@ -143,6 +150,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
 
   const requests = new RequestProcessor(chain, requestSettings(config), logger);
   const pipeline = new Pipeline(requests, exporters, { queueFullRetryAfterMs: QUEUE_FULL_RETRY_AFTER_MS, queueFullKind: refuseKind, memoryLimiter, pool }, metrics, logger);
+  const signals = new SignalForwarder(signalExporters, { queueFullRetryAfterMs: QUEUE_FULL_RETRY_AFTER_MS, queueFullKind: refuseKind, memoryLimiter }, metrics, logger);
   const auth =
     s.auth.bearer_tokens.length > 0 || s.auth.bearer_token_file ? new BearerAuth(s.auth.bearer_tokens, s.auth.bearer_token_file, logger, s.grpc.tls_reload_interval) : undefined;
   const tls = await loadServerCredentials(
@@ -166,6 +174,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       credentials: tls.credentials,
       auth,
       forwardMetadata: s.otlp.forward_metadata.map((k) => k.toLowerCase()),
+      signals,
       maxConcurrentStreams: s.grpc.max_concurrent_streams,
       maxConnections: grpcConnections,
       handshakeTimeoutMs: s.grpc.handshake_timeout,
@@ -198,6 +207,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
           idleTimeoutMs: s.http.idle_timeout,
           budget,
           json: { maxRecords: s.limits.max_records, maxValues: s.limits.max_json_values, maxValueDepth: s.limits.max_depth },
+          signals,
         },
         pipeline,
         metrics,
@@ -227,7 +237,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
     tls.close();
     await Promise.all(httpServers.map(closeServer));
     memoryLimiter?.stop();
-    for (const exp of exporters) await exp.shutdown(Date.now());
+    for (const exp of allExporters) await exp.shutdown(Date.now());
     await pool?.close(Date.now());
     throw e;
   }
@@ -280,7 +290,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       if (emitted) await pipeline.emit(emitted, 'shutdown');
       persistence.stop();
       // Memory queues drain within the deadline; persistent queues stop and keep the rest for the next start.
-      await Promise.all(exporters.map((e) => e.shutdown(deadline)));
+      await Promise.all(allExporters.map((e) => e.shutdown(deadline)));
       memoryLimiter?.stop();
       await Promise.all(httpServers.map(closeServer));
       auth?.close();
@@ -318,6 +328,33 @@ function otlpTransport(o: OtlpExporterSettings, reloadIntervalMs: number): Trans
     return new OtlpHttpTransport({ url: o.httpUrl, protocol: o.protocol as 'http/protobuf' | 'http/json', headers: o.headers, compression: o.compression, tls });
   }
   return new OtlpGrpcTransport({ endpoint: o.endpoint, headers: o.headers, compression: o.compression, insecure: o.insecure, tls });
+}
+
+/**
+ * The transport forwarding `signal` through exporter `spec`: the OTLP exporter's downstream with
+ * the signal's method or path (always protobuf: the bytes go as received), or a summary line per
+ * batch for the debug exporter. Undefined, logged, when an OTLP/HTTP logs URL names no sibling
+ * path for the signal.
+ */
+function signalTransport(
+  spec: ResolvedConfig['exporterSpecs'][number],
+  signal: PassthroughSignal,
+  reloadIntervalMs: number,
+  stdout: TextSink | undefined,
+  verbosity: ResolvedConfig['service']['debug']['verbosity'],
+  logger: Logger,
+): Transport | undefined {
+  const sig = PASSTHROUGH_SIGNALS[signal];
+  if (!spec.otlp) return new DebugTransport(verbosity, stdout, { name: signal, items: sig.items });
+  const o = spec.otlp;
+  const tls = { caFile: o.certificate, certFile: o.clientCertificate, keyFile: o.clientKey, reloadIntervalMs };
+  if (!o.httpUrl) return new OtlpGrpcTransport({ endpoint: o.endpoint, headers: o.headers, compression: o.compression, insecure: o.insecure, tls, methodPath: sig.grpcPath });
+  const url = otlpHttpSignalUrl(o.httpUrl, sig.httpPath);
+  if (!url) {
+    logger.warn({ exporter: spec.name, signal, url: o.httpUrl }, `the exporter's OTLP/HTTP URL does not end in /v1/logs: ${signal} are not forwarded through it`);
+    return undefined;
+  }
+  return new OtlpHttpTransport({ url, protocol: 'http/protobuf', headers: o.headers, compression: o.compression, tls });
 }
 
 

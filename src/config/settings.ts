@@ -4,7 +4,8 @@
  */
 import { z } from 'zod';
 import { opt, type OptionShape, type OptionValues } from './options';
-import { parseInteger } from './values';
+import { parseInteger, parseList } from './values';
+import { SIGNAL_NAMES, type PassthroughSignal } from '../otlp/signals';
 
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -57,6 +58,14 @@ export const serviceSections = {
       z.custom<'auto' | number>((v) => v === 'auto' || (Number.isInteger(v) && (v as number) >= 0 && (v as number) <= MAX_WORKERS), `must be auto or a whole number from 0 to ${MAX_WORKERS}`),
       'auto',
       'Worker threads that run the CPU-bound part of each request (decode, per-record limits, processing chain, route, split, encode) behind the one receiver port; requests and batches move between threads as raw protobuf bytes. `0`: all on the event-loop thread. `auto`: one per available core (CPU affinity, capped by the container cgroup CPU limit, rounded up), except 0 on a single core, for an empty chain (passthrough: a thread costs about as much CPU as it saves; a number buys peak throughput) or when a processor in the chain must be a single instance per service (dedup, rate_limit, aggregate, persisted state, windows; logged at start). A number above 0 with such a processor is a start-up error. Each thread loads its own copy of the chain (custom processors too) and adds about 50 MiB of memory, more under load.',
+    ),
+    passthrough_signals: opt.custom<readonly PassthroughSignal[]>(
+      'list',
+      (raw) => parseList(raw) as PassthroughSignal[],
+      z.array(z.enum(SIGNAL_NAMES as [PassthroughSignal, ...PassthroughSignal[]])).readonly(),
+      SIGNAL_NAMES,
+      'OTLP signals besides logs accepted on the same ports (gRPC TraceService/MetricsService, POST /v1/traces, /v1/metrics) and forwarded untouched, as received, to every OTLP exporter (through their own memory queues); empty: refused as unimplemented (gRPC) or 404 (HTTP).',
+      { defaultText: SIGNAL_NAMES.join(',') },
     ),
     workers_max_in_flight: opt.int(
       64,

@@ -71,9 +71,15 @@ export class DebugTransport implements Transport {
   constructor(
     private readonly verbosity: Verbosity,
     private readonly out: TextSink = process.stdout,
+    /** Set for a forwarded signal (traces, metrics): one summary line per batch, its bytes are not decoded. */
+    private readonly signal?: { readonly name: string; readonly items: string },
   ) {}
 
   async send(batch: EncodedBatch): Promise<SendResult> {
+    if (this.signal) {
+      this.out.write(`${this.signal.name}: ${batch.records} ${this.signal.items}, ${batch.bytes.length} bytes (forwarded as received)\n`);
+      return { rejected: 0, message: '' };
+    }
     const data = this.verbosity === 'basic' ? { resourceLogs: [] } : decodeLogsData(batch.bytes);
     this.out.write(formatBatch(data, batch.records, this.verbosity));
     return { rejected: 0, message: '' };

@@ -13,6 +13,8 @@ export interface OtlpGrpcOptions {
   readonly insecure: boolean;
   /** TLS files; used when the endpoint means TLS. Absent: system roots, no client certificate. */
   readonly tls?: ClientTlsFiles;
+  /** Export method called; default the logs service's (traces and metrics are forwarded through their own). */
+  readonly methodPath?: string;
 }
 
 export interface GrpcTarget {
@@ -39,6 +41,7 @@ const identity = (b: Buffer): Buffer => b;
 export class OtlpGrpcTransport implements Transport {
   private readonly client: grpc.Client;
   private readonly metadata: grpc.Metadata;
+  private readonly methodPath: string;
 
   constructor(options: OtlpGrpcOptions) {
     const target = parseGrpcEndpoint(options.endpoint, options.insecure);
@@ -52,6 +55,7 @@ export class OtlpGrpcTransport implements Transport {
       ? channelCredentials(options.tls ?? { caFile: '', certFile: '', keyFile: '', reloadIntervalMs: 60_000 })
       : grpc.credentials.createInsecure();
     this.client = new grpc.Client(target.address, creds, channelOptions);
+    this.methodPath = options.methodPath ?? EXPORT_METHOD_PATH;
     this.metadata = new grpc.Metadata();
     for (const [k, v] of Object.entries(options.headers)) this.metadata.set(k.toLowerCase(), v);
   }
@@ -59,7 +63,7 @@ export class OtlpGrpcTransport implements Transport {
   send(batch: EncodedBatch, timeoutMs: number): Promise<SendResult> {
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest<Buffer, Buffer>(
-        EXPORT_METHOD_PATH,
+        this.methodPath,
         identity,
         identity,
         Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength),

@@ -33,6 +33,17 @@ export interface OtlpHttpOptions {
  * is a base to which `v1/logs` is appended (after its own path, if any); the signal-specific
  * OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is used as is (an empty path meaning `/`).
  */
+/**
+ * The URL of another signal next to a logs URL: `…/v1/logs` becomes `…/v1/traces`; undefined
+ * when the logs URL does not end in `/v1/logs` (a signal-specific endpoint with its own path).
+ */
+export function otlpHttpSignalUrl(logsUrl: string, httpPath: string): string | undefined {
+  const url = new URL(logsUrl);
+  if (!url.pathname.endsWith('/v1/logs')) return undefined;
+  url.pathname = url.pathname.slice(0, -'/v1/logs'.length) + httpPath;
+  return url.toString();
+}
+
 export function otlpHttpLogsUrl(endpoint: string, signalSpecific: boolean): string {
   let url: URL | undefined;
   try {

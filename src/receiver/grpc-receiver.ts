@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { EXPORT_METHOD_PATH, LOGS_SERVICE, encodeExportResponse } from '../otlp/codec';
 import { PipelineError, boundedText, grpcCodeFor } from '../errors';
 import type { Metrics } from '../telemetry/metrics';
+import { PASSTHROUGH_SIGNALS, SIGNAL_NAMES, type PassthroughSignal } from '../otlp/signals';
+import type { SignalConsumer } from '../pipeline/signals';
 import type { Pipeline } from '../pipeline/pipeline';
 import type { BearerAuth } from './auth';
 import { guardConnections } from './connection-guard';
@@ -20,6 +22,8 @@ export interface GrpcReceiverOptions {
   readonly auth?: BearerAuth;
   /** Incoming metadata keys (lower-case) to pass along with the records. */
   readonly forwardMetadata?: readonly string[];
+  /** Traces and metrics forwarded untouched; without it (or for a signal it does not handle) they are UNIMPLEMENTED. */
+  readonly signals?: SignalConsumer;
   /** SETTINGS_MAX_CONCURRENT_STREAMS advertised to each connection. */
   readonly maxConcurrentStreams: number;
   readonly maxConnections: number;
@@ -42,9 +46,10 @@ const MAX_SESSION_MEMORY_MB = 64;
 
 const identity = (b: Buffer): Buffer => b;
 
-const logsServiceDefinition: grpc.ServiceDefinition = {
+/** A unary Export method taking and answering raw bytes: the pipeline reads them, not grpc-js. */
+const exportService = (path: string): grpc.ServiceDefinition => ({
   Export: {
-    path: EXPORT_METHOD_PATH,
+    path,
     requestStream: false,
     responseStream: false,
     requestSerialize: identity,
@@ -52,14 +57,16 @@ const logsServiceDefinition: grpc.ServiceDefinition = {
     responseSerialize: identity,
     responseDeserialize: identity,
   },
-};
+});
 
 const EMPTY_RESPONSE = Buffer.from(encodeExportResponse({}));
 
 export class GrpcReceiver {
   private readonly server: grpc.Server;
   // Standard grpc.health.v1 service on the same port: '' is the whole server.
-  private readonly health = new HealthImplementation({ '': 'NOT_SERVING', [LOGS_SERVICE]: 'NOT_SERVING' });
+  private readonly health: HealthImplementation;
+  /** Service names the health service reports on: the server, logs, and each forwarded signal. */
+  private readonly services: readonly string[];
   private accepting = true;
   private port = 0;
   // Our own listener hands sockets to grpc-js, so connections can be counted and capped.
@@ -82,17 +89,24 @@ export class GrpcReceiver {
       interceptors: [callGuard({ budget: options.budget, maxRecvBytes: options.maxRecvBytes, readTimeoutMs: options.readTimeoutMs }, metrics)],
     });
     allowMoreMetadata(this.server);
-    this.server.addService(logsServiceDefinition, {
+    this.server.addService(exportService(EXPORT_METHOD_PATH), {
       Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => void this.handleExport(call, callback),
     });
+    const forwarded = SIGNAL_NAMES.filter((signal) => options.signals?.handles(signal));
+    for (const signal of forwarded) {
+      this.server.addService(exportService(PASSTHROUGH_SIGNALS[signal].grpcPath), {
+        Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => void this.handleForward(signal, call, callback),
+      });
+    }
+    this.services = ['', LOGS_SERVICE, ...forwarded.map((s) => PASSTHROUGH_SIGNALS[s].service)];
+    this.health = new HealthImplementation(Object.fromEntries(this.services.map((s) => [s, 'NOT_SERVING'])));
     this.health.addToServer(this.server);
   }
 
   /** What the gRPC health service reports (the service sets it once the whole pipeline is up). */
   setServing(serving: boolean): void {
     const status = serving ? 'SERVING' : 'NOT_SERVING';
-    this.health.setStatus('', status);
-    this.health.setStatus(LOGS_SERVICE, status);
+    for (const service of this.services) this.health.setStatus(service, status);
   }
 
   /** Binds and starts; resolves with the bound port (useful with port 0). */
@@ -144,24 +158,43 @@ export class GrpcReceiver {
     });
   }
 
-  /** Answers only once the pipeline resolved: the records are queued, or in the persistent queue's log. */
-  private async handleExport(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): Promise<void> {
+  /** Shutdown, auth and a client that stopped waiting, for every Export call; false when it was answered (or abandoned). */
+  private admitCall(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): boolean {
     if (!this.accepting) {
       this.fail(callback, new PipelineError('unavailable', 'server is shutting down'));
-      return;
+      return false;
     }
     if (this.options.auth) {
       const header = call.metadata.get('authorization')[0];
       if (!this.options.auth.verify(typeof header === 'string' ? header : undefined)) {
         this.fail(callback, new PipelineError('unauthenticated', 'missing or invalid bearer token'));
-        return;
+        return false;
       }
     }
     // The client stopped waiting (its grpc-timeout passed, or it cancelled): work it would never see.
     if (call.cancelled) {
       this.metrics.receiverRequestsRefused.inc({ transport: 'grpc', reason: 'cancelled_before_processing' });
-      return;
+      return false;
     }
+    return true;
+  }
+
+  /** Traces and metrics: answered (with an empty response) once every exporter holds the bytes. */
+  private async handleForward(signal: PassthroughSignal, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): Promise<void> {
+    if (!this.admitCall(call, callback)) return;
+    try {
+      await this.options.signals!.forward(signal, call.request, 'grpc', this.forwarded(call.metadata));
+      callback(null, EMPTY_RESPONSE);
+    } catch (e) {
+      const err = e instanceof PipelineError ? e : new PipelineError('internal', (e as Error).message);
+      if (err.kind === 'internal') this.logger.error({ err: e, signal }, 'export request failed');
+      this.fail(callback, err);
+    }
+  }
+
+  /** Answers only once the pipeline resolved: the records are queued, or in the persistent queue's log. */
+  private async handleExport(call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>): Promise<void> {
+    if (!this.admitCall(call, callback)) return;
     try {
       const result = await this.pipeline.consume(call.request, 'grpc', this.forwarded(call.metadata));
       if (result.rejected === 0) {

@@ -13,6 +13,8 @@ import { decodeLogsDataJson, encodeExportResponseJson, encodeStatus, encodeStatu
 import { jsonDepthFor, scanJsonShape } from '../otlp/json-scan';
 import type { LogsData } from '../otlp/model';
 import { FAILURE_CODES, PipelineError, boundedText, grpcCodeFor, httpStatusFor, type FailureKind } from '../errors';
+import { PASSTHROUGH_SIGNALS, SIGNAL_NAMES, type PassthroughSignal } from '../otlp/signals';
+import type { SignalConsumer } from '../pipeline/signals';
 import type { Metrics } from '../telemetry/metrics';
 import type { ConsumeResult } from '../pipeline/pipeline';
 import type { HttpsContext } from './tls';
@@ -41,6 +43,8 @@ export interface HttpReceiverOptions {
   readonly budget: ReceiveBudget;
   /** OTLP/JSON caps checked by a byte scan before parsing. */
   readonly json: { readonly maxRecords: number; readonly maxValues: number; readonly maxValueDepth: number };
+  /** Traces and metrics forwarded untouched (POST /v1/traces, /v1/metrics); without it they are 404. */
+  readonly signals?: SignalConsumer;
 }
 
 /** What the receiver hands requests to: the Pipeline, or a stand-in in tests. May become async. */
@@ -185,20 +189,28 @@ export class HttpReceiver {
     const encoding = encodingOf(req.headers['content-type']);
     // Errors before the content type is known are answered in JSON: readable by people and curl.
     const answerIn = encoding ?? 'json';
-    if ((req.url ?? '').split('?')[0] !== OTLP_HTTP_LOGS_PATH) {
-      this.sendStatus(req, res, httpStatusFor('not_found'), answerIn, grpcCodeFor('not_found'), `no such path; OTLP/HTTP logs are received on POST ${OTLP_HTTP_LOGS_PATH}`);
+    const pathname = (req.url ?? '').split('?')[0];
+    const signal = pathname === OTLP_HTTP_LOGS_PATH ? undefined : SIGNAL_NAMES.find((s) => PASSTHROUGH_SIGNALS[s].httpPath === pathname && this.options.signals?.handles(s));
+    if (pathname !== OTLP_HTTP_LOGS_PATH && !signal) {
+      const paths = [OTLP_HTTP_LOGS_PATH, ...SIGNAL_NAMES.filter((s) => this.options.signals?.handles(s)).map((s) => PASSTHROUGH_SIGNALS[s].httpPath)];
+      this.sendStatus(req, res, httpStatusFor('not_found'), answerIn, grpcCodeFor('not_found'), `no such path; OTLP/HTTP is received on POST ${paths.join(', ')}`);
       return;
     }
     let accepted: Encoding;
     try {
       accepted = this.checkHeaders(req, encoding);
+      if (signal && accepted === 'json') {
+        throw new HttpRefusal('unsupported_media_type', `${signal} are forwarded as received, in binary protobuf only; send ${PROTOBUF_CONTENT_TYPE} (OTLP exporter protocol http/protobuf)`, {
+          accept: PROTOBUF_CONTENT_TYPE,
+        });
+      }
     } catch (e) {
       this.fail(req, res, answerIn, e);
       return;
     }
     this.inFlight++;
     const lease = new BudgetLease(this.options.budget);
-    this.process(req, accepted, lease)
+    this.process(req, accepted, lease, signal)
       .then(
         (result) => {
           const body = result.rejected === 0 ? {} : { partialSuccess: { rejectedLogRecords: result.rejected, errorMessage: result.message } };
@@ -239,7 +251,8 @@ export class HttpReceiver {
     return encoding;
   }
 
-  private async process(req: http.IncomingMessage, encoding: Encoding, lease: BudgetLease): Promise<ConsumeResult> {
+  /** Reads the body and hands it on: to the logs pipeline, or (`signal`) to be forwarded untouched. */
+  private async process(req: http.IncomingMessage, encoding: Encoding, lease: BudgetLease, signal: PassthroughSignal | undefined): Promise<ConsumeResult> {
     // The declared length is taken from the budget up front: refused before a byte is buffered.
     const length = Number(req.headers['content-length'] ?? 0);
     const declared = Number.isFinite(length) && length > 0 ? length : 0;
@@ -255,6 +268,10 @@ export class HttpReceiver {
     });
     if ((req.headers['content-encoding'] ?? '').trim().toLowerCase() === 'gzip') body = await this.gunzip(body, lease);
     const metadata = this.forwarded(req.headers);
+    if (signal) {
+      await this.options.signals!.forward(signal, body, 'http', metadata);
+      return { rejected: 0, message: '' };
+    }
     if (encoding === 'protobuf') return await this.pipeline.consume(body, 'http', metadata);
     const json = this.options.json;
     const excess = scanJsonShape(body, { maxRecords: json.maxRecords, maxValues: json.maxValues, maxDepth: jsonDepthFor(json.maxValueDepth) });

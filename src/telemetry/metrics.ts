@@ -22,6 +22,18 @@ export class Metrics {
     labelNames: ['transport', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly receiverForwardedItems = new Counter({
+    name: 'olp_receiver_forwarded_items_total',
+    help: 'Spans (signal="traces") and metrics (signal="metrics") received and queued for forwarding untouched.',
+    labelNames: ['signal', 'transport'] as const,
+    registers: [this.registry],
+  });
+  readonly receiverRefusedItems = new Counter({
+    name: 'olp_receiver_refused_items_total',
+    help: 'Spans and metrics refused by a receiver (queue full, memory limit), by signal and reason.',
+    labelNames: ['signal', 'transport', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly receiverRequestsFailed = new Counter({
     name: 'olp_receiver_failed_requests_total',
     help: 'Export requests answered with an error status, by status.',

@@ -8,12 +8,16 @@ export interface ExportOutcome {
   details: string;
   response?: ExportLogsServiceResponse;
   retryAfterMs?: number;
+  /** The answer's bytes, as received. */
+  readonly raw?: Buffer;
 }
 
 export interface ExportOptions {
   gzip?: boolean;
   credentials?: grpc.ChannelCredentials;
   metadata?: Record<string, string>;
+  /** Method called; default the logs Export. */
+  readonly path?: string;
 }
 
 export async function exportRaw(endpoint: string, bytes: Uint8Array, options: ExportOptions = {}): Promise<ExportOutcome> {
@@ -26,12 +30,12 @@ export async function exportRaw(endpoint: string, bytes: Uint8Array, options: Ex
   try {
     return await new Promise<ExportOutcome>((resolve) => {
       const identity = (b: Buffer): Buffer => b;
-      client.makeUnaryRequest<Buffer, Buffer>(EXPORT_METHOD_PATH, identity, identity, Buffer.from(bytes), metadata, { deadline: Date.now() + 10_000 }, (err, res) => {
+      client.makeUnaryRequest<Buffer, Buffer>(options.path ?? EXPORT_METHOD_PATH, identity, identity, Buffer.from(bytes), metadata, { deadline: Date.now() + 10_000 }, (err, res) => {
         if (err) {
           const d = err.metadata?.get('grpc-status-details-bin')[0];
           resolve({ code: err.code, details: err.details, retryAfterMs: retryDelayFromStatusDetails(typeof d === 'string' ? Buffer.from(d) : d) });
         } else {
-          resolve({ code: grpc.status.OK, details: '', response: decodeExportResponse(res!) });
+          resolve({ code: grpc.status.OK, details: '', response: decodeExportResponse(res!), raw: res! });
         }
       });
     });

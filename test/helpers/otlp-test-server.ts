@@ -5,6 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { EXPORT_METHOD_PATH, decodeLogsData, encodeExportResponse, encodeRetryStatusDetails } from '../../src/otlp/codec';
 import { countRecords, type LogRecord, type LogsData } from '../../src/otlp/model';
+import { PASSTHROUGH_SIGNALS, SIGNAL_NAMES, type PassthroughSignal } from '../../src/otlp/signals';
 
 export interface PlannedFailure {
   code: grpc.status;
@@ -20,6 +21,8 @@ export class OtlpTestServer {
   /** When set, successful answers carry this partial_success. */
   partialSuccess: { rejectedLogRecords: number; errorMessage: string } | undefined;
   calls = 0;
+  /** Traces and metrics Export requests, as the bytes received. */
+  readonly forwarded: { readonly signal: PassthroughSignal; readonly bytes: Buffer; readonly metadata: grpc.Metadata }[] = [];
   private server = new grpc.Server();
   private waiters: { n: number; resolve: () => void }[] = [];
   port = 0;
@@ -48,6 +51,18 @@ export class OtlpTestServer {
         },
       },
     );
+    for (const signal of SIGNAL_NAMES) {
+      this.server.addService(
+        { Export: { path: PASSTHROUGH_SIGNALS[signal].grpcPath, requestStream: false, responseStream: false, requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity } },
+        {
+          Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+            this.forwarded.push({ signal, bytes: call.request, metadata: call.metadata });
+            cb(null, Buffer.alloc(0));
+            this.notify();
+          },
+        },
+      );
+    }
     this.port = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync('127.0.0.1:0', credentials, (err, port) => (err ? reject(err) : resolve(port))),
     );
@@ -76,9 +91,21 @@ export class OtlpTestServer {
     });
   }
 
+  /** Resolves once at least n traces or metrics requests have arrived (rejects after timeoutMs). */
+  async waitForForwarded(n: number, timeoutMs = 10_000): Promise<void> {
+    const start = Date.now();
+    while (this.forwarded.length < n) {
+      if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${n} forwarded requests (got ${this.forwarded.length})`);
+      await new Promise<void>((resolve) => this.signalWaiters.push(resolve));
+    }
+  }
+
+  private signalWaiters: (() => void)[] = [];
+
   private notify(): void {
     const have = this.recordCount;
     this.waiters = this.waiters.filter((w) => (have >= w.n ? (w.resolve(), false) : true));
+    for (const wake of this.signalWaiters.splice(0)) wake();
   }
 
   stop(): Promise<void> {

@@ -186,7 +186,7 @@ describe('OTLP/HTTP receiver', () => {
       expect(put.headers.allow).toBe('POST');
 
       const traces = await postLogs(url.replace('/v1/logs', '/v1/traces'), protobufBody('a'), PROTOBUF);
-      expectStatus(traces, 404, 'protobuf', 5, /OTLP\/HTTP logs are received on POST \/v1\/logs/);
+      expectStatus(traces, 404, 'protobuf', 5, /OTLP\/HTTP is received on POST \/v1\/logs/);
       expect((await postLogs(url.replace('/v1/logs', '/'), '{}', JSON_TYPE)).status).toBe(404);
       expect((await postLogs(`${url}?x=1`, '{}', JSON_TYPE)).status).toBe(200);
       expect(await p.metrics.total(p.metrics.receiverRequestsFailed, { transport: 'http', code: '405' })).toBe(2);
