@@ -176,7 +176,7 @@ async function evaluate(ds: Dataset, options: Partial<MinerOptions>, explain: bo
   const matched = format ? lines.map((l, i) => (format.content(l) !== undefined ? i : -1)).filter((i) => i >= 0) : lines.map((_, i) => i);
   const judge = (file: string, byTemplate: boolean, what: string): { scores: Scores; lines: number; events: number } => {
     const { labels, lineIndex } = readLabels(file, matched, ds.name, byTemplate);
-    const parsed = lineIndex.map((i) => mined.family(i).text);
+    const parsed = lineIndex.map((i) => mined.template(i).text);
     if (explain) explainMisses(labels, parsed, what);
     return { scores: score(labels, parsed), lines: parsed.length, events: new Set(labels.groups).size };
   };

@@ -61,6 +61,19 @@ export class Family {
   id = '';
 }
 
+/** Counts of the words seen in one slot of a shape. */
+export interface Slot {
+  readonly values: Map<string, number>;
+  /** At most this many values, each seen at least EVENT_MIN_COUNT times, are event words. */
+  readonly events: number;
+}
+
+/** A template as reported: text and id. */
+export interface TemplateRef {
+  readonly text: string;
+  readonly id: string;
+}
+
 /** One template of a fixed token count (a Drain cluster). */
 export class Shape {
   /** Template tokens; WILDCARD marks a variable. */
@@ -71,6 +84,13 @@ export class Shape {
   readonly seps: string[];
   /** Lines matched. */
   count = 0;
+  /**
+   * Per position that was a word before it became `<*>`: how often each value was seen, or
+   * null once the slot had a variable or more than MAX_SLOT_VALUES values. Undefined: no such slot.
+   */
+  slots: Map<number, Slot | null> | undefined;
+  /** Texts and ids of this shape's templates with event words filled in, by the words. */
+  variants: Map<string, TemplateRef> | undefined;
   text = '';
   signature = '';
   family: Family;
@@ -115,6 +135,8 @@ export interface ShapeState {
   readonly seps: readonly string[];
   readonly count: number;
   readonly family: number;
+  /** Slot statistics: position, its [value, count] pairs (null: a variable slot) and the event words it admits; absent before. */
+  readonly slots?: readonly (readonly [number, readonly (readonly [string, number])[] | null, number?])[];
 }
 
 export interface MinerState {
@@ -134,9 +156,17 @@ export interface MinerStats {
 const ALIASES_PER_TEMPLATE = 4;
 /** Distinct words seen in one slot of otherwise equal templates that make the slot a variable. */
 const SLOT_VALUES = 3;
-/** Constants the sibling templates must share besides the slot. */
+/** Constants the sibling templates must share besides the slot (one in two-token messages: `removing chargen`). */
 const MIN_SHARED = 2;
 const MAX_ALIAS_HOPS = 64;
+/** Values counted per slot; a slot with more is a variable. */
+const MAX_SLOT_VALUES = 8;
+/** Event words admitted in a slot that one differing word in a longer message opened. */
+const EVENT_MAX_VALUES = Number(process.env.EV_MAX ?? 2);
+/** Event words admitted in a slot opened by the k-th distinct word in short messages (mergeSiblings). */
+const SIBLING_EVENT_MAX_VALUES = Number(process.env.EV_SIB ?? 8);
+/** Lines each value of an event slot must have been seen in. */
+const EVENT_MIN_COUNT = Number(process.env.EV_MIN ?? 2);
 /**
  * Shapes per tree leaf. A leaf is scanned for every line that reaches it, so a message type
  * with several high-cardinality word variables (a new shape per line) must not grow one
@@ -193,9 +223,64 @@ export class TemplateMiner {
       shape = this.mergeSiblings(buf) ?? this.create(buf);
     }
     shape.count++;
+    if (shape.slots) this.countSlots(shape, buf);
     this.touch(shape);
     if (this.shapeCount > this.options.maxTemplates) this.evictOldest();
     return shape;
+  }
+
+  /**
+   * The template the line last passed to `add` is reported with: its shape's family, or,
+   * where the shape has event slots (a few values, each seen repeatedly: `GET`/`POST`,
+   * `Started`/`Paused`), the shape's text with the line's words there.
+   */
+  template(shape: Shape): TemplateRef {
+    const family = shape.family;
+    if (!shape.slots || family.members.length !== 1) return family;
+    let key = '';
+    const texts = this.tokens.texts;
+    for (const [i, slot] of shape.slots) if (slot && isEventSlot(slot) && slot.values.has(texts[i]!)) key += `${i}\u0000${texts[i]!}\u0001`;
+    if (key === '') return family;
+    shape.variants ??= new Map();
+    let ref = shape.variants.get(key);
+    if (!ref) {
+      const tokens = shape.tokens.slice();
+      for (const [i, slot] of shape.slots) if (slot && isEventSlot(slot) && slot.values.has(texts[i]!)) tokens[i] = texts[i]!;
+      const text = renderTemplate(tokens, shape.seps);
+      ref = { text, id: templateId(text) };
+      shape.variants.set(key, ref);
+      this.aliases.delete(ref.id);
+    }
+    return ref;
+  }
+
+  /** The template a line added earlier (it joined `shape`) is reported with now: for offline use. */
+  templateOf(shape: Shape, line: string): TemplateRef {
+    let s = shape;
+    while (s.absorbedBy) s = s.absorbedBy;
+    if (!s.slots || s.family.members.length !== 1) return s.family;
+    this.tokenizer.tokenize(line, this.tokens);
+    return this.template(s);
+  }
+
+  private countSlots(shape: Shape, buf: TokenBuffer): void {
+    for (const [i, slot] of shape.slots!) {
+      if (!slot) continue;
+      const values = slot.values;
+      const t = buf.texts[i]!;
+      const n = values.get(t);
+      if (n !== undefined) values.set(t, n + 1);
+      else if (buf.kinds[i] === VAR || values.size >= MAX_SLOT_VALUES) this.slotIsVariable(shape, i);
+      else values.set(t, 1);
+    }
+  }
+
+  /** The slot's values are variables from now on: ids that showed them lead to the shape's family. */
+  private slotIsVariable(shape: Shape, i: number): void {
+    shape.slots!.set(i, null);
+    if (!shape.variants) return;
+    for (const ref of shape.variants.values()) this.setAlias(ref.id, shape.family.id);
+    shape.variants = undefined;
   }
 
   /** The shape a line would join, without learning from it. */
@@ -209,7 +294,12 @@ export class TemplateMiner {
     const out: string[] = [];
     const buf = this.tokens;
     const n = Math.min(shape.tokens.length, buf.count);
-    for (let i = 0; i < n; i++) if (shape.tokens[i] === WILDCARD) out.push(buf.texts[i]!);
+    for (let i = 0; i < n; i++) {
+      if (shape.tokens[i] !== WILDCARD) continue;
+      const slot = shape.slots?.get(i);
+      if (slot && isEventSlot(slot) && slot.values.has(buf.texts[i]!)) continue;
+      out.push(buf.texts[i]!);
+    }
     return out;
   }
 
@@ -254,7 +344,27 @@ export class TemplateMiner {
       if (this.best) return this.best;
     }
     this.scanWildcardBranches(lengthNode, buf, 0, depth, true);
+    if (!this.best && depth > 1 && buf.kinds[0] === WORD) this.scanFirstTokenDetours(lengthNode, buf, depth);
     return this.best;
+  }
+
+  /**
+   * Leaves whose path differs from the line's in the first token only: a variable word that
+   * starts a message (`FADT table loaded` / `HPET table loaded`) would otherwise open a
+   * template per value. Only for lines that matched nothing else, up to MAX_DETOUR_SCAN shapes.
+   */
+  private scanFirstTokenDetours(lengthNode: TreeNode, buf: TokenBuffer, depth: number): void {
+    const first = buf.texts[0]!;
+    let budget = MAX_DETOUR_SCAN;
+    for (const [key, child] of lengthNode.children) {
+      if (key === first || key === WILDCARD) continue;
+      let node: TreeNode | undefined = child;
+      for (let level = 1; node && level < depth; level++) node = node.children.get(routeKey(buf, level));
+      if (!node) continue;
+      this.scan(node, buf);
+      budget -= node.shapes.length;
+      if (budget <= 0) return;
+    }
   }
 
   /** Leaves the line reaches when some of its routing words are taken as `<*>` (the exact leaf excluded). */
@@ -350,8 +460,16 @@ export class TemplateMiner {
       if (values.size < SLOT_VALUES) continue;
       siblings.sort((a, b) => b.count - a.count);
       const survivor = siblings[0]!;
-      let changed = wildcardDifferences(survivor, buf.texts);
-      for (let k = 1; k < siblings.length; k++) changed = wildcardDifferences(survivor, siblings[k]!.tokens) || changed;
+      let changed = wildcardDifferences(survivor, buf.texts, buf.kinds);
+      const opened = survivor.slots?.get(slot);
+      for (let k = 1; k < siblings.length; k++) {
+        const sib = siblings[k]!;
+        changed = wildcardDifferences(survivor, sib.tokens, null) || changed;
+        const word = sib.tokens[slot]!;
+        if (opened && word !== WILDCARD) opened.values.set(word, (opened.values.get(word) ?? 0) + sib.count);
+      }
+      // Many values in a short message: event words only if each is frequent (isEventSlot).
+      if (opened) survivor.slots!.set(slot, { values: opened.values, events: SIBLING_EVENT_MAX_VALUES });
       if (changed) this.refresh(survivor);
       for (let k = 1; k < siblings.length; k++) this.absorb(survivor, siblings[k]!);
       this.relocate(survivor);
@@ -420,8 +538,9 @@ export class TemplateMiner {
   // ---- learning ----------------------------------------------------------------------------
 
   private generalize(shape: Shape, buf: TokenBuffer): void {
-    if (!wildcardDifferences(shape, buf.texts)) return;
+    if (!wildcardDifferences(shape, buf.texts, buf.kinds)) return;
     this.refresh(shape);
+    this.relocate(shape);
   }
 
   private create(buf: TokenBuffer): Shape {
@@ -599,7 +718,8 @@ export class TemplateMiner {
         index.set(s.family, f);
         families.push({ text: s.family.text });
       }
-      shapes.push({ tokens: [...s.tokens], seps: [...s.seps], count: s.count, family: f });
+      const slots = s.slots ? [...s.slots].map(([i, v]) => (v ? ([i, [...v.values], v.events] as const) : ([i, null] as const))) : undefined;
+      shapes.push({ tokens: [...s.tokens], seps: [...s.seps], count: s.count, family: f, ...(slots ? { slots } : {}) });
     }
     return { families, shapes, aliases: [...this.aliases] };
   }
@@ -617,6 +737,7 @@ export class TemplateMiner {
       if (s.tokens.length > this.options.maxTokens) continue;
       const existing = families[s.family] ?? null;
       const shape = this.insert([...s.tokens], [...s.seps], s.count, existing);
+      if (s.slots) shape.slots = new Map(s.slots.map(([i, v, events]) => [i, v ? { values: new Map(v), events: events ?? EVENT_MAX_VALUES } : null]));
       families[s.family] = shape.family;
     }
     // Families keep their saved text (and so their id) even where the shapes alone would not say it.
@@ -644,11 +765,15 @@ function siblingSlot(shape: Shape, texts: readonly string[], kinds: Uint8Array, 
       slot = i;
     }
   }
-  return equal >= MIN_SHARED ? slot : -1;
+  return equal >= Math.min(MIN_SHARED, n - 1) ? slot : -1;
 }
 
-/** Sets `<*>` where the shape's literal differs from `tokens`; returns whether anything changed. */
-function wildcardDifferences(shape: Shape, tokens: readonly string[]): boolean {
+/**
+ * Sets `<*>` where the shape's literal differs from `tokens`; returns whether anything changed.
+ * A word replaced by another word (kinds given, not VAR) opens a slot count: the old word with
+ * the shape's lines so far (the new one is counted with its line).
+ */
+function wildcardDifferences(shape: Shape, tokens: readonly string[], kinds: Uint8Array | null): boolean {
   const own = shape.tokens;
   let changed = false;
   for (let i = 0; i < own.length; i++) {
@@ -657,9 +782,18 @@ function wildcardDifferences(shape: Shape, tokens: readonly string[]): boolean {
       own[i] = WILDCARD;
       shape.digits[i] = 0;
       changed = true;
+      shape.slots ??= new Map();
+      shape.slots.set(i, kinds && kinds[i] !== VAR && shape.count > 0 ? { values: new Map([[t, shape.count]]), events: EVENT_MAX_VALUES } : null);
     }
   }
   return changed;
+}
+
+/** A few values, each seen repeatedly: words that name events (`GET`/`POST`), not variables. */
+function isEventSlot(slot: Slot): boolean {
+  if (slot.values.size > slot.events) return false;
+  for (const n of slot.values.values()) if (n < EVENT_MIN_COUNT) return false;
+  return true;
 }
 
 function routeKey(buf: TokenBuffer, i: number): string {
@@ -683,8 +817,6 @@ export function renderTemplate(tokens: readonly string[], seps: readonly string[
 
 // A quantity's unit belongs to its variable (`<*> KB` / `<*> MB`, `<*> sec` / `<*>`).
 const UNIT = /<\*>\s?(?:[KMGTP]i?B|[kK]B|B|[nuµm]?s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|%)(?![\w<])/g;
-// Bracket groups holding only variables and punctuation (or nothing): optional parts.
-const VARIABLE_GROUP = /[([{](?:\s|<\*>|[,;:.\-/#|+=_@~])*[)\]}]/g;
 // Runs of variables joined by punctuation only.
 const VARIABLE_RUN = /<\*>(?:[\s,;:.\-/#|+=_@~]*<\*>)+/g;
 const SPACES = /\s+/g;
@@ -692,10 +824,9 @@ const SPACE_BEFORE_PUNCTUATION = / (?=[,;:.)\]}])/g;
 
 /** The text two shapes must share to be one family (digit-words already taken as `<*>`). */
 export function signature(text: string): string {
-  if (text.indexOf(WILDCARD) < 0 && text.indexOf('()') < 0 && text.indexOf('[]') < 0) return text.replace(SPACES, ' ');
+  if (text.indexOf(WILDCARD) < 0) return text.replace(SPACES, ' ');
   return text
     .replace(UNIT, WILDCARD)
-    .replace(VARIABLE_GROUP, ' ')
     .replace(VARIABLE_RUN, WILDCARD)
     .replace(SPACES, ' ')
     .replace(SPACE_BEFORE_PUNCTUATION, '')

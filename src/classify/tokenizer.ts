@@ -92,7 +92,8 @@ const TILDE = 126;
 const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}';
 const WEEKDAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]{0,6}';
 const CLOCK = '\\d{1,2}:\\d{2}(?::\\d{2})?(?:[.,]\\d{1,9})?';
-const ZONE = '(?: ?(?:[AP]M|UTC|GMT|Z|[A-Z]{3,4}|[+-]\\d{2}:?\\d{2})(?!\\w))?';
+// Zones by name, not any upper-case word: `12:00:01 INFO …` is a clock and a level, not a zone.
+const ZONE = '(?: ?(?:[AP]M|UTC|GMT|Z|[ECMP][SD]T|BST|IST|JST|KST|HKT|SGT|MSK|CES?T|CEDT|EES?T|EEDT|WES?T|AE[SD]T|NZ[SD]T|[+-]\\d{2}:?\\d{2})(?!\\w))?';
 const DATE_SPAN_SOURCE = [
   // Fri Jul  1 07:57:30 2005 | Sun Dec 04 04:47:44 2005 | Jul 1, 2005 7:57:30 PM
   `(?:${WEEKDAY},? {1,3})?${MONTH}\\.? {1,3}\\d{1,2}(?:,? {1,3}\\d{4})?,? {1,3}${CLOCK}${ZONE}(?: {1,3}\\d{4}(?!\\d))?`,
@@ -104,11 +105,15 @@ const DATE_SPAN_SOURCE = [
   `\\d{1,2}/\\d{1,2}/\\d{2,4} {1,3}${CLOCK}${ZONE}`,
 ].join('|');
 
+// Units of measure written after a number (abbreviations only: `12 bytes` keeps its word).
+const UNIT_RE = /^(?:[KMGTPE]i?B|kB|B|[nuµm]?s|secs?|mins?|hrs?)$/;
+// A number with its unit attached: 1.2KB, 250ms.
+const NUMBER_UNIT_RE = /^[-+]?\d+(?:[.,]\d+)?(?:[KMGTPE]i?B|kB|B|[nuµm]?s|secs?|mins?|hrs?)$/;
 const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
 const URL_RE = /^[A-Za-z][A-Za-z0-9+.-]{1,15}:\/\/\S/;
 const EMAIL_RE = /^[^@\s]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/;
-// host:port or ip:port, the host a dotted name, an IP or localhost.
-const HOST_PORT_RE = /^(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+|localhost|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
+// host:port or ip:port, the host a dotted name, a hyphenated name with a digit (`db-07`), an IP or localhost.
+const HOST_PORT_RE = /^(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*-[A-Za-z]*\d[A-Za-z0-9]*|localhost|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
 const IPV4_PORT_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/;
 const IPV6_RE = /^(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%\w+)?$/;
 const DOTTED_QUAD_RE = /(?:^|[^\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d])/;
@@ -186,8 +191,11 @@ export class Tokenizer {
       }
       let j = i;
       while (j < n && !isSpace(codes[j]!)) j++;
+      const before = out.count;
       this.chunk(line, i, j, out);
       i = j;
+      // A quantity and its unit are one value (`1.2 KB`, `<1 sec`).
+      if (out.count === before + 1 && out.kinds[before] === VAR && out.ends[before] === j) i = this.unit(line, before, j, out);
     }
     if (out.overflow) {
       // The last token takes the rest of the line (trailing whitespace excluded) as one variable.
@@ -198,6 +206,24 @@ export class Tokenizer {
       out.kinds[last] = VAR;
       out.texts[last] = line.slice(out.starts[last]!, end);
     }
+  }
+
+  /**
+   * When token t is a number ending at `end` and the next word is a unit, extends t over it and
+   * returns the position after the unit; else `end`.
+   */
+  private unit(line: string, t: number, end: number, out: TokenBuffer): number {
+    const codes = this.current;
+    const n = line.length;
+    if (end + 1 >= n || codes[end]! !== 32 || !isDigitCode(codes[end - 1]!)) return end;
+    let e = end + 1;
+    while (e < n && (cls(codes[e]!) & C_LETTER) !== 0) e++;
+    if (e === end + 1 || (e < n && !isSpace(codes[e]!) && (cls(codes[e]!) & C_CLOSE) === 0)) return end;
+    if (!UNIT_RE.test(line.slice(end + 1, e))) return end;
+    for (let k = out.starts[t]!; k < end; k++) if ((cls(codes[k]!) & C_LETTER) !== 0) return end;
+    out.ends[t] = e;
+    out.texts[t] = line.slice(out.starts[t]!, e);
+    return e;
   }
 
   private findDateSpans(line: string): void {
@@ -270,7 +296,7 @@ export class Tokenizer {
       push(out, line, a, b, VAR, this.maxTokens);
       return;
     }
-    // host:port is two variables, as a word host (`wpad:80`) is two tokens too.
+    // host:port is one value, as a URL is.
     if (p.colons === 1 && p.digits > 0 && this.address(line, a, b, p.letters === 0 ? IPV4_PORT_RE : HOST_PORT_RE, out)) return;
     if (p.digits > 0 && p.letters === 0 && p.delims === 0) {
       push(out, line, a, b, VAR, this.maxTokens);
@@ -330,12 +356,10 @@ export class Tokenizer {
     push(out, line, a, b, isVariable(line, codes, a, b, p) ? VAR : WEAK, this.maxTokens);
   }
 
-  /** Pushes host and port as two variables when text[a, b) is an address with a port. */
+  /** Pushes text[a, b) as one variable when it is an address with a port. */
   private address(line: string, a: number, b: number, re: RegExp, out: TokenBuffer): boolean {
     if (!re.test(line.slice(a, b))) return false;
-    const colon = line.lastIndexOf(':', b - 1);
-    push(out, line, a, colon, VAR, this.maxTokens);
-    push(out, line, colon + 1, b, VAR, this.maxTokens);
+    push(out, line, a, b, VAR, this.maxTokens);
     return true;
   }
 
@@ -380,6 +404,7 @@ function isVariable(line: string, codes: Uint8Array, a: number, b: number, p: Pr
   // Identifiers dominated by digits: blk_-6952295868487656571, node-246, core.33706, 10.1.2.3.example.net.
   if (p.longestDigitRun >= 3 || p.digits * 2 >= len) return true;
   const text = line.slice(a, b);
+  if (NUMBER_UNIT_RE.test(text)) return true;
   if (len >= 32 && UUID_RE.test(text)) return true;
   if (p.dots >= 3 && DOTTED_QUAD_RE.test(text)) return true;
   return DATETIME_RE.test(text);

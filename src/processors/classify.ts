@@ -122,9 +122,9 @@ export const classifyProcessor = defineProcessor({
       const attrs: KeyValue[] = rec.attributes;
       if (miner && text !== undefined && nonBlank(text)) {
         const shape = miner.add(text);
-        const family = shape.family;
-        upsertAttribute(attrs, TEMPLATE_ATTRIBUTE, stringValue(family.text));
-        upsertAttribute(attrs, TEMPLATE_ID_ATTRIBUTE, stringValue(family.id));
+        const template = miner.template(shape);
+        upsertAttribute(attrs, TEMPLATE_ATTRIBUTE, stringValue(template.text));
+        upsertAttribute(attrs, TEMPLATE_ID_ATTRIBUTE, stringValue(template.id));
         if (parameters) upsertAttribute(attrs, TEMPLATE_PARAMETERS_ATTRIBUTE, { arrayValue: { values: miner.parameters(shape).map(stringValue) } });
       }
       if (engine) {
