@@ -146,14 +146,16 @@ function explainMisses(labels: Labels, parsed: readonly string[], what: string):
     console.log(`\n${m.lines} lines: ${labels.examples.get(m.truth)}`);
     for (const g of m.parsed.slice(0, 6)) console.log(`    ${g.ofThisGroup}/${g.size}  ${g.label}`);
   }
-  console.log(`\n--- ${what}: template text differs (PA)`);
-  const seen = new Set<string>();
+  console.log(`\n--- ${what}: template text differs (PA), most lines first`);
+  const differ = new Map<string, { mined: string; lines: number }>();
   for (let i = 0; i < parsed.length; i++) {
     const t = labels.templates[i]!;
-    if (normalize(parsed[i]!) === t || seen.has(t)) continue;
-    seen.add(t);
-    console.log(`  label: ${t}\n  mined: ${parsed[i]}`);
+    if (normalize(parsed[i]!) === t) continue;
+    const d = differ.get(t);
+    if (d) d.lines++;
+    else differ.set(t, { mined: parsed[i]!, lines: 1 });
   }
+  for (const [t, d] of [...differ].sort((x, y) => y[1].lines - x[1].lines)) console.log(`  ${d.lines} lines\n  label: ${t}\n  mined: ${d.mined}`);
 }
 
 async function evaluate(ds: Dataset, options: Partial<MinerOptions>, explain: boolean): Promise<{ result: Result; contents: string[] }> {

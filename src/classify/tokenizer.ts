@@ -74,7 +74,7 @@ for (let c = 0; c < 128; c++) {
   CLASS[c] = k;
 }
 for (const ch of '=,;|"`()[]{}') CLASS[ch.charCodeAt(0)]! |= C_DELIM;
-for (const ch of '([{<"\'`') CLASS[ch.charCodeAt(0)]! |= C_OPEN;
+for (const ch of '([{<"\'`#') CLASS[ch.charCodeAt(0)]! |= C_OPEN;
 for (const ch of ')]}>"\'`,;:.!?') CLASS[ch.charCodeAt(0)]! |= C_CLOSE;
 
 function cls(c: number): number {
@@ -83,6 +83,7 @@ function cls(c: number): number {
 
 const COLON = 58;
 const DOT = 46;
+const HASH = 35;
 const SLASH = 47;
 const AT = 64;
 const BACKSLASH = 92;
@@ -113,8 +114,13 @@ const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}
 const URL_RE = /^[A-Za-z][A-Za-z0-9+.-]{1,15}:\/\/\S/;
 const EMAIL_RE = /^[^@\s]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/;
 // host:port or ip:port, the host a dotted name, a hyphenated name with a digit (`db-07`), an IP or localhost.
-const HOST_PORT_RE = /^(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*-[A-Za-z]*\d[A-Za-z0-9]*|localhost|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
+// A Java-style `name/ip:port` counts too.
+const HOST_PORT_RE = /^(?:[A-Za-z0-9_.-]+\/)?(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*-[A-Za-z]*\d[A-Za-z0-9]*|localhost|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
 const IPV4_PORT_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/;
+// Byte strings written as hex pairs: MAC addresses, serial numbers (FF:F2:9F:16:E5:86:00:0D).
+const HEX_PAIRS_RE = /^(?:[0-9A-Fa-f]{2}[:-]){3,}[0-9A-Fa-f]{2}$/;
+// Literal values of JSON and most languages.
+const LITERAL_RE = /^(?:true|false|null|True|False|None|TRUE|FALSE|NULL)$/;
 const IPV6_RE = /^(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%\w+)?$/;
 const DOTTED_QUAD_RE = /(?:^|[^\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d])/;
 // ISO-like dates and timestamps written as one chunk: 2005-06-03-15.42.50.675872, 2017-12-23T22:15:29Z, 20171223-22:15:29:606.
@@ -132,7 +138,7 @@ interface Profile {
   ats: number;
   /** Delimiter characters (C_DELIM). */
   delims: number;
-  /** 1 when two dots follow each other (a dot run splits pieces). */
+  /** 1 when two dots or two hashes follow each other (such a run splits pieces). */
   dotRun: number;
 }
 
@@ -288,7 +294,7 @@ export class Tokenizer {
       // A plain word, the common chunk: none of the rules below applies, and `pieces` would
       // find one piece, [a, b) less trailing openers, a WORD.
       while (b > a && (cls(codes[b - 1]!) & (C_CLOSE | C_OPEN)) !== 0) b--;
-      if (a < b) push(out, line, a, b, WORD, this.maxTokens);
+      if (a < b) push(out, line, a, b, wordKind(line, a, b), this.maxTokens);
       return;
     }
     // Paths and URLs keep their inner delimiters; so do addresses and other digit compounds.
@@ -298,7 +304,7 @@ export class Tokenizer {
     }
     // host:port is one value, as a URL is.
     if (p.colons === 1 && p.digits > 0 && this.address(line, a, b, p.letters === 0 ? IPV4_PORT_RE : HOST_PORT_RE, out)) return;
-    if (p.digits > 0 && p.letters === 0 && p.delims === 0) {
+    if (p.digits > 0 && p.letters === 0 && p.delims === 0 && p.dotRun === 0) {
       push(out, line, a, b, VAR, this.maxTokens);
       return;
     }
@@ -321,11 +327,11 @@ export class Tokenizer {
     for (let i = a; i <= b; i++) {
       const c = i < b ? codes[i]! : 32;
       const k = cls(c);
-      // `..` and longer dot runs (`processor.........0`) separate too.
-      const dotRun = c === DOT && i + 1 < b && codes[i + 1]! === DOT;
+      // Runs of dots or hashes (`processor.........0`, `12##40##7`) separate too.
+      const dotRun = (c === DOT || c === HASH) && i + 1 < b && codes[i + 1]! === c;
       if (i === b || (k & C_DELIM) !== 0 || dotRun || (c === COLON && !top)) {
         if (i > s) this.piece(line, s, i, out, top);
-        if (dotRun) while (i + 1 < b && codes[i + 1]! === DOT) i++;
+        if (dotRun) while (i + 1 < b && codes[i + 1]! === c) i++;
         s = i + 1;
       }
     }
@@ -343,14 +349,14 @@ export class Tokenizer {
     const p = a === this.profA && b === this.profB ? this.p : this.profile(a, b);
     if (p.digits === 0) {
       if (p.colons > 0 && top) return this.pieces(line, a, b, out, false);
-      return push(out, line, a, b, WORD, this.maxTokens);
+      return push(out, line, a, b, wordKind(line, a, b), this.maxTokens);
     }
     if (p.colons === 1 && top && this.address(line, a, b, p.letters === 0 ? IPV4_PORT_RE : HOST_PORT_RE, out)) return;
     if (p.letters === 0) return push(out, line, a, b, VAR, this.maxTokens); // numbers, times, versions, IPs
     if (p.colons > 0 && top) {
       // IPv6/MAC addresses and timestamps stay whole; `onExtend:1514038530000` is a key and a value.
       const text = line.slice(a, b);
-      if (IPV6_RE.test(text) || (p.digits >= 6 && DATETIME_RE.test(text))) return push(out, line, a, b, VAR, this.maxTokens);
+      if (IPV6_RE.test(text) || HEX_PAIRS_RE.test(text) || (p.digits >= 6 && DATETIME_RE.test(text))) return push(out, line, a, b, VAR, this.maxTokens);
       return this.pieces(line, a, b, out, false);
     }
     push(out, line, a, b, isVariable(line, codes, a, b, p) ? VAR : WEAK, this.maxTokens);
@@ -386,7 +392,8 @@ export class Tokenizer {
       else if (c === DOT) {
         p.dots++;
         if (i > a && codes[i - 1]! === DOT) p.dotRun = 1;
-      } else if (c === SLASH || c === BACKSLASH) p.slashes++;
+      } else if (c === HASH && i > a && codes[i - 1]! === HASH) p.dotRun = 1;
+      else if (c === SLASH || c === BACKSLASH) p.slashes++;
       else if (c === AT) p.ats++;
       else if ((k & C_DELIM) !== 0) p.delims++;
     }
@@ -408,6 +415,12 @@ function isVariable(line: string, codes: Uint8Array, a: number, b: number, p: Pr
   if (len >= 32 && UUID_RE.test(text)) return true;
   if (p.dots >= 3 && DOTTED_QUAD_RE.test(text)) return true;
   return DATETIME_RE.test(text);
+}
+
+/** A word without digits: WORD, or VAR for a literal value (`true`, `null`). */
+function wordKind(line: string, a: number, b: number): TokenKind {
+  const len = b - a;
+  return len >= 4 && len <= 5 && LITERAL_RE.test(line.slice(a, b)) ? VAR : WORD;
 }
 
 function push(out: TokenBuffer, line: string, a: number, b: number, kind: TokenKind, max: number): void {
