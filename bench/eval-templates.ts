@@ -28,7 +28,7 @@ import { DEFAULT_MINER_OPTIONS, TemplateMiner, type MinerOptions } from '../src/
  * The header formats of the Loghub datasets as the benchmark (logpai/logparser) defines them:
  * facts about how each file's lines are laid out, not tuning.
  */
-const LOGHUB_FORMATS: Readonly<Record<string, string>> = {
+export const LOGHUB_FORMATS: Readonly<Record<string, string>> = {
   HDFS: '<Date> <Time> <Pid> <Level> <Component>: <Content>',
   Hadoop: '<Date> <Time> <Level> \\[<Process>\\] <Component>: <Content>',
   Spark: '<Date> <Time> <Level> <Component>: <Content>',
@@ -243,7 +243,7 @@ function heapPer10k(): { bytes: number; templates: number } {
 }
 
 /** shared/datasets/loghub-2k beside the checkout or one of its parents (worktrees sit a level deeper). */
-function defaultDir(): string {
+export function defaultDir(): string {
   const tail = path.join('shared', 'datasets', 'loghub-2k');
   const root = path.resolve(__dirname, '..', '..');
   for (let d = path.dirname(root); ; d = path.dirname(d)) {
@@ -305,7 +305,9 @@ async function main(): Promise<void> {
   console.log(`Memory: ${(mem.bytes / 1024 / 1024).toFixed(1)} MiB heap per 10k templates (${mem.templates} synthetic templates)`);
 }
 
-main().catch((e: Error) => {
-  console.error(e.stack ?? e.message);
-  process.exitCode = 1;
-});
+if (require.main === module) {
+  main().catch((e: Error) => {
+    console.error(e.stack ?? e.message);
+    process.exitCode = 1;
+  });
+}

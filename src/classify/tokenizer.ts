@@ -420,7 +420,11 @@ function isVariable(line: string, codes: Uint8Array, a: number, b: number, p: Pr
 /** A word without digits: WORD, or VAR for a literal value (`true`, `null`). */
 function wordKind(line: string, a: number, b: number): TokenKind {
   const len = b - a;
-  return len >= 4 && len <= 5 && LITERAL_RE.test(line.slice(a, b)) ? VAR : WORD;
+  if (len < 4 || len > 5) return WORD;
+  // t, f, n, T, F, N: the first letters of the literals.
+  const c = line.charCodeAt(a) | 32;
+  if (c !== 116 && c !== 102 && c !== 110) return WORD;
+  return LITERAL_RE.test(line.slice(a, b)) ? VAR : WORD;
 }
 
 function push(out: TokenBuffer, line: string, a: number, b: number, kind: TokenKind, max: number): void {
