@@ -54,7 +54,6 @@ function main(): void {
   const rounds = Number(values.rounds ?? 9);
   const contenders: [string, MinerClass][] = [['this build', TemplateMiner]];
   if (values.baseline) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const other = require(path.resolve(values.baseline, 'src', 'classify', 'template-miner.js')) as { TemplateMiner: MinerClass };
     contenders.push(['baseline', other.TemplateMiner]);
   }

@@ -110,14 +110,6 @@ export class Shape {
     for (let i = 0; i < tokens.length; i++) this.digits[i] = hasDigit(tokens[i]!) ? 1 : 0;
     this.family = family;
   }
-
-  /** The family this shape's lines belong to now, following folds into other shapes. */
-  currentFamily(): Family {
-    let s = this.absorbedBy;
-    if (!s) return this.family;
-    while (s.absorbedBy) s = s.absorbedBy;
-    return s.family;
-  }
 }
 
 export class TreeNode {
@@ -136,7 +128,7 @@ export interface ShapeState {
   readonly count: number;
   readonly family: number;
   /** Slot statistics: position, its [value, count] pairs (null: a variable slot) and the event words it admits; absent before. */
-  readonly slots?: readonly (readonly [number, readonly (readonly [string, number])[] | null, number?])[];
+  readonly slots?: readonly (readonly [number, null] | readonly [number, readonly (readonly [string, number])[], number])[];
 }
 
 export interface MinerState {
@@ -162,11 +154,11 @@ const MAX_ALIAS_HOPS = 64;
 /** Values counted per slot; a slot with more is a variable. */
 const MAX_SLOT_VALUES = 8;
 /** Event words admitted in a slot that one differing word in a longer message opened. */
-const EVENT_MAX_VALUES = Number(process.env.EV_MAX ?? 2);
+const EVENT_MAX_VALUES = 2;
 /** Event words admitted in a slot opened by the k-th distinct word in short messages (mergeSiblings). */
-const SIBLING_EVENT_MAX_VALUES = Number(process.env.EV_SIB ?? 8);
+const SIBLING_EVENT_MAX_VALUES = MAX_SLOT_VALUES;
 /** Lines each value of an event slot must have been seen in. */
-const EVENT_MIN_COUNT = Number(process.env.EV_MIN ?? 2);
+const EVENT_MIN_COUNT = 2;
 /**
  * Shapes per tree leaf. A leaf is scanned for every line that reaches it, so a message type
  * with several high-cardinality word variables (a new shape per line) must not grow one
@@ -737,7 +729,7 @@ export class TemplateMiner {
       if (s.tokens.length > this.options.maxTokens) continue;
       const existing = families[s.family] ?? null;
       const shape = this.insert([...s.tokens], [...s.seps], s.count, existing);
-      if (s.slots) shape.slots = new Map(s.slots.map(([i, v, events]) => [i, v ? { values: new Map(v), events: events ?? EVENT_MAX_VALUES } : null]));
+      if (s.slots) shape.slots = new Map(s.slots.map((slot) => [slot[0], slot[1] ? { values: new Map(slot[1]), events: slot[2] } : null]));
       families[s.family] = shape.family;
     }
     // Families keep their saved text (and so their id) even where the shapes alone would not say it.
@@ -783,7 +775,9 @@ function wildcardDifferences(shape: Shape, tokens: readonly string[], kinds: Uin
       shape.digits[i] = 0;
       changed = true;
       shape.slots ??= new Map();
-      shape.slots.set(i, kinds && kinds[i] !== VAR && shape.count > 0 ? { values: new Map([[t, shape.count]]), events: EVENT_MAX_VALUES } : null);
+      // The value of a `key=value` pair is a variable by its syntax.
+      const counted = kinds !== null && kinds[i] !== VAR && shape.count > 0 && !shape.seps[i]!.endsWith('=');
+      shape.slots.set(i, counted ? { values: new Map([[t, shape.count]]), events: EVENT_MAX_VALUES } : null);
     }
   }
   return changed;
