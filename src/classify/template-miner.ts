@@ -8,25 +8,36 @@
  *   similarity = equal tokens / (equal + differing) over the remaining positions. A line with
  *   words joins a template only if at least one of its tokens equals a template constant.
  * - Slot values: when a line matches nothing but is the third distinct word in one slot of
- *   templates that are otherwise equal (`Invalid user alice|bob|carol from <*>`), the slot
- *   becomes `<*>` and the templates are folded into one: many values make a variable even
- *   where one differing word of four is too much for the similarity test.
- * - A line whose routing tokens are words may join a template that sits under the `<*>` branch
- *   (its first line had a variable there), so a variable word in the first positions
- *   (`awqiizxequsixgr:80 error …`) does not open a new template.
+ *   templates that are otherwise equal (`Invalid user alice|bob|carol from <*>`, `removing
+ *   chargen|daytime|echo`), the slot becomes `<*>` and the templates are folded into one: many
+ *   values make a variable even where one differing word is too large a share for the
+ *   similarity test.
+ * - Event words (after Brain's per-column frequencies, Yu et al., TSC 2023): a slot that was a
+ *   word before it became `<*>` counts its values. A few values that each recur (`GET`/`POST`/
+ *   `PUT`; `Started`/`Paused`; `bytes`/`values`) name different events, so each line is
+ *   reported with its word in the text and an id of its own; values that do not recur, or more
+ *   of them, are a variable. The verdict can change as counts grow: ids reported earlier for a
+ *   word are then aliases. A slot opened by the similarity test (one word in a longer message)
+ *   admits two event words, a slot opened by the slot-value rule up to MAX_SLOT_VALUES; the
+ *   value of a `key=value` pair is always a variable.
+ * - Detours: a line whose routing tokens are words may join a template under the `<*>` branch
+ *   (its first line had a variable there) and, when nothing else matches, one whose first token
+ *   differs (`FADT table loaded` / `HPET table loaded`, `nightly.job done` / `weekly.job done`).
+ *   A template that gained a `<*>` in a routing position moves to the branch it now routes to.
  * - Shapes and families: a template (a "shape") has a fixed token count, as in Drain. Shapes
- *   whose signature is equal — the template with runs of `<*>` collapsed and bracket groups
- *   holding only variables dropped — form one family, reported as one template. This joins
- *   messages whose variable part varies in token count (`bytes sent` / `bytes (1.2 KB) sent`,
- *   `Component \042alt0\042` / `Component \042SCSI-WWID:01:6005\042`).
+ *   whose signature is equal — the template with runs of `<*>` (joined by spaces or
+ *   punctuation) collapsed into one — form one family, reported as one template. This joins messages whose
+ *   variable spans a varying number of tokens (`Component \042alt0\042` /
+ *   `Component \042SCSI-WWID:01:6005\042`). Bracket groups stay as they are: `bytes sent` and
+ *   `bytes (<*>) sent` are two templates, and the text never loses a constant.
  *
- * Every record is reported with its family's text and id (template-id.ts). When a family's
- * text changes (a constant became `<*>`, or two families joined), the old id is recorded as an
- * alias of the new one, so ids seen earlier stay resolvable (`resolve`).
+ * Every record is reported with its template's text and id (template-id.ts). When a text
+ * changes (a constant became `<*>`, two families joined, an event slot became a variable), the
+ * old id is recorded as an alias of the new one, so ids seen earlier stay resolvable (`resolve`).
  *
  * Memory and time are bounded: at most `maxTemplates` shapes (least recently matched evicted
- * first) and at most MAX_LEAF_SHAPES in one tree leaf, at most `maxTokens` tokens per line, and
- * an alias map of at most 4 × maxTemplates entries.
+ * first) and at most MAX_LEAF_SHAPES in one tree leaf, at most `maxTokens` tokens per line, at
+ * most MAX_SLOT_VALUES counted values per slot, and an alias map of at most 4 × maxTemplates entries.
  */
 import { TokenBuffer, Tokenizer, VAR, WORD } from './tokenizer';
 import { templateId } from './template-id';
@@ -809,8 +820,6 @@ export function renderTemplate(tokens: readonly string[], seps: readonly string[
   return s.trim();
 }
 
-// A quantity's unit belongs to its variable (`<*> KB` / `<*> MB`, `<*> sec` / `<*>`).
-const UNIT = /<\*>\s?(?:[KMGTP]i?B|[kK]B|B|[nuµm]?s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|%)(?![\w<])/g;
 // Runs of variables joined by punctuation only.
 const VARIABLE_RUN = /<\*>(?:[\s,;:.\-/#|+=_@~]*<\*>)+/g;
 const SPACES = /\s+/g;
@@ -820,7 +829,6 @@ const SPACE_BEFORE_PUNCTUATION = / (?=[,;:.)\]}])/g;
 export function signature(text: string): string {
   if (text.indexOf(WILDCARD) < 0) return text.replace(SPACES, ' ');
   return text
-    .replace(UNIT, WILDCARD)
     .replace(VARIABLE_RUN, WILDCARD)
     .replace(SPACES, ' ')
     .replace(SPACE_BEFORE_PUNCTUATION, '')
