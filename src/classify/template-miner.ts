@@ -6,7 +6,9 @@
  * - Similarity counts only evidence: a position where the template already has `<*>`, or where
  *   both tokens carry digits (`alt0`/`ee0`, `blk_1`/`blk_2`), is neither match nor mismatch;
  *   similarity = equal tokens / (equal + differing) over the remaining positions. A line with
- *   words joins a template only if at least one of its tokens equals a template constant.
+ *   words joins a template only if at least one of its tokens equals a template constant, and
+ *   only if its punctuation next to the template's constants is the same (`order: 3, 9 bytes`
+ *   and `order 3: 9 bytes` are two events); runs of whitespace count as one space.
  * - Slot values: when a line matches nothing but is the third distinct word in one slot of
  *   templates that are otherwise equal (`Invalid user alice|bob|carol from <*>`, `removing
  *   chargen|daytime|echo`), the slot becomes `<*>` and the templates are folded into one: many
@@ -411,11 +413,12 @@ export class TemplateMiner {
       if (equal === 0 && this.lineWords > 0) continue;
       const score = equal + differ === 0 ? 1 : equal / (equal + differ);
       if (score < threshold) continue;
-      if (score > this.bestScore || (score === this.bestScore && equal > this.bestEqual)) {
-        this.bestScore = score;
-        this.bestEqual = equal;
-        this.best = shape;
-      }
+      if (!(score > this.bestScore || (score === this.bestScore && equal > this.bestEqual))) continue;
+      // Punctuation next to a constant is part of the event (`order: 3, 4096 bytes` / `order 3: 4096 bytes`).
+      if (!separatorsMatch(shape, buf)) continue;
+      this.bestScore = score;
+      this.bestEqual = equal;
+      this.best = shape;
     }
   }
 
@@ -750,6 +753,63 @@ export class TemplateMiner {
     for (const [from, to] of state.aliases) if (!this.byId.has(from)) this.setAlias(from, to);
     while (this.shapeCount > this.options.maxTemplates) this.evictOldest();
   }
+}
+
+/**
+ * Whether the line's separators equal the shape's wherever a constant is next to them; runs of
+ * whitespace count as one space, and whitespace at either end of the line is ignored.
+ */
+function separatorsMatch(shape: Shape, buf: TokenBuffer): boolean {
+  const n = buf.count;
+  const tokens = shape.tokens;
+  const line = buf.line;
+  for (let i = 0; i <= n; i++) {
+    if ((i === 0 || tokens[i - 1] === WILDCARD) && (i === n || tokens[i] === WILDCARD)) continue;
+    const from = i === 0 ? 0 : buf.ends[i - 1]!;
+    const to = i === n ? line.length : buf.starts[i]!;
+    if (!sameSeparator(shape.seps[i]!, line, from, to, i === 0, i === n)) return false;
+  }
+  return true;
+}
+
+function isWhite(c: number): boolean {
+  return c <= 32 || c === 0xa0;
+}
+
+/** sep equals line[from, to) with whitespace runs as one space (and dropped at the line's ends). */
+function sameSeparator(sep: string, line: string, from: number, to: number, atStart: boolean, atEnd: boolean): boolean {
+  // The common case: the same characters (mostly a single space).
+  const an = sep.length;
+  if (to - from === an) {
+    let k = 0;
+    while (k < an && sep.charCodeAt(k) === line.charCodeAt(from + k)) k++;
+    if (k === an) return true;
+  }
+  let a = 0;
+  let b = from;
+  if (atStart) {
+    while (a < an && isWhite(sep.charCodeAt(a))) a++;
+    while (b < to && isWhite(line.charCodeAt(b))) b++;
+  }
+  let aEnd = an;
+  let bEnd = to;
+  if (atEnd) {
+    while (aEnd > a && isWhite(sep.charCodeAt(aEnd - 1))) aEnd--;
+    while (bEnd > b && isWhite(line.charCodeAt(bEnd - 1))) bEnd--;
+  }
+  while (a < aEnd && b < bEnd) {
+    const x = sep.charCodeAt(a);
+    const y = line.charCodeAt(b);
+    if (isWhite(x) && isWhite(y)) {
+      while (a < aEnd && isWhite(sep.charCodeAt(a))) a++;
+      while (b < bEnd && isWhite(line.charCodeAt(b))) b++;
+      continue;
+    }
+    if (x !== y) return false;
+    a++;
+    b++;
+  }
+  return a === aEnd && b === bEnd;
 }
 
 /**

@@ -364,6 +364,11 @@ export class Tokenizer {
 
   /** Pushes text[a, b) as one variable when it is an address with a port. */
   private address(line: string, a: number, b: number, re: RegExp, out: TokenBuffer): boolean {
+    // A port, 1 to 5 digits after the colon, before the pattern is tried.
+    const codes = this.current;
+    let k = b;
+    while (k > a && isDigitCode(codes[k - 1]!)) k--;
+    if (k === b || b - k > 5 || k - 1 <= a || codes[k - 1]! !== COLON) return false;
     if (!re.test(line.slice(a, b))) return false;
     push(out, line, a, b, VAR, this.maxTokens);
     return true;
