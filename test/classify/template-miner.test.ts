@@ -96,6 +96,7 @@ describe('templates that hold on logs never seen (one default configuration)', (
     ['an optional group with a value', ['sent 10 bytes, lifetime 04:50', 'sent 2717 bytes (2.65 KB), lifetime <1 sec'], ['sent <*> bytes, lifetime <*>', 'sent <*> bytes (<*>), lifetime <*>']],
     ['an empty group', ['connection from 10.0.0.1 () at 10:20:30', 'connection from 10.0.0.2 (10.0.0.9) at 10:20:31'], ['connection from <*> () at <*>', 'connection from <*> (<*>) at <*>']],
     ['a level after a timestamp', ['2024-05-01 10:20:30 INFO worker started', '2024-05-01 10:20:31 WARN worker started'], ['<*> INFO worker started', '<*> WARN worker started']],
+    ['punctuation next to a constant', ['cache entries: 512 (order: 3, 4096 bytes)', 'cache entries: 1024 (order 0: 4096 bytes)'], ['cache entries: <*> (order: <*>, <*> bytes)', 'cache entries: <*> (order <*>: <*> bytes)']],
   ])('keeps every constant word and bracket in the text, and texts that differ get different ids: %s', (_name, lines, expected) => {
     const { texts, ids } = mine(lines);
     expect(texts).toEqual(expected);
