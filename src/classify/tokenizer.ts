@@ -116,6 +116,7 @@ const EMAIL_RE = /^[^@\s]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/;
 // host:port or ip:port, the host a dotted name, a hyphenated name with a digit (`db-07`), an IP or localhost.
 // A Java-style `name/ip:port` counts too.
 const HOST_PORT_RE = /^(?:[A-Za-z0-9_.-]+\/)?(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*-[A-Za-z]*\d[A-Za-z0-9]*|localhost|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
+const LEADING_IPV4_PORT_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}(?=:)/;
 const IPV4_PORT_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/;
 // Byte strings written as hex pairs: MAC addresses, serial numbers (FF:F2:9F:16:E5:86:00:0D).
 const HEX_PAIRS_RE = /^(?:[0-9A-Fa-f]{2}[:-]){3,}[0-9A-Fa-f]{2}$/;
@@ -357,9 +358,29 @@ export class Tokenizer {
       // IPv6/MAC addresses and timestamps stay whole; `onExtend:1514038530000` is a key and a value.
       const text = line.slice(a, b);
       if (IPV6_RE.test(text) || HEX_PAIRS_RE.test(text) || (p.digits >= 6 && DATETIME_RE.test(text))) return push(out, line, a, b, VAR, this.maxTokens);
+      // `10.0.0.1:50010:Got …`: an address with its port, then the rest.
+      const lead = isDigitCode(codes[a]!) ? LEADING_IPV4_PORT_RE.exec(text) : null;
+      if (lead) {
+        push(out, line, a, a + lead[0].length, VAR, this.maxTokens);
+        return this.pieces(line, a + lead[0].length + 1, b, out, false);
+      }
       return this.pieces(line, a, b, out, false);
     }
+    // `core.33706`, `worker.3`: a word, a dot and a number are a constant name and its number.
+    if (p.dots === 1 && p.digits === p.longestDigitRun && this.numbered(line, a, b, out)) return;
     push(out, line, a, b, isVariable(line, codes, a, b, p) ? VAR : WEAK, this.maxTokens);
+  }
+
+  /** Pushes `name.123` as the word and the number; false when text[a, b) is not letters, a dot, digits. */
+  private numbered(line: string, a: number, b: number, out: TokenBuffer): boolean {
+    const codes = this.current;
+    let k = a;
+    while (k < b && (cls(codes[k]!) & C_LETTER) !== 0) k++;
+    if (k === a || k + 1 >= b || codes[k]! !== DOT) return false;
+    for (let d = k + 1; d < b; d++) if (!isDigitCode(codes[d]!)) return false;
+    push(out, line, a, k, WORD, this.maxTokens);
+    push(out, line, k + 1, b, VAR, this.maxTokens);
+    return true;
   }
 
   /** Pushes text[a, b) as one variable when it is an address with a port. */
