@@ -26,9 +26,7 @@ const schema = z
           seps: z.array(z.string()),
           count: z.number().int().min(0),
           family: z.number().int().min(0),
-          slots: z
-            .array(z.union([z.tuple([z.number().int().min(0), z.null()]), z.tuple([z.number().int().min(0), z.array(z.tuple([z.string(), z.number().int().min(0)])), z.number().int().min(1)])]))
-            .optional(),
+          slots: z.array(z.tuple([z.number().int().min(0), z.array(z.tuple([z.string(), z.number().int().min(0)])).min(1), z.number().int().min(1)])).optional(),
         })
         .strict(),
     ),

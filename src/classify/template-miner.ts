@@ -20,7 +20,7 @@
  *   reported with its word in the text and an id of its own; values that do not recur, or more
  *   of them, are a variable. The verdict can change as counts grow: ids reported earlier for a
  *   word are then aliases. A slot opened by the similarity test (one word in a longer message)
- *   admits two event words, a slot opened by the slot-value rule up to MAX_SLOT_VALUES; the
+ *   admits two event words, a slot opened by the slot-value rule up to eight; the
  *   value of a `key=value` pair is always a variable.
  * - Detours: a line whose routing tokens are words may join a template under the `<*>` branch
  *   (its first line had a variable there) and, when nothing else matches, one whose first token
@@ -39,7 +39,7 @@
  *
  * Memory and time are bounded: at most `maxTemplates` shapes (least recently matched evicted
  * first) and at most MAX_LEAF_SHAPES in one tree leaf, at most `maxTokens` tokens per line, at
- * most MAX_SLOT_VALUES counted values per slot, and an alias map of at most 4 × maxTemplates entries.
+ * most eight counted words per slot, and an alias map of at most 4 × maxTemplates entries.
  */
 import { TokenBuffer, Tokenizer, VAR, WORD } from './tokenizer';
 import { templateId } from './template-id';
@@ -74,11 +74,38 @@ export class Family {
   id = '';
 }
 
-/** Counts of the words seen in one slot of a shape. */
-export interface Slot {
-  readonly values: Map<string, number>;
-  /** At most this many values, each seen at least EVENT_MIN_COUNT times, are event words. */
-  readonly events: number;
+/** The words seen in one slot of a shape (a position that held a word before it became `<*>`), with counts. */
+export class Slot {
+  readonly words: string[];
+  readonly counts: number[];
+
+  constructor(
+    readonly position: number,
+    /** At most this many words, each seen at least EVENT_MIN_COUNT times, are event words. */
+    public events: number,
+    word: string,
+    count: number,
+  ) {
+    // Literals of one element: arrays sized for the few words a slot has.
+    this.words = [own(word)];
+    this.counts = [count];
+  }
+
+  add(word: string, n: number): void {
+    const k = this.words.indexOf(word);
+    if (k >= 0) this.counts[k]! += n;
+    else {
+      this.words.push(own(word));
+      this.counts.push(n);
+    }
+  }
+
+  /** Whether `word` is one of a few words that each recur here: an event word, not a variable. */
+  isEventWord(word: string): boolean {
+    if (this.words.length > this.events) return false;
+    for (const n of this.counts) if (n < EVENT_MIN_COUNT) return false;
+    return this.words.includes(word);
+  }
 }
 
 /** A template as reported: text and id. */
@@ -98,10 +125,10 @@ export class Shape {
   /** Lines matched. */
   count = 0;
   /**
-   * Per position that was a word before it became `<*>`: how often each value was seen, or
-   * null once the slot had a variable or more than MAX_SLOT_VALUES values. Undefined: no such slot.
+   * Word counts of positions that held a word before they became `<*>`, while they may hold
+   * event words (a slot found to hold a variable is dropped); undefined: none.
    */
-  slots: Map<number, Slot | null> | undefined;
+  slots: Slot[] | undefined;
   /** Texts and ids of this shape's templates with event words filled in, by the words. */
   variants: Map<string, TemplateRef> | undefined;
   text = '';
@@ -140,8 +167,8 @@ export interface ShapeState {
   readonly seps: readonly string[];
   readonly count: number;
   readonly family: number;
-  /** Slot statistics: position, its [value, count] pairs (null: a variable slot) and the event words it admits; absent before. */
-  readonly slots?: readonly (readonly [number, null] | readonly [number, readonly (readonly [string, number])[], number])[];
+  /** Slot word counts: position, [word, count] pairs, and how many event words the slot admits (version 2). */
+  readonly slots?: readonly (readonly [number, readonly (readonly [string, number])[], number])[];
 }
 
 export interface MinerState {
@@ -164,12 +191,13 @@ const SLOT_VALUES = 3;
 /** Constants the sibling templates must share besides the slot (one in two-token messages: `removing chargen`). */
 const MIN_SHARED = 2;
 const MAX_ALIAS_HOPS = 64;
-/** Values counted per slot; a slot with more is a variable. */
-const MAX_SLOT_VALUES = 8;
-/** Event words admitted in a slot that one differing word in a longer message opened. */
+/**
+ * Event words admitted in a slot that one differing word in a longer message opened; a slot
+ * that saw more words is a variable and is no longer counted.
+ */
 const EVENT_MAX_VALUES = 2;
 /** Event words admitted in a slot opened by the k-th distinct word in short messages (mergeSiblings). */
-const SIBLING_EVENT_MAX_VALUES = MAX_SLOT_VALUES;
+const SIBLING_EVENT_MAX_VALUES = 8;
 /** Lines each value of an event slot must have been seen in. */
 const EVENT_MIN_COUNT = 2;
 /**
@@ -244,16 +272,16 @@ export class TemplateMiner {
     if (!shape.slots || family.members.length !== 1) return family;
     let key = '';
     const texts = this.tokens.texts;
-    for (const [i, slot] of shape.slots) if (slot && isEventSlot(slot) && slot.values.has(texts[i]!)) key += `${i}\u0000${texts[i]!}\u0001`;
+    for (const slot of shape.slots) if (slot.isEventWord(texts[slot.position]!)) key += `${slot.position}\u0000${texts[slot.position]!}\u0001`;
     if (key === '') return family;
     shape.variants ??= new Map();
     let ref = shape.variants.get(key);
     if (!ref) {
       const tokens = shape.tokens.slice();
-      for (const [i, slot] of shape.slots) if (slot && isEventSlot(slot) && slot.values.has(texts[i]!)) tokens[i] = texts[i]!;
-      const text = renderTemplate(tokens, shape.seps);
+      for (const slot of shape.slots) if (slot.isEventWord(texts[slot.position]!)) tokens[slot.position] = texts[slot.position]!;
+      const text = own(renderTemplate(tokens, shape.seps));
       ref = { text, id: templateId(text) };
-      shape.variants.set(key, ref);
+      shape.variants.set(own(key), ref);
       this.aliases.delete(ref.id);
     }
     return ref;
@@ -269,20 +297,24 @@ export class TemplateMiner {
   }
 
   private countSlots(shape: Shape, buf: TokenBuffer): void {
-    for (const [i, slot] of shape.slots!) {
-      if (!slot) continue;
-      const values = slot.values;
+    const slots = shape.slots!;
+    for (let s = slots.length - 1; s >= 0; s--) {
+      const slot = slots[s]!;
+      const i = slot.position;
       const t = buf.texts[i]!;
-      const n = values.get(t);
-      if (n !== undefined) values.set(t, n + 1);
-      else if (buf.kinds[i] === VAR || values.size >= MAX_SLOT_VALUES) this.slotIsVariable(shape, i);
-      else values.set(t, 1);
+      const k = slot.words.indexOf(t);
+      if (k >= 0) slot.counts[k]!++;
+      // Words are never forgotten: beyond `events` of them the slot cannot hold event words again.
+      else if (buf.kinds[i] === VAR || slot.words.length >= slot.events) this.slotIsVariable(shape, slot);
+      else slot.add(t, 1);
     }
   }
 
-  /** The slot's values are variables from now on: ids that showed them lead to the shape's family. */
-  private slotIsVariable(shape: Shape, i: number): void {
-    shape.slots!.set(i, null);
+  /** The slot's words are variables from now on (it is dropped): ids that showed them lead to the shape's family. */
+  private slotIsVariable(shape: Shape, slot: Slot): void {
+    const slots = shape.slots!;
+    slots.splice(slots.indexOf(slot), 1);
+    if (slots.length === 0) shape.slots = undefined;
     if (!shape.variants) return;
     for (const ref of shape.variants.values()) this.setAlias(ref.id, shape.family.id);
     shape.variants = undefined;
@@ -301,8 +333,7 @@ export class TemplateMiner {
     const n = Math.min(shape.tokens.length, buf.count);
     for (let i = 0; i < n; i++) {
       if (shape.tokens[i] !== WILDCARD) continue;
-      const slot = shape.slots?.get(i);
-      if (slot && isEventSlot(slot) && slot.values.has(buf.texts[i]!)) continue;
+      if (shape.slots?.some((slot) => slot.position === i && slot.isEventWord(buf.texts[i]!))) continue;
       out.push(buf.texts[i]!);
     }
     return out;
@@ -467,15 +498,15 @@ export class TemplateMiner {
       siblings.sort((a, b) => b.count - a.count);
       const survivor = siblings[0]!;
       let changed = wildcardDifferences(survivor, buf.texts, buf.kinds);
-      const opened = survivor.slots?.get(slot);
+      const opened = survivor.slots?.find((s) => s.position === slot);
       for (let k = 1; k < siblings.length; k++) {
         const sib = siblings[k]!;
         changed = wildcardDifferences(survivor, sib.tokens, null) || changed;
         const word = sib.tokens[slot]!;
-        if (opened && word !== WILDCARD) opened.values.set(word, (opened.values.get(word) ?? 0) + sib.count);
+        if (opened && word !== WILDCARD) opened.add(word, sib.count);
       }
-      // Many values in a short message: event words only if each is frequent (isEventSlot).
-      if (opened) survivor.slots!.set(slot, { values: opened.values, events: SIBLING_EVENT_MAX_VALUES });
+      // Many values in a short message: event words only if each recurs (Slot.isEventWord).
+      if (opened) opened.events = SIBLING_EVENT_MAX_VALUES;
       if (changed) this.refresh(survivor);
       for (let k = 1; k < siblings.length; k++) this.absorb(survivor, siblings[k]!);
       this.relocate(survivor);
@@ -724,7 +755,7 @@ export class TemplateMiner {
         index.set(s.family, f);
         families.push({ text: s.family.text });
       }
-      const slots = s.slots ? [...s.slots].map(([i, v]) => (v ? ([i, [...v.values], v.events] as const) : ([i, null] as const))) : undefined;
+      const slots = s.slots?.map((v) => [v.position, v.words.map((w, k) => [w, v.counts[k]!] as const), v.events] as const);
       shapes.push({ tokens: [...s.tokens], seps: [...s.seps], count: s.count, family: f, ...(slots ? { slots } : {}) });
     }
     return { families, shapes, aliases: [...this.aliases] };
@@ -743,7 +774,7 @@ export class TemplateMiner {
       if (s.tokens.length > this.options.maxTokens) continue;
       const existing = families[s.family] ?? null;
       const shape = this.insert([...s.tokens], [...s.seps], s.count, existing);
-      if (s.slots) shape.slots = new Map(s.slots.map((slot) => [slot[0], slot[1] ? { values: new Map(slot[1]), events: slot[2] } : null]));
+      if (s.slots) shape.slots = s.slots.map((saved) => restoreSlot(saved));
       families[s.family] = shape.family;
     }
     // Families keep their saved text (and so their id) even where the shapes alone would not say it.
@@ -837,32 +868,42 @@ function siblingSlot(shape: Shape, texts: readonly string[], kinds: Uint8Array, 
  * the shape's lines so far (the new one is counted with its line).
  */
 function wildcardDifferences(shape: Shape, tokens: readonly string[], kinds: Uint8Array | null): boolean {
-  const own = shape.tokens;
+  const mine = shape.tokens;
   let changed = false;
-  for (let i = 0; i < own.length; i++) {
-    const t = own[i]!;
+  for (let i = 0; i < mine.length; i++) {
+    const t = mine[i]!;
     if (t !== WILDCARD && t !== tokens[i]) {
-      own[i] = WILDCARD;
+      mine[i] = WILDCARD;
       shape.digits[i] = 0;
       changed = true;
-      shape.slots ??= new Map();
       // The value of a `key=value` pair is a variable by its syntax.
-      const counted = kinds !== null && kinds[i] !== VAR && shape.count > 0 && !shape.seps[i]!.endsWith('=');
-      shape.slots.set(i, counted ? { values: new Map([[t, shape.count]]), events: EVENT_MAX_VALUES } : null);
+      if (kinds !== null && kinds[i] !== VAR && shape.count > 0 && !shape.seps[i]!.endsWith('=')) {
+        const slot = new Slot(i, EVENT_MAX_VALUES, t, shape.count);
+        if (shape.slots) shape.slots.push(slot);
+        else shape.slots = [slot];
+      }
     }
   }
   return changed;
 }
 
-/** A few values, each seen repeatedly: words that name events (`GET`/`POST`), not variables. */
-function isEventSlot(slot: Slot): boolean {
-  if (slot.values.size > slot.events) return false;
-  for (const n of slot.values.values()) if (n < EVENT_MIN_COUNT) return false;
-  return true;
+function restoreSlot(saved: NonNullable<ShapeState['slots']>[number]): Slot {
+  const [position, words, events] = saved;
+  const slot = new Slot(position, events, words[0]![0], words[0]![1]);
+  for (let k = 1; k < words.length; k++) slot.add(words[k]![0], words[k]![1]);
+  return slot;
 }
 
 function routeKey(buf: TokenBuffer, i: number): string {
   return buf.kinds[i] === WORD ? buf.texts[i]! : WILDCARD;
+}
+
+/**
+ * A copy of a string that does not keep the line it was cut from alive (V8 represents a slice
+ * of 13 or more characters as a view on its parent): for strings kept beyond the line.
+ */
+function own(s: string): string {
+  return (' ' + s).slice(1);
 }
 
 function hasDigit(s: string): boolean {
