@@ -76,8 +76,9 @@ export class Family {
 
 /** The words seen in one slot of a shape (a position that held a word before it became `<*>`), with counts. */
 export class Slot {
-  readonly words: string[];
-  readonly counts: number[];
+  // Arrays of exactly the words seen (replaced, not grown, on a new word: a slot has a few).
+  words: readonly string[];
+  counts: number[];
 
   constructor(
     readonly position: number,
@@ -86,17 +87,16 @@ export class Slot {
     word: string,
     count: number,
   ) {
-    // Literals of one element: arrays sized for the few words a slot has.
-    this.words = [own(word)];
-    this.counts = [count];
+    this.words = append([], own(word));
+    this.counts = append([], count);
   }
 
   add(word: string, n: number): void {
     const k = this.words.indexOf(word);
     if (k >= 0) this.counts[k]! += n;
     else {
-      this.words.push(own(word));
-      this.counts.push(n);
+      this.words = append(this.words, own(word));
+      this.counts = append(this.counts, n);
     }
   }
 
@@ -312,9 +312,8 @@ export class TemplateMiner {
 
   /** The slot's words are variables from now on (it is dropped): ids that showed them lead to the shape's family. */
   private slotIsVariable(shape: Shape, slot: Slot): void {
-    const slots = shape.slots!;
-    slots.splice(slots.indexOf(slot), 1);
-    if (slots.length === 0) shape.slots = undefined;
+    const rest = shape.slots!.filter((s) => s !== slot);
+    shape.slots = rest.length > 0 ? append(rest.slice(0, -1), rest[rest.length - 1]!) : undefined;
     if (!shape.variants) return;
     for (const ref of shape.variants.values()) this.setAlias(ref.id, shape.family.id);
     shape.variants = undefined;
@@ -879,8 +878,7 @@ function wildcardDifferences(shape: Shape, tokens: readonly string[], kinds: Uin
       // The value of a `key=value` pair is a variable by its syntax.
       if (kinds !== null && kinds[i] !== VAR && shape.count > 0 && !shape.seps[i]!.endsWith('=')) {
         const slot = new Slot(i, EVENT_MAX_VALUES, t, shape.count);
-        if (shape.slots) shape.slots.push(slot);
-        else shape.slots = [slot];
+        shape.slots = append(shape.slots ?? [], slot);
       }
     }
   }
@@ -904,6 +902,14 @@ function routeKey(buf: TokenBuffer, i: number): string {
  */
 function own(s: string): string {
   return (' ' + s).slice(1);
+}
+
+/** A copy of `a` with `x` at the end, its backing store exactly that long (a push would reserve room for 16 more). */
+function append<T>(a: readonly T[], x: T): T[] {
+  const out = new Array<T>(a.length + 1);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]!;
+  out[a.length] = x;
+  return out;
 }
 
 function hasDigit(s: string): boolean {
