@@ -233,7 +233,7 @@ function heapPer10k(eventWords: boolean): { bytes: number; templates: number } {
   // Distinct word sequences (no digits, so none is masked): each line its own template, the
   // first two words spread over 100 × 100 tree branches as varied real messages would be.
   const line = (i: number, status: string): string =>
-    `${word(i % 100, 4)} ${word(Math.floor(i / 100) % 100, 5)} handled ${word(i, 1)} for ${word(i, 2)} in ${i % 997} ms with status ${status} from host ${i % 255}.${i % 7}.0.1`;
+    `${word(i % 100, 4)} ${word(Math.floor(i / 100) % 100, 5)} handled ${word(i, 1)} for ${word(i, 2)} by ${word(i, 7)} in ${i % 997} ms with status ${status} from host ${i % 255}.${i % 7}.0.1`;
   // Through JSON: flat strings, so that the miner's reads do not flatten (shrink) them while measured.
   const lines = JSON.parse(JSON.stringify(Array.from({ length: n }, (_, i) => (eventWords ? [3, 6, 3, 6].map((salt) => line(i, word(i, salt))) : [line(i, word(i, 3))])).flat())) as string[];
   gc();
