@@ -120,8 +120,6 @@ const LEADING_IPV4_PORT_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}(?=:)/;
 const IPV4_PORT_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/;
 // Byte strings written as hex pairs: MAC addresses, serial numbers (FF:F2:9F:16:E5:86:00:0D).
 const HEX_PAIRS_RE = /^(?:[0-9A-Fa-f]{2}[:-]){3,}[0-9A-Fa-f]{2}$/;
-// Literal values of JSON and most languages.
-const LITERAL_RE = /^(?:true|false|null|True|False|None|TRUE|FALSE|NULL)$/;
 const IPV6_RE = /^(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%\w+)?$/;
 const DOTTED_QUAD_RE = /(?:^|[^\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d])/;
 // ISO-like dates and timestamps written as one chunk: 2005-06-03-15.42.50.675872, 2017-12-23T22:15:29Z, 20171223-22:15:29:606.
@@ -202,7 +200,7 @@ export class Tokenizer {
       this.chunk(line, i, j, out);
       i = j;
       // A quantity and its unit are one value (`1.2 KB`, `<1 sec`).
-      if (out.count === before + 1 && out.kinds[before] === VAR && out.ends[before] === j) i = this.unit(line, before, j, out);
+      if (j + 1 < n && codes[j]! === 32 && out.count === before + 1 && out.kinds[before] === VAR && out.ends[before] === j) i = this.unit(line, before, j, out);
     }
     if (out.overflow) {
       // The last token takes the rest of the line (trailing whitespace excluded) as one variable.
@@ -222,7 +220,7 @@ export class Tokenizer {
   private unit(line: string, t: number, end: number, out: TokenBuffer): number {
     const codes = this.current;
     const n = line.length;
-    if (end + 1 >= n || codes[end]! !== 32 || !isDigitCode(codes[end - 1]!)) return end;
+    if (!isDigitCode(codes[end - 1]!)) return end;
     let e = end + 1;
     while (e < n && (cls(codes[e]!) & C_LETTER) !== 0) e++;
     if (e === end + 1 || (e < n && !isSpace(codes[e]!) && (cls(codes[e]!) & C_CLOSE) === 0)) return end;
@@ -295,7 +293,7 @@ export class Tokenizer {
       // A plain word, the common chunk: none of the rules below applies, and `pieces` would
       // find one piece, [a, b) less trailing openers, a WORD.
       while (b > a && (cls(codes[b - 1]!) & (C_CLOSE | C_OPEN)) !== 0) b--;
-      if (a < b) push(out, line, a, b, wordKind(line, a, b), this.maxTokens);
+      if (a < b) push(out, line, a, b, wordKind(codes, a, b), this.maxTokens);
       return;
     }
     // Paths and URLs keep their inner delimiters; so do addresses and other digit compounds.
@@ -350,7 +348,7 @@ export class Tokenizer {
     const p = a === this.profA && b === this.profB ? this.p : this.profile(a, b);
     if (p.digits === 0) {
       if (p.colons > 0 && top) return this.pieces(line, a, b, out, false);
-      return push(out, line, a, b, wordKind(line, a, b), this.maxTokens);
+      return push(out, line, a, b, wordKind(codes, a, b), this.maxTokens);
     }
     if (p.colons === 1 && top && this.address(line, a, b, p.letters === 0 ? IPV4_PORT_RE : HOST_PORT_RE, out)) return;
     if (p.letters === 0) return push(out, line, a, b, VAR, this.maxTokens); // numbers, times, versions, IPs
@@ -443,14 +441,17 @@ function isVariable(line: string, codes: Uint8Array, a: number, b: number, p: Pr
   return DATETIME_RE.test(text);
 }
 
-/** A word without digits: WORD, or VAR for a literal value (`true`, `null`). */
-function wordKind(line: string, a: number, b: number): TokenKind {
+/** A word without digits: WORD, or VAR for a literal value of JSON and most languages (`true`, `False`, `null`, `None`). */
+function wordKind(codes: Uint8Array, a: number, b: number): TokenKind {
   const len = b - a;
-  if (len < 4 || len > 5) return WORD;
-  // t, f, n, T, F, N: the first letters of the literals.
-  const c = line.charCodeAt(a) | 32;
-  if (c !== 116 && c !== 102 && c !== 110) return WORD;
-  return LITERAL_RE.test(line.slice(a, b)) ? VAR : WORD;
+  if (len === 4) return lowerIs(codes, a, 'true') || lowerIs(codes, a, 'null') || lowerIs(codes, a, 'none') ? VAR : WORD;
+  return len === 5 && lowerIs(codes, a, 'false') ? VAR : WORD;
+}
+
+/** Whether codes from `a` spell `word` (lower case ASCII letters) in any case. */
+function lowerIs(codes: Uint8Array, a: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if ((codes[a + k]! | 32) !== word.charCodeAt(k)) return false;
+  return true;
 }
 
 function push(out: TokenBuffer, line: string, a: number, b: number, kind: TokenKind, max: number): void {
