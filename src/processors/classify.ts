@@ -85,7 +85,7 @@ export const classifyProcessor = defineProcessor({
       { defaultText: '' },
     ),
     parameters: opt.bool(false, 'Also set `log.template.parameters`: the values at the template\'s `<*>` positions, as an array of strings.'),
-    max_templates: opt.int(DEFAULT_MINER_OPTIONS.maxTemplates, 'Templates kept in memory; the least recently matched is evicted beyond it (about 13 MiB per 10k templates).', { min: 1, max: 10_000_000 }),
+    max_templates: opt.int(DEFAULT_MINER_OPTIONS.maxTemplates, 'Templates kept in memory; the least recently matched is evicted beyond it (about 16 MiB per 10k templates).', { min: 1, max: 10_000_000 }),
     max_tokens: opt.int(DEFAULT_MINER_OPTIONS.maxTokens, 'Tokens of a message that are mined; the rest of a longer message is one trailing `<*>`.', { min: 2, max: 10_000 }),
     similarity: opt.custom<number>(
       'number',
