@@ -218,6 +218,8 @@ export class TemplateMiner {
   private readonly bySignature = new Map<string, Shape>();
   private readonly byId = new Map<string, Family>();
   private readonly aliases = new Map<string, string>();
+  /** Live templates with event words (Shape.variants), by id. */
+  private readonly variantIds = new Map<string, TemplateRef>();
   private readonly levels: number;
   private shapeCount = 0;
   private familyCount = 0;
@@ -269,22 +271,51 @@ export class TemplateMiner {
    */
   template(shape: Shape): TemplateRef {
     const family = shape.family;
-    if (!shape.slots || family.members.length !== 1) return family;
+    if (!shape.slots) return family;
+    if (family.members.length !== 1) {
+      // Joined with shapes of other token counts: the family's text, without event words.
+      if (shape.variants) this.dropVariants(shape);
+      return family;
+    }
     let key = '';
     const texts = this.tokens.texts;
-    for (const slot of shape.slots) if (slot.isEventWord(texts[slot.position]!)) key += `${slot.position}\u0000${texts[slot.position]!}\u0001`;
+    for (const slot of shape.slots) if (slot.isEventWord(texts[slot.position]!)) key += variantKey(slot.position, texts[slot.position]!);
     if (key === '') return family;
-    shape.variants ??= new Map();
-    let ref = shape.variants.get(key);
-    if (!ref) {
-      const tokens = shape.tokens.slice();
-      for (const slot of shape.slots) if (slot.isEventWord(texts[slot.position]!)) tokens[slot.position] = texts[slot.position]!;
-      const text = own(renderTemplate(tokens, shape.seps));
-      ref = { text, id: templateId(text) };
-      shape.variants.set(own(key), ref);
-      this.aliases.delete(ref.id);
-    }
+    return this.variantOf(shape, key);
+  }
+
+  private variantOf(shape: Shape, key: string): TemplateRef {
+    return shape.variants?.get(key) ?? this.variant(shape, key);
+  }
+
+  /** Creates the template of `shape` with the words of `key` (variantKey pairs) in their slots. */
+  private variant(shape: Shape, key: string): TemplateRef {
+    const tokens = shape.tokens.slice();
+    for (const [i, word] of parseVariantKey(key)) tokens[i] = word;
+    const text = own(renderTemplate(tokens, shape.seps));
+    const ref = { text, id: templateId(text) };
+    (shape.variants ??= new Map()).set(own(key), ref);
+    this.variantIds.set(ref.id, ref);
+    this.aliases.delete(ref.id);
     return ref;
+  }
+
+  /**
+   * Forgets a shape's event-word templates after its text or slots changed; each old id becomes
+   * an alias of the template its lines get now: the same words where they are still event words.
+   */
+  private dropVariants(shape: Shape): void {
+    const old = shape.variants!;
+    shape.variants = undefined;
+    for (const [key, ref] of old) {
+      if (this.variantIds.get(ref.id) === ref) this.variantIds.delete(ref.id);
+      let now = '';
+      if (shape.family.members.length === 1) {
+        for (const [i, word] of parseVariantKey(key)) if (shape.slots?.some((slot) => slot.position === i && slot.isEventWord(word))) now += variantKey(i, word);
+      }
+      const target = now === '' ? shape.family.id : this.variantOf(shape, now).id;
+      this.setAlias(ref.id, target);
+    }
   }
 
   /** The template a line added earlier (it joined `shape`) is reported with now: for offline use. */
@@ -314,9 +345,7 @@ export class TemplateMiner {
   private slotIsVariable(shape: Shape, slot: Slot): void {
     const rest = shape.slots!.filter((s) => s !== slot);
     shape.slots = rest.length > 0 ? append(rest.slice(0, -1), rest[rest.length - 1]!) : undefined;
-    if (!shape.variants) return;
-    for (const ref of shape.variants.values()) this.setAlias(ref.id, shape.family.id);
-    shape.variants = undefined;
+    if (shape.variants) this.dropVariants(shape);
   }
 
   /** The shape a line would join, without learning from it. */
@@ -342,7 +371,7 @@ export class TemplateMiner {
   resolve(id: string): string | undefined {
     let cur = id;
     for (let hops = 0; hops < MAX_ALIAS_HOPS; hops++) {
-      if (this.byId.has(cur)) return cur;
+      if (this.byId.has(cur) || this.variantIds.has(cur)) return cur;
       const next = this.aliases.get(cur);
       if (next === undefined) return undefined;
       cur = next;
@@ -352,7 +381,7 @@ export class TemplateMiner {
 
   /** Template text of a live id. */
   templateText(id: string): string | undefined {
-    return this.byId.get(id)?.text;
+    return this.byId.get(id)?.text ?? this.variantIds.get(id)?.text;
   }
 
   stats(): MinerStats {
@@ -635,6 +664,12 @@ export class TemplateMiner {
 
   /** Recomputes a shape's text and signature, and its family's text and id. */
   private refresh(shape: Shape): void {
+    this.refreshText(shape);
+    // Event-word templates were built from the old tokens.
+    if (shape.variants) this.dropVariants(shape);
+  }
+
+  private refreshText(shape: Shape): void {
     shape.text = renderTemplate(shape.tokens, shape.seps);
     const oldSignature = shape.signature;
     shape.signature = signature(shape.digits.includes(1) ? renderTemplate(shape.tokens.map((t, i) => (shape.digits[i] ? WILDCARD : t)), shape.seps) : shape.text);
@@ -718,6 +753,7 @@ export class TemplateMiner {
   }
 
   private remove(shape: Shape): void {
+    if (shape.variants) for (const ref of shape.variants.values()) if (this.variantIds.get(ref.id) === ref) this.variantIds.delete(ref.id);
     // LRU list.
     if (shape.newer) shape.newer.older = shape.older;
     if (shape.older) shape.older.newer = shape.newer;
@@ -764,6 +800,7 @@ export class TemplateMiner {
   importState(state: MinerState): void {
     for (let s = this.oldest; s; s = this.oldest) this.remove(s);
     this.aliases.clear();
+    this.variantIds.clear();
     this.byId.clear();
     this.bySignature.clear();
     this.shapeCount = this.familyCount = 0;
@@ -909,6 +946,20 @@ function append<T>(a: readonly T[], x: T): T[] {
   const out = new Array<T>(a.length + 1);
   for (let i = 0; i < a.length; i++) out[i] = a[i]!;
   out[a.length] = x;
+  return out;
+}
+
+/** One event word of a template variant's key: its position and the word. */
+function variantKey(position: number, word: string): string {
+  return `${position}\u0000${word}\u0001`;
+}
+
+function parseVariantKey(key: string): [number, string][] {
+  const out: [number, string][] = [];
+  for (const part of key.split('\u0001')) {
+    const z = part.indexOf('\u0000');
+    if (z > 0) out.push([Number(part.slice(0, z)), part.slice(z + 1)]);
+  }
   return out;
 }
 

@@ -73,13 +73,42 @@ describe('templates that hold on logs never seen (one default configuration)', (
     expect(new Set(texts)).toEqual(new Set([...distinct].map((l) => l.replace(/\b1[234]\b/, '<*>'))));
   });
 
-  test('a recurring event word gets its own id online once it recurred, and the id it had before leads to the general one', () => {
+  test('a recurring event word gets its own id online once each word recurred, the id its first line had', () => {
     const miner = new TemplateMiner();
     const seen = interleave(3, ['request GET ok', 'request POST ok', 'request PUT ok']).map((l) => ({ ...miner.template(miner.add(l)) }));
-    expect(seen[0]!.text).toBe('request GET ok');
-    expect(seen[2]!.text).toBe('request <*> ok');
-    expect(seen.at(-1)!.text).toBe('request PUT ok');
-    expect(seen.at(-1)!.id).toBe(templateId('request PUT ok'));
+    expect(seen.map((t) => t.text)).toEqual([
+      'request GET ok',
+      'request POST ok',
+      'request <*> ok',
+      'request <*> ok',
+      'request <*> ok',
+      'request PUT ok',
+      'request GET ok',
+      'request POST ok',
+      'request PUT ok',
+    ]);
+    expect(seen[6]!.id).toBe(seen[0]!.id);
+    expect(seen[8]!.id).toBe(templateId('request PUT ok'));
+    expect(miner.resolve(seen[8]!.id)).toBe(seen[8]!.id);
+    expect(miner.templateText(seen[8]!.id)).toBe('request PUT ok');
+  });
+
+  test('ids of event words lead to the variable once the slot has too many words', () => {
+    const miner = new TemplateMiner();
+    const put = interleave(2, ['request GET ok', 'request POST ok', 'request PUT ok']).map((l) => miner.template(miner.add(l)).id).at(-1)!;
+    expect(miner.resolve(put)).toBe(put);
+    for (const w of ['A', 'B', 'C', 'D', 'E', 'F']) miner.add(`request ${w} ok`);
+    expect(miner.resolve(put)).toBe(templateId('request <*> ok'));
+    expect(miner.template(miner.add('request PUT ok')).text).toBe('request <*> ok');
+  });
+
+  test('an event-word template follows its template when another word becomes a variable', () => {
+    const miner = new TemplateMiner();
+    const lines = interleave(2, ['job GET done for alpha now', 'job POST done for alpha now']);
+    const id = lines.map((l) => miner.template(miner.add(l)).id).at(-1)!;
+    expect(miner.templateText(id)).toBe('job POST done for alpha now');
+    miner.add('job POST done for beta now');
+    expect(miner.templateText(miner.resolve(id)!)).toBe('job POST done for <*> now');
   });
 
   test.each([
