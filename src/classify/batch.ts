@@ -6,12 +6,14 @@
  */
 import * as readline from 'node:readline';
 import { parseLogFormat, type LogFormat } from './log-format';
-import { TemplateMiner, type Family, type MinerOptions, type Shape } from './template-miner';
+import { TemplateMiner, type MinerOptions, type Shape, type TemplateRef } from './template-miner';
 
 /** Mines lines one at a time and keeps, per line, only a reference to its shape. */
 export class OfflineMiner {
   readonly miner: TemplateMiner;
   private readonly shapes: Shape[] = [];
+  /** The text mined of each line, to read its event words again at the end. */
+  private readonly contents: string[] = [];
   /** Lines that did not have the log format (mined whole). */
   unmatched = 0;
 
@@ -30,6 +32,7 @@ export class OfflineMiner {
       content = line.trim();
     }
     this.shapes.push(this.miner.add(content));
+    this.contents.push(content);
   }
 
   get lineCount(): number {
@@ -37,8 +40,8 @@ export class OfflineMiner {
   }
 
   /** The final template of line i (from 0). */
-  family(i: number): Family {
-    return this.shapes[i]!.currentFamily();
+  template(i: number): TemplateRef {
+    return this.miner.templateOf(this.shapes[i]!, this.contents[i]!);
   }
 
   get templateCount(): number {
@@ -77,7 +80,7 @@ export function mineLines(lines: readonly string[], format?: LogFormat | string,
   const templates: string[] = [];
   const ids: string[] = [];
   for (let i = 0; i < offline.lineCount; i++) {
-    const f = offline.family(i);
+    const f = offline.template(i);
     templates.push(f.text);
     ids.push(f.id);
   }

@@ -9,14 +9,15 @@ import { isTemplateId } from './template-id';
 import type { MinerState } from './template-miner';
 
 export const SNAPSHOT_FORMAT = 'olp.classify.templates';
-export const SNAPSHOT_VERSION = 1;
+/** 2 added per-slot word counts (`slots`); version-1 snapshots still load (their shapes have none). */
+export const SNAPSHOT_VERSION = 2;
 
 const id = z.string().refine(isTemplateId, 'not a template id');
 
 const schema = z
   .object({
     format: z.literal(SNAPSHOT_FORMAT),
-    version: z.literal(SNAPSHOT_VERSION),
+    version: z.union([z.literal(1), z.literal(SNAPSHOT_VERSION)]),
     families: z.array(z.object({ text: z.string() }).strict()),
     shapes: z.array(
       z
@@ -25,6 +26,7 @@ const schema = z
           seps: z.array(z.string()),
           count: z.number().int().min(0),
           family: z.number().int().min(0),
+          slots: z.array(z.tuple([z.number().int().min(0), z.array(z.tuple([z.string(), z.number().int().min(0)])).min(1), z.number().int().min(1)])).optional(),
         })
         .strict(),
     ),
@@ -35,6 +37,9 @@ const schema = z
     s.shapes.forEach((shape, i) => {
       if (shape.seps.length !== shape.tokens.length + 1) ctx.addIssue({ code: 'custom', path: ['shapes', i, 'seps'], message: 'must have one more entry than tokens' });
       if (shape.family >= s.families.length) ctx.addIssue({ code: 'custom', path: ['shapes', i, 'family'], message: 'no such family' });
+      shape.slots?.forEach((slot, k) => {
+        if (slot[0] >= shape.tokens.length) ctx.addIssue({ code: 'custom', path: ['shapes', i, 'slots', k], message: 'no such position' });
+      });
     });
   });
 

@@ -6,27 +6,40 @@
  * - Similarity counts only evidence: a position where the template already has `<*>`, or where
  *   both tokens carry digits (`alt0`/`ee0`, `blk_1`/`blk_2`), is neither match nor mismatch;
  *   similarity = equal tokens / (equal + differing) over the remaining positions. A line with
- *   words joins a template only if at least one of its tokens equals a template constant.
+ *   words joins a template only if at least one of its tokens equals a template constant, and
+ *   only if its punctuation next to the template's constants is the same (`order: 3, 9 bytes`
+ *   and `order 3: 9 bytes` are two events); runs of whitespace count as one space.
  * - Slot values: when a line matches nothing but is the third distinct word in one slot of
- *   templates that are otherwise equal (`Invalid user alice|bob|carol from <*>`), the slot
- *   becomes `<*>` and the templates are folded into one: many values make a variable even
- *   where one differing word of four is too much for the similarity test.
- * - A line whose routing tokens are words may join a template that sits under the `<*>` branch
- *   (its first line had a variable there), so a variable word in the first positions
- *   (`awqiizxequsixgr:80 error …`) does not open a new template.
+ *   templates that are otherwise equal (`Invalid user alice|bob|carol from <*>`, `removing
+ *   chargen|daytime|echo`), the slot becomes `<*>` and the templates are folded into one: many
+ *   values make a variable even where one differing word is too large a share for the
+ *   similarity test.
+ * - Event words (after Brain's per-column frequencies, Yu et al., TSC 2023): a slot that was a
+ *   word before it became `<*>` counts its values. A few values that each recur (`GET`/`POST`/
+ *   `PUT`; `Started`/`Paused`; `bytes`/`values`) name different events, so each line is
+ *   reported with its word in the text and an id of its own; values that do not recur, or more
+ *   of them, are a variable. The verdict can change as counts grow: ids reported earlier for a
+ *   word are then aliases. A slot opened by the similarity test (one word in a longer message)
+ *   admits two event words, a slot opened by the slot-value rule up to eight; the
+ *   value of a `key=value` pair is always a variable.
+ * - Detours: a line whose routing tokens are words may join a template under the `<*>` branch
+ *   (its first line had a variable there) and, when nothing else matches, one whose first token
+ *   differs (`FADT table loaded` / `HPET table loaded`, `nightly.job done` / `weekly.job done`).
+ *   A template that gained a `<*>` in a routing position moves to the branch it now routes to.
  * - Shapes and families: a template (a "shape") has a fixed token count, as in Drain. Shapes
- *   whose signature is equal — the template with runs of `<*>` collapsed and bracket groups
- *   holding only variables dropped — form one family, reported as one template. This joins
- *   messages whose variable part varies in token count (`bytes sent` / `bytes (1.2 KB) sent`,
- *   `Component \042alt0\042` / `Component \042SCSI-WWID:01:6005\042`).
+ *   whose signature is equal — the template with runs of `<*>` (joined by spaces or
+ *   punctuation) collapsed into one — form one family, reported as one template. This joins messages whose
+ *   variable spans a varying number of tokens (`Component \042alt0\042` /
+ *   `Component \042SCSI-WWID:01:6005\042`). Bracket groups stay as they are: `bytes sent` and
+ *   `bytes (<*>) sent` are two templates, and the text never loses a constant.
  *
- * Every record is reported with its family's text and id (template-id.ts). When a family's
- * text changes (a constant became `<*>`, or two families joined), the old id is recorded as an
- * alias of the new one, so ids seen earlier stay resolvable (`resolve`).
+ * Every record is reported with its template's text and id (template-id.ts). When a text
+ * changes (a constant became `<*>`, two families joined, an event slot became a variable), the
+ * old id is recorded as an alias of the new one, so ids seen earlier stay resolvable (`resolve`).
  *
  * Memory and time are bounded: at most `maxTemplates` shapes (least recently matched evicted
- * first) and at most MAX_LEAF_SHAPES in one tree leaf, at most `maxTokens` tokens per line, and
- * an alias map of at most 4 × maxTemplates entries.
+ * first) and at most MAX_LEAF_SHAPES in one tree leaf, at most `maxTokens` tokens per line, at
+ * most eight counted words per slot, and an alias map of at most 4 × maxTemplates entries.
  */
 import { TokenBuffer, Tokenizer, VAR, WORD } from './tokenizer';
 import { templateId } from './template-id';
@@ -61,6 +74,46 @@ export class Family {
   id = '';
 }
 
+/** The words seen in one slot of a shape (a position that held a word before it became `<*>`), with counts. */
+export class Slot {
+  // Arrays of exactly the words seen (replaced, not grown, on a new word: a slot has a few).
+  words: readonly string[];
+  counts: number[];
+
+  constructor(
+    readonly position: number,
+    /** At most this many words, each seen at least EVENT_MIN_COUNT times, are event words. */
+    public events: number,
+    word: string,
+    count: number,
+  ) {
+    this.words = append([], own(word));
+    this.counts = append([], count);
+  }
+
+  add(word: string, n: number): void {
+    const k = this.words.indexOf(word);
+    if (k >= 0) this.counts[k]! += n;
+    else {
+      this.words = append(this.words, own(word));
+      this.counts = append(this.counts, n);
+    }
+  }
+
+  /** Whether `word` is one of a few words that each recur here: an event word, not a variable. */
+  isEventWord(word: string): boolean {
+    if (this.words.length > this.events) return false;
+    for (const n of this.counts) if (n < EVENT_MIN_COUNT) return false;
+    return this.words.includes(word);
+  }
+}
+
+/** A template as reported: text and id. */
+export interface TemplateRef {
+  readonly text: string;
+  readonly id: string;
+}
+
 /** One template of a fixed token count (a Drain cluster). */
 export class Shape {
   /** Template tokens; WILDCARD marks a variable. */
@@ -71,6 +124,13 @@ export class Shape {
   readonly seps: string[];
   /** Lines matched. */
   count = 0;
+  /**
+   * Word counts of positions that held a word before they became `<*>`, while they may hold
+   * event words (a slot found to hold a variable is dropped); undefined: none.
+   */
+  slots: Slot[] | undefined;
+  /** Texts and ids of this shape's templates with event words filled in, by the words. */
+  variants: Map<string, TemplateRef> | undefined;
   text = '';
   signature = '';
   family: Family;
@@ -90,14 +150,6 @@ export class Shape {
     for (let i = 0; i < tokens.length; i++) this.digits[i] = hasDigit(tokens[i]!) ? 1 : 0;
     this.family = family;
   }
-
-  /** The family this shape's lines belong to now, following folds into other shapes. */
-  currentFamily(): Family {
-    let s = this.absorbedBy;
-    if (!s) return this.family;
-    while (s.absorbedBy) s = s.absorbedBy;
-    return s.family;
-  }
 }
 
 export class TreeNode {
@@ -115,6 +167,8 @@ export interface ShapeState {
   readonly seps: readonly string[];
   readonly count: number;
   readonly family: number;
+  /** Slot word counts: position, [word, count] pairs, and how many event words the slot admits (version 2). */
+  readonly slots?: readonly (readonly [number, readonly (readonly [string, number])[], number])[];
 }
 
 export interface MinerState {
@@ -134,9 +188,18 @@ export interface MinerStats {
 const ALIASES_PER_TEMPLATE = 4;
 /** Distinct words seen in one slot of otherwise equal templates that make the slot a variable. */
 const SLOT_VALUES = 3;
-/** Constants the sibling templates must share besides the slot. */
+/** Constants the sibling templates must share besides the slot (one in two-token messages: `removing chargen`). */
 const MIN_SHARED = 2;
 const MAX_ALIAS_HOPS = 64;
+/**
+ * Event words admitted in a slot that one differing word in a longer message opened; a slot
+ * that saw more words is a variable and is no longer counted.
+ */
+const EVENT_MAX_VALUES = 2;
+/** Event words admitted in a slot opened by the k-th distinct word in short messages (mergeSiblings). */
+const SIBLING_EVENT_MAX_VALUES = 8;
+/** Lines each value of an event slot must have been seen in. */
+const EVENT_MIN_COUNT = 2;
 /**
  * Shapes per tree leaf. A leaf is scanned for every line that reaches it, so a message type
  * with several high-cardinality word variables (a new shape per line) must not grow one
@@ -155,6 +218,8 @@ export class TemplateMiner {
   private readonly bySignature = new Map<string, Shape>();
   private readonly byId = new Map<string, Family>();
   private readonly aliases = new Map<string, string>();
+  /** Live templates with event words (Shape.variants), by id. */
+  private readonly variantIds = new Map<string, TemplateRef>();
   private readonly levels: number;
   private shapeCount = 0;
   private familyCount = 0;
@@ -193,9 +258,94 @@ export class TemplateMiner {
       shape = this.mergeSiblings(buf) ?? this.create(buf);
     }
     shape.count++;
+    if (shape.slots) this.countSlots(shape, buf);
     this.touch(shape);
     if (this.shapeCount > this.options.maxTemplates) this.evictOldest();
     return shape;
+  }
+
+  /**
+   * The template the line last passed to `add` is reported with: its shape's family, or,
+   * where the shape has event slots (a few values, each seen repeatedly: `GET`/`POST`,
+   * `Started`/`Paused`), the shape's text with the line's words there.
+   */
+  template(shape: Shape): TemplateRef {
+    const family = shape.family;
+    if (!shape.slots) return family;
+    if (family.members.length !== 1) {
+      // Joined with shapes of other token counts: the family's text, without event words.
+      if (shape.variants) this.dropVariants(shape);
+      return family;
+    }
+    let key = '';
+    const texts = this.tokens.texts;
+    for (const slot of shape.slots) if (slot.isEventWord(texts[slot.position]!)) key += variantKey(slot.position, texts[slot.position]!);
+    if (key === '') return family;
+    return this.variantOf(shape, key);
+  }
+
+  private variantOf(shape: Shape, key: string): TemplateRef {
+    return shape.variants?.get(key) ?? this.variant(shape, key);
+  }
+
+  /** Creates the template of `shape` with the words of `key` (variantKey pairs) in their slots. */
+  private variant(shape: Shape, key: string): TemplateRef {
+    const tokens = shape.tokens.slice();
+    for (const [i, word] of parseVariantKey(key)) tokens[i] = word;
+    const text = own(renderTemplate(tokens, shape.seps));
+    const ref = { text, id: templateId(text) };
+    (shape.variants ??= new Map()).set(own(key), ref);
+    this.variantIds.set(ref.id, ref);
+    this.aliases.delete(ref.id);
+    return ref;
+  }
+
+  /**
+   * Forgets a shape's event-word templates after its text or slots changed; each old id becomes
+   * an alias of the template its lines get now: the same words where they are still event words.
+   */
+  private dropVariants(shape: Shape): void {
+    const old = shape.variants!;
+    shape.variants = undefined;
+    for (const [key, ref] of old) {
+      if (this.variantIds.get(ref.id) === ref) this.variantIds.delete(ref.id);
+      let now = '';
+      if (shape.family.members.length === 1) {
+        for (const [i, word] of parseVariantKey(key)) if (shape.slots?.some((slot) => slot.position === i && slot.isEventWord(word))) now += variantKey(i, word);
+      }
+      const target = now === '' ? shape.family.id : this.variantOf(shape, now).id;
+      this.setAlias(ref.id, target);
+    }
+  }
+
+  /** The template a line added earlier (it joined `shape`) is reported with now: for offline use. */
+  templateOf(shape: Shape, line: string): TemplateRef {
+    let s = shape;
+    while (s.absorbedBy) s = s.absorbedBy;
+    if (!s.slots || s.family.members.length !== 1) return s.family;
+    this.tokenizer.tokenize(line, this.tokens);
+    return this.template(s);
+  }
+
+  private countSlots(shape: Shape, buf: TokenBuffer): void {
+    const slots = shape.slots!;
+    for (let s = slots.length - 1; s >= 0; s--) {
+      const slot = slots[s]!;
+      const i = slot.position;
+      const t = buf.texts[i]!;
+      const k = slot.words.indexOf(t);
+      if (k >= 0) slot.counts[k]!++;
+      // Words are never forgotten: beyond `events` of them the slot cannot hold event words again.
+      else if (buf.kinds[i] === VAR || slot.words.length >= slot.events) this.slotIsVariable(shape, slot);
+      else slot.add(t, 1);
+    }
+  }
+
+  /** The slot's words are variables from now on (it is dropped): ids that showed them lead to the shape's family. */
+  private slotIsVariable(shape: Shape, slot: Slot): void {
+    const rest = shape.slots!.filter((s) => s !== slot);
+    shape.slots = rest.length > 0 ? append(rest.slice(0, -1), rest[rest.length - 1]!) : undefined;
+    if (shape.variants) this.dropVariants(shape);
   }
 
   /** The shape a line would join, without learning from it. */
@@ -209,7 +359,11 @@ export class TemplateMiner {
     const out: string[] = [];
     const buf = this.tokens;
     const n = Math.min(shape.tokens.length, buf.count);
-    for (let i = 0; i < n; i++) if (shape.tokens[i] === WILDCARD) out.push(buf.texts[i]!);
+    for (let i = 0; i < n; i++) {
+      if (shape.tokens[i] !== WILDCARD) continue;
+      if (shape.slots?.some((slot) => slot.position === i && slot.isEventWord(buf.texts[i]!))) continue;
+      out.push(buf.texts[i]!);
+    }
     return out;
   }
 
@@ -217,7 +371,7 @@ export class TemplateMiner {
   resolve(id: string): string | undefined {
     let cur = id;
     for (let hops = 0; hops < MAX_ALIAS_HOPS; hops++) {
-      if (this.byId.has(cur)) return cur;
+      if (this.byId.has(cur) || this.variantIds.has(cur)) return cur;
       const next = this.aliases.get(cur);
       if (next === undefined) return undefined;
       cur = next;
@@ -227,7 +381,7 @@ export class TemplateMiner {
 
   /** Template text of a live id. */
   templateText(id: string): string | undefined {
-    return this.byId.get(id)?.text;
+    return this.byId.get(id)?.text ?? this.variantIds.get(id)?.text;
   }
 
   stats(): MinerStats {
@@ -254,7 +408,27 @@ export class TemplateMiner {
       if (this.best) return this.best;
     }
     this.scanWildcardBranches(lengthNode, buf, 0, depth, true);
+    if (!this.best && depth > 1 && buf.kinds[0] === WORD) this.scanFirstTokenDetours(lengthNode, buf, depth);
     return this.best;
+  }
+
+  /**
+   * Leaves whose path differs from the line's in the first token only: a variable word that
+   * starts a message (`FADT table loaded` / `HPET table loaded`) would otherwise open a
+   * template per value. Only for lines that matched nothing else, up to MAX_DETOUR_SCAN shapes.
+   */
+  private scanFirstTokenDetours(lengthNode: TreeNode, buf: TokenBuffer, depth: number): void {
+    const first = buf.texts[0]!;
+    let budget = MAX_DETOUR_SCAN;
+    for (const [key, child] of lengthNode.children) {
+      if (key === first || key === WILDCARD) continue;
+      let node: TreeNode | undefined = child;
+      for (let level = 1; node && level < depth; level++) node = node.children.get(routeKey(buf, level));
+      if (!node) continue;
+      this.scan(node, buf);
+      budget -= node.shapes.length;
+      if (budget <= 0) return;
+    }
   }
 
   /** Leaves the line reaches when some of its routing words are taken as `<*>` (the exact leaf excluded). */
@@ -298,11 +472,12 @@ export class TemplateMiner {
       if (equal === 0 && this.lineWords > 0) continue;
       const score = equal + differ === 0 ? 1 : equal / (equal + differ);
       if (score < threshold) continue;
-      if (score > this.bestScore || (score === this.bestScore && equal > this.bestEqual)) {
-        this.bestScore = score;
-        this.bestEqual = equal;
-        this.best = shape;
-      }
+      if (!(score > this.bestScore || (score === this.bestScore && equal > this.bestEqual))) continue;
+      // Punctuation next to a constant is part of the event (`order: 3, 4096 bytes` / `order 3: 4096 bytes`).
+      if (!separatorsMatch(shape, buf)) continue;
+      this.bestScore = score;
+      this.bestEqual = equal;
+      this.best = shape;
     }
   }
 
@@ -350,8 +525,16 @@ export class TemplateMiner {
       if (values.size < SLOT_VALUES) continue;
       siblings.sort((a, b) => b.count - a.count);
       const survivor = siblings[0]!;
-      let changed = wildcardDifferences(survivor, buf.texts);
-      for (let k = 1; k < siblings.length; k++) changed = wildcardDifferences(survivor, siblings[k]!.tokens) || changed;
+      let changed = wildcardDifferences(survivor, buf.texts, buf.kinds);
+      const opened = survivor.slots?.find((s) => s.position === slot);
+      for (let k = 1; k < siblings.length; k++) {
+        const sib = siblings[k]!;
+        changed = wildcardDifferences(survivor, sib.tokens, null) || changed;
+        const word = sib.tokens[slot]!;
+        if (opened && word !== WILDCARD) opened.add(word, sib.count);
+      }
+      // Many values in a short message: event words only if each recurs (Slot.isEventWord).
+      if (opened) opened.events = SIBLING_EVENT_MAX_VALUES;
       if (changed) this.refresh(survivor);
       for (let k = 1; k < siblings.length; k++) this.absorb(survivor, siblings[k]!);
       this.relocate(survivor);
@@ -420,8 +603,9 @@ export class TemplateMiner {
   // ---- learning ----------------------------------------------------------------------------
 
   private generalize(shape: Shape, buf: TokenBuffer): void {
-    if (!wildcardDifferences(shape, buf.texts)) return;
+    if (!wildcardDifferences(shape, buf.texts, buf.kinds)) return;
     this.refresh(shape);
+    this.relocate(shape);
   }
 
   private create(buf: TokenBuffer): Shape {
@@ -480,6 +664,12 @@ export class TemplateMiner {
 
   /** Recomputes a shape's text and signature, and its family's text and id. */
   private refresh(shape: Shape): void {
+    this.refreshText(shape);
+    // Event-word templates were built from the old tokens.
+    if (shape.variants) this.dropVariants(shape);
+  }
+
+  private refreshText(shape: Shape): void {
     shape.text = renderTemplate(shape.tokens, shape.seps);
     const oldSignature = shape.signature;
     shape.signature = signature(shape.digits.includes(1) ? renderTemplate(shape.tokens.map((t, i) => (shape.digits[i] ? WILDCARD : t)), shape.seps) : shape.text);
@@ -563,6 +753,7 @@ export class TemplateMiner {
   }
 
   private remove(shape: Shape): void {
+    if (shape.variants) for (const ref of shape.variants.values()) if (this.variantIds.get(ref.id) === ref) this.variantIds.delete(ref.id);
     // LRU list.
     if (shape.newer) shape.newer.older = shape.older;
     if (shape.older) shape.older.newer = shape.newer;
@@ -599,7 +790,8 @@ export class TemplateMiner {
         index.set(s.family, f);
         families.push({ text: s.family.text });
       }
-      shapes.push({ tokens: [...s.tokens], seps: [...s.seps], count: s.count, family: f });
+      const slots = s.slots?.map((v) => [v.position, v.words.map((w, k) => [w, v.counts[k]!] as const), v.events] as const);
+      shapes.push({ tokens: [...s.tokens], seps: [...s.seps], count: s.count, family: f, ...(slots ? { slots } : {}) });
     }
     return { families, shapes, aliases: [...this.aliases] };
   }
@@ -608,6 +800,7 @@ export class TemplateMiner {
   importState(state: MinerState): void {
     for (let s = this.oldest; s; s = this.oldest) this.remove(s);
     this.aliases.clear();
+    this.variantIds.clear();
     this.byId.clear();
     this.bySignature.clear();
     this.shapeCount = this.familyCount = 0;
@@ -617,6 +810,7 @@ export class TemplateMiner {
       if (s.tokens.length > this.options.maxTokens) continue;
       const existing = families[s.family] ?? null;
       const shape = this.insert([...s.tokens], [...s.seps], s.count, existing);
+      if (s.slots) shape.slots = s.slots.map((saved) => restoreSlot(saved));
       families[s.family] = shape.family;
     }
     // Families keep their saved text (and so their id) even where the shapes alone would not say it.
@@ -626,6 +820,63 @@ export class TemplateMiner {
     for (const [from, to] of state.aliases) if (!this.byId.has(from)) this.setAlias(from, to);
     while (this.shapeCount > this.options.maxTemplates) this.evictOldest();
   }
+}
+
+/**
+ * Whether the line's separators equal the shape's wherever a constant is next to them; runs of
+ * whitespace count as one space, and whitespace at either end of the line is ignored.
+ */
+function separatorsMatch(shape: Shape, buf: TokenBuffer): boolean {
+  const n = buf.count;
+  const tokens = shape.tokens;
+  const line = buf.line;
+  for (let i = 0; i <= n; i++) {
+    if ((i === 0 || tokens[i - 1] === WILDCARD) && (i === n || tokens[i] === WILDCARD)) continue;
+    const from = i === 0 ? 0 : buf.ends[i - 1]!;
+    const to = i === n ? line.length : buf.starts[i]!;
+    if (!sameSeparator(shape.seps[i]!, line, from, to, i === 0, i === n)) return false;
+  }
+  return true;
+}
+
+function isWhite(c: number): boolean {
+  return c <= 32 || c === 0xa0;
+}
+
+/** sep equals line[from, to) with whitespace runs as one space (and dropped at the line's ends). */
+function sameSeparator(sep: string, line: string, from: number, to: number, atStart: boolean, atEnd: boolean): boolean {
+  // The common case: the same characters (mostly a single space).
+  const an = sep.length;
+  if (to - from === an) {
+    let k = 0;
+    while (k < an && sep.charCodeAt(k) === line.charCodeAt(from + k)) k++;
+    if (k === an) return true;
+  }
+  let a = 0;
+  let b = from;
+  if (atStart) {
+    while (a < an && isWhite(sep.charCodeAt(a))) a++;
+    while (b < to && isWhite(line.charCodeAt(b))) b++;
+  }
+  let aEnd = an;
+  let bEnd = to;
+  if (atEnd) {
+    while (aEnd > a && isWhite(sep.charCodeAt(aEnd - 1))) aEnd--;
+    while (bEnd > b && isWhite(line.charCodeAt(bEnd - 1))) bEnd--;
+  }
+  while (a < aEnd && b < bEnd) {
+    const x = sep.charCodeAt(a);
+    const y = line.charCodeAt(b);
+    if (isWhite(x) && isWhite(y)) {
+      while (a < aEnd && isWhite(sep.charCodeAt(a))) a++;
+      while (b < bEnd && isWhite(line.charCodeAt(b))) b++;
+      continue;
+    }
+    if (x !== y) return false;
+    a++;
+    b++;
+  }
+  return a === aEnd && b === bEnd;
 }
 
 /**
@@ -644,26 +895,72 @@ function siblingSlot(shape: Shape, texts: readonly string[], kinds: Uint8Array, 
       slot = i;
     }
   }
-  return equal >= MIN_SHARED ? slot : -1;
+  return equal >= Math.min(MIN_SHARED, n - 1) ? slot : -1;
 }
 
-/** Sets `<*>` where the shape's literal differs from `tokens`; returns whether anything changed. */
-function wildcardDifferences(shape: Shape, tokens: readonly string[]): boolean {
-  const own = shape.tokens;
+/**
+ * Sets `<*>` where the shape's literal differs from `tokens`; returns whether anything changed.
+ * A word replaced by another word (kinds given, not VAR) opens a slot count: the old word with
+ * the shape's lines so far (the new one is counted with its line).
+ */
+function wildcardDifferences(shape: Shape, tokens: readonly string[], kinds: Uint8Array | null): boolean {
+  const mine = shape.tokens;
   let changed = false;
-  for (let i = 0; i < own.length; i++) {
-    const t = own[i]!;
+  for (let i = 0; i < mine.length; i++) {
+    const t = mine[i]!;
     if (t !== WILDCARD && t !== tokens[i]) {
-      own[i] = WILDCARD;
+      mine[i] = WILDCARD;
       shape.digits[i] = 0;
       changed = true;
+      // The value of a `key=value` pair is a variable by its syntax.
+      if (kinds !== null && kinds[i] !== VAR && shape.count > 0 && !shape.seps[i]!.endsWith('=')) {
+        const slot = new Slot(i, EVENT_MAX_VALUES, t, shape.count);
+        shape.slots = append(shape.slots ?? [], slot);
+      }
     }
   }
   return changed;
 }
 
+function restoreSlot(saved: NonNullable<ShapeState['slots']>[number]): Slot {
+  const [position, words, events] = saved;
+  const slot = new Slot(position, events, words[0]![0], words[0]![1]);
+  for (let k = 1; k < words.length; k++) slot.add(words[k]![0], words[k]![1]);
+  return slot;
+}
+
 function routeKey(buf: TokenBuffer, i: number): string {
   return buf.kinds[i] === WORD ? buf.texts[i]! : WILDCARD;
+}
+
+/**
+ * A copy of a string that does not keep the line it was cut from alive (V8 represents a slice
+ * of 13 or more characters as a view on its parent): for strings kept beyond the line.
+ */
+function own(s: string): string {
+  return (' ' + s).slice(1);
+}
+
+/** A copy of `a` with `x` at the end, its backing store exactly that long (a push would reserve room for 16 more). */
+function append<T>(a: readonly T[], x: T): T[] {
+  const out = new Array<T>(a.length + 1);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]!;
+  out[a.length] = x;
+  return out;
+}
+
+/** One event word of a template variant's key: its position and the word. */
+function variantKey(position: number, word: string): string {
+  return `${position}\u0000${word}\u0001`;
+}
+
+function parseVariantKey(key: string): [number, string][] {
+  const out: [number, string][] = [];
+  for (const part of key.split('\u0001')) {
+    const z = part.indexOf('\u0000');
+    if (z > 0) out.push([Number(part.slice(0, z)), part.slice(z + 1)]);
+  }
+  return out;
 }
 
 function hasDigit(s: string): boolean {
@@ -681,10 +978,6 @@ export function renderTemplate(tokens: readonly string[], seps: readonly string[
   return s.trim();
 }
 
-// A quantity's unit belongs to its variable (`<*> KB` / `<*> MB`, `<*> sec` / `<*>`).
-const UNIT = /<\*>\s?(?:[KMGTP]i?B|[kK]B|B|[nuµm]?s|secs?|seconds?|mins?|minutes?|h|hrs?|hours?|days?|%)(?![\w<])/g;
-// Bracket groups holding only variables and punctuation (or nothing): optional parts.
-const VARIABLE_GROUP = /[([{](?:\s|<\*>|[,;:.\-/#|+=_@~])*[)\]}]/g;
 // Runs of variables joined by punctuation only.
 const VARIABLE_RUN = /<\*>(?:[\s,;:.\-/#|+=_@~]*<\*>)+/g;
 const SPACES = /\s+/g;
@@ -692,10 +985,8 @@ const SPACE_BEFORE_PUNCTUATION = / (?=[,;:.)\]}])/g;
 
 /** The text two shapes must share to be one family (digit-words already taken as `<*>`). */
 export function signature(text: string): string {
-  if (text.indexOf(WILDCARD) < 0 && text.indexOf('()') < 0 && text.indexOf('[]') < 0) return text.replace(SPACES, ' ');
+  if (text.indexOf(WILDCARD) < 0) return text.replace(SPACES, ' ');
   return text
-    .replace(UNIT, WILDCARD)
-    .replace(VARIABLE_GROUP, ' ')
     .replace(VARIABLE_RUN, WILDCARD)
     .replace(SPACES, ' ')
     .replace(SPACE_BEFORE_PUNCTUATION, '')

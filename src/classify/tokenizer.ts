@@ -74,7 +74,7 @@ for (let c = 0; c < 128; c++) {
   CLASS[c] = k;
 }
 for (const ch of '=,;|"`()[]{}') CLASS[ch.charCodeAt(0)]! |= C_DELIM;
-for (const ch of '([{<"\'`') CLASS[ch.charCodeAt(0)]! |= C_OPEN;
+for (const ch of '([{<"\'`#') CLASS[ch.charCodeAt(0)]! |= C_OPEN;
 for (const ch of ')]}>"\'`,;:.!?') CLASS[ch.charCodeAt(0)]! |= C_CLOSE;
 
 function cls(c: number): number {
@@ -83,6 +83,7 @@ function cls(c: number): number {
 
 const COLON = 58;
 const DOT = 46;
+const HASH = 35;
 const SLASH = 47;
 const AT = 64;
 const BACKSLASH = 92;
@@ -92,7 +93,8 @@ const TILDE = 126;
 const MONTH = '(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]{0,6}';
 const WEEKDAY = '(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]{0,6}';
 const CLOCK = '\\d{1,2}:\\d{2}(?::\\d{2})?(?:[.,]\\d{1,9})?';
-const ZONE = '(?: ?(?:[AP]M|UTC|GMT|Z|[A-Z]{3,4}|[+-]\\d{2}:?\\d{2})(?!\\w))?';
+// Zones by name, not any upper-case word: `12:00:01 INFO …` is a clock and a level, not a zone.
+const ZONE = '(?: ?(?:[AP]M|UTC|GMT|Z|[ECMP][SD]T|BST|IST|JST|KST|HKT|SGT|MSK|CES?T|CEDT|EES?T|EEDT|WES?T|AE[SD]T|NZ[SD]T|[+-]\\d{2}:?\\d{2})(?!\\w))?';
 const DATE_SPAN_SOURCE = [
   // Fri Jul  1 07:57:30 2005 | Sun Dec 04 04:47:44 2005 | Jul 1, 2005 7:57:30 PM
   `(?:${WEEKDAY},? {1,3})?${MONTH}\\.? {1,3}\\d{1,2}(?:,? {1,3}\\d{4})?,? {1,3}${CLOCK}${ZONE}(?: {1,3}\\d{4}(?!\\d))?`,
@@ -104,12 +106,20 @@ const DATE_SPAN_SOURCE = [
   `\\d{1,2}/\\d{1,2}/\\d{2,4} {1,3}${CLOCK}${ZONE}`,
 ].join('|');
 
+// Units of measure written after a number (abbreviations only: `12 bytes` keeps its word).
+const UNIT_RE = /^(?:[KMGTPE]i?B|kB|B|[nuµm]?s|secs?|mins?|hrs?)$/;
+// A number with its unit attached: 1.2KB, 250ms.
+const NUMBER_UNIT_RE = /^[-+]?\d+(?:[.,]\d+)?(?:[KMGTPE]i?B|kB|B|[nuµm]?s|secs?|mins?|hrs?)$/;
 const UUID_RE = /^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$/;
 const URL_RE = /^[A-Za-z][A-Za-z0-9+.-]{1,15}:\/\/\S/;
 const EMAIL_RE = /^[^@\s]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+$/;
-// host:port or ip:port, the host a dotted name, an IP or localhost.
-const HOST_PORT_RE = /^(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+|localhost|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
+// host:port or ip:port, the host a dotted name, a hyphenated name with a digit (`db-07`), an IP or localhost.
+// A Java-style `name/ip:port` counts too.
+const HOST_PORT_RE = /^(?:[A-Za-z0-9_.-]+\/)?(?:[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)+|[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*-[A-Za-z]*\d[A-Za-z0-9]*|localhost|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
+const LEADING_IPV4_PORT_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}(?=:)/;
 const IPV4_PORT_RE = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}:\d{1,5}$/;
+// Byte strings written as hex pairs: MAC addresses, serial numbers (FF:F2:9F:16:E5:86:00:0D).
+const HEX_PAIRS_RE = /^(?:[0-9A-Fa-f]{2}[:-]){3,}[0-9A-Fa-f]{2}$/;
 const IPV6_RE = /^(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?:%\w+)?$/;
 const DOTTED_QUAD_RE = /(?:^|[^\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}(?![\d])/;
 // ISO-like dates and timestamps written as one chunk: 2005-06-03-15.42.50.675872, 2017-12-23T22:15:29Z, 20171223-22:15:29:606.
@@ -127,7 +137,7 @@ interface Profile {
   ats: number;
   /** Delimiter characters (C_DELIM). */
   delims: number;
-  /** 1 when two dots follow each other (a dot run splits pieces). */
+  /** 1 when two dots or two hashes follow each other (such a run splits pieces). */
   dotRun: number;
 }
 
@@ -186,8 +196,11 @@ export class Tokenizer {
       }
       let j = i;
       while (j < n && !isSpace(codes[j]!)) j++;
+      const before = out.count;
       this.chunk(line, i, j, out);
       i = j;
+      // A quantity and its unit are one value (`1.2 KB`, `<1 sec`).
+      if (j + 1 < n && codes[j]! === 32 && out.count === before + 1 && out.kinds[before] === VAR && out.ends[before] === j) i = this.unit(line, before, j, out);
     }
     if (out.overflow) {
       // The last token takes the rest of the line (trailing whitespace excluded) as one variable.
@@ -198,6 +211,24 @@ export class Tokenizer {
       out.kinds[last] = VAR;
       out.texts[last] = line.slice(out.starts[last]!, end);
     }
+  }
+
+  /**
+   * When token t is a number ending at `end` and the next word is a unit, extends t over it and
+   * returns the position after the unit; else `end`.
+   */
+  private unit(line: string, t: number, end: number, out: TokenBuffer): number {
+    const codes = this.current;
+    const n = line.length;
+    if (!isDigitCode(codes[end - 1]!)) return end;
+    let e = end + 1;
+    while (e < n && (cls(codes[e]!) & C_LETTER) !== 0) e++;
+    if (e === end + 1 || (e < n && !isSpace(codes[e]!) && (cls(codes[e]!) & C_CLOSE) === 0)) return end;
+    if (!UNIT_RE.test(line.slice(end + 1, e))) return end;
+    for (let k = out.starts[t]!; k < end; k++) if ((cls(codes[k]!) & C_LETTER) !== 0) return end;
+    out.ends[t] = e;
+    out.texts[t] = line.slice(out.starts[t]!, e);
+    return e;
   }
 
   private findDateSpans(line: string): void {
@@ -262,7 +293,7 @@ export class Tokenizer {
       // A plain word, the common chunk: none of the rules below applies, and `pieces` would
       // find one piece, [a, b) less trailing openers, a WORD.
       while (b > a && (cls(codes[b - 1]!) & (C_CLOSE | C_OPEN)) !== 0) b--;
-      if (a < b) push(out, line, a, b, WORD, this.maxTokens);
+      if (a < b) push(out, line, a, b, wordKind(codes, a, b), this.maxTokens);
       return;
     }
     // Paths and URLs keep their inner delimiters; so do addresses and other digit compounds.
@@ -270,9 +301,9 @@ export class Tokenizer {
       push(out, line, a, b, VAR, this.maxTokens);
       return;
     }
-    // host:port is two variables, as a word host (`wpad:80`) is two tokens too.
+    // host:port is one value, as a URL is.
     if (p.colons === 1 && p.digits > 0 && this.address(line, a, b, p.letters === 0 ? IPV4_PORT_RE : HOST_PORT_RE, out)) return;
-    if (p.digits > 0 && p.letters === 0 && p.delims === 0) {
+    if (p.digits > 0 && p.letters === 0 && p.delims === 0 && p.dotRun === 0) {
       push(out, line, a, b, VAR, this.maxTokens);
       return;
     }
@@ -295,11 +326,11 @@ export class Tokenizer {
     for (let i = a; i <= b; i++) {
       const c = i < b ? codes[i]! : 32;
       const k = cls(c);
-      // `..` and longer dot runs (`processor.........0`) separate too.
-      const dotRun = c === DOT && i + 1 < b && codes[i + 1]! === DOT;
+      // Runs of dots or hashes (`processor.........0`, `12##40##7`) separate too.
+      const dotRun = (c === DOT || c === HASH) && i + 1 < b && codes[i + 1]! === c;
       if (i === b || (k & C_DELIM) !== 0 || dotRun || (c === COLON && !top)) {
         if (i > s) this.piece(line, s, i, out, top);
-        if (dotRun) while (i + 1 < b && codes[i + 1]! === DOT) i++;
+        if (dotRun) while (i + 1 < b && codes[i + 1]! === c) i++;
         s = i + 1;
       }
     }
@@ -317,25 +348,48 @@ export class Tokenizer {
     const p = a === this.profA && b === this.profB ? this.p : this.profile(a, b);
     if (p.digits === 0) {
       if (p.colons > 0 && top) return this.pieces(line, a, b, out, false);
-      return push(out, line, a, b, WORD, this.maxTokens);
+      return push(out, line, a, b, wordKind(codes, a, b), this.maxTokens);
     }
     if (p.colons === 1 && top && this.address(line, a, b, p.letters === 0 ? IPV4_PORT_RE : HOST_PORT_RE, out)) return;
     if (p.letters === 0) return push(out, line, a, b, VAR, this.maxTokens); // numbers, times, versions, IPs
     if (p.colons > 0 && top) {
       // IPv6/MAC addresses and timestamps stay whole; `onExtend:1514038530000` is a key and a value.
       const text = line.slice(a, b);
-      if (IPV6_RE.test(text) || (p.digits >= 6 && DATETIME_RE.test(text))) return push(out, line, a, b, VAR, this.maxTokens);
+      if (IPV6_RE.test(text) || HEX_PAIRS_RE.test(text) || (p.digits >= 6 && DATETIME_RE.test(text))) return push(out, line, a, b, VAR, this.maxTokens);
+      // `10.0.0.1:50010:Got …`: an address with its port, then the rest.
+      const lead = isDigitCode(codes[a]!) ? LEADING_IPV4_PORT_RE.exec(text) : null;
+      if (lead) {
+        push(out, line, a, a + lead[0].length, VAR, this.maxTokens);
+        return this.pieces(line, a + lead[0].length + 1, b, out, false);
+      }
       return this.pieces(line, a, b, out, false);
     }
+    // `core.33706`, `worker.3`: a word, a dot and a number are a constant name and its number.
+    if (p.dots === 1 && p.digits === p.longestDigitRun && this.numbered(line, a, b, out)) return;
     push(out, line, a, b, isVariable(line, codes, a, b, p) ? VAR : WEAK, this.maxTokens);
   }
 
-  /** Pushes host and port as two variables when text[a, b) is an address with a port. */
+  /** Pushes `name.123` as the word and the number; false when text[a, b) is not letters, a dot, digits. */
+  private numbered(line: string, a: number, b: number, out: TokenBuffer): boolean {
+    const codes = this.current;
+    let k = a;
+    while (k < b && (cls(codes[k]!) & C_LETTER) !== 0) k++;
+    if (k === a || k + 1 >= b || codes[k]! !== DOT) return false;
+    for (let d = k + 1; d < b; d++) if (!isDigitCode(codes[d]!)) return false;
+    push(out, line, a, k, WORD, this.maxTokens);
+    push(out, line, k + 1, b, VAR, this.maxTokens);
+    return true;
+  }
+
+  /** Pushes text[a, b) as one variable when it is an address with a port. */
   private address(line: string, a: number, b: number, re: RegExp, out: TokenBuffer): boolean {
+    // A port, 1 to 5 digits after the colon, before the pattern is tried.
+    const codes = this.current;
+    let k = b;
+    while (k > a && isDigitCode(codes[k - 1]!)) k--;
+    if (k === b || b - k > 5 || k - 1 <= a || codes[k - 1]! !== COLON) return false;
     if (!re.test(line.slice(a, b))) return false;
-    const colon = line.lastIndexOf(':', b - 1);
-    push(out, line, a, colon, VAR, this.maxTokens);
-    push(out, line, colon + 1, b, VAR, this.maxTokens);
+    push(out, line, a, b, VAR, this.maxTokens);
     return true;
   }
 
@@ -362,7 +416,8 @@ export class Tokenizer {
       else if (c === DOT) {
         p.dots++;
         if (i > a && codes[i - 1]! === DOT) p.dotRun = 1;
-      } else if (c === SLASH || c === BACKSLASH) p.slashes++;
+      } else if (c === HASH && i > a && codes[i - 1]! === HASH) p.dotRun = 1;
+      else if (c === SLASH || c === BACKSLASH) p.slashes++;
       else if (c === AT) p.ats++;
       else if ((k & C_DELIM) !== 0) p.delims++;
     }
@@ -380,9 +435,23 @@ function isVariable(line: string, codes: Uint8Array, a: number, b: number, p: Pr
   // Identifiers dominated by digits: blk_-6952295868487656571, node-246, core.33706, 10.1.2.3.example.net.
   if (p.longestDigitRun >= 3 || p.digits * 2 >= len) return true;
   const text = line.slice(a, b);
+  if (NUMBER_UNIT_RE.test(text)) return true;
   if (len >= 32 && UUID_RE.test(text)) return true;
   if (p.dots >= 3 && DOTTED_QUAD_RE.test(text)) return true;
   return DATETIME_RE.test(text);
+}
+
+/** A word without digits: WORD, or VAR for a literal value of JSON and most languages (`true`, `False`, `null`, `None`). */
+function wordKind(codes: Uint8Array, a: number, b: number): TokenKind {
+  const len = b - a;
+  if (len === 4) return lowerIs(codes, a, 'true') || lowerIs(codes, a, 'null') || lowerIs(codes, a, 'none') ? VAR : WORD;
+  return len === 5 && lowerIs(codes, a, 'false') ? VAR : WORD;
+}
+
+/** Whether codes from `a` spell `word` (lower case ASCII letters) in any case. */
+function lowerIs(codes: Uint8Array, a: number, word: string): boolean {
+  for (let k = 0; k < word.length; k++) if ((codes[a + k]! | 32) !== word.charCodeAt(k)) return false;
+  return true;
 }
 
 function push(out: TokenBuffer, line: string, a: number, b: number, kind: TokenKind, max: number): void {

@@ -89,12 +89,12 @@ export async function templatesCommand(argv: string[]): Promise<number> {
   try {
     await writeCsv(opts.output, function* () {
       yield csvRow(['LineId', 'EventTemplate']);
-      for (let i = 0; i < offline.lineCount; i++) yield csvRow([String(i + 1), offline.family(i).text]);
+      for (let i = 0; i < offline.lineCount; i++) yield csvRow([String(i + 1), offline.template(i).text]);
     });
     if (opts.templates !== undefined) {
       const counts = new Map<string, { text: string; n: number }>();
       for (let i = 0; i < offline.lineCount; i++) {
-        const f = offline.family(i);
+        const f = offline.template(i);
         const c = counts.get(f.id);
         if (c) c.n++;
         else counts.set(f.id, { text: f.text, n: 1 });

@@ -85,7 +85,7 @@ export const classifyProcessor = defineProcessor({
       { defaultText: '' },
     ),
     parameters: opt.bool(false, 'Also set `log.template.parameters`: the values at the template\'s `<*>` positions, as an array of strings.'),
-    max_templates: opt.int(DEFAULT_MINER_OPTIONS.maxTemplates, 'Templates kept in memory; the least recently matched is evicted beyond it (about 13 MiB per 10k templates).', { min: 1, max: 10_000_000 }),
+    max_templates: opt.int(DEFAULT_MINER_OPTIONS.maxTemplates, 'Templates kept in memory; the least recently matched is evicted beyond it (about 16 MiB per 10k templates).', { min: 1, max: 10_000_000 }),
     max_tokens: opt.int(DEFAULT_MINER_OPTIONS.maxTokens, 'Tokens of a message that are mined; the rest of a longer message is one trailing `<*>`.', { min: 2, max: 10_000 }),
     similarity: opt.custom<number>(
       'number',
@@ -122,9 +122,9 @@ export const classifyProcessor = defineProcessor({
       const attrs: KeyValue[] = rec.attributes;
       if (miner && text !== undefined && nonBlank(text)) {
         const shape = miner.add(text);
-        const family = shape.family;
-        upsertAttribute(attrs, TEMPLATE_ATTRIBUTE, stringValue(family.text));
-        upsertAttribute(attrs, TEMPLATE_ID_ATTRIBUTE, stringValue(family.id));
+        const template = miner.template(shape);
+        upsertAttribute(attrs, TEMPLATE_ATTRIBUTE, stringValue(template.text));
+        upsertAttribute(attrs, TEMPLATE_ID_ATTRIBUTE, stringValue(template.id));
         if (parameters) upsertAttribute(attrs, TEMPLATE_PARAMETERS_ATTRIBUTE, { arrayValue: { values: miner.parameters(shape).map(stringValue) } });
       }
       if (engine) {

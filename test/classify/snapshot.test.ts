@@ -1,4 +1,5 @@
 import { decodeSnapshot, encodeSnapshot } from '../../src/classify/snapshot';
+import { templateId } from '../../src/classify/template-id';
 import { TemplateMiner } from '../../src/classify/template-miner';
 
 const LINES = [
@@ -52,7 +53,28 @@ describe('template snapshot', () => {
     const miner = new TemplateMiner();
     miner.add('hello wörld 42');
     const json = JSON.parse(Buffer.from(encodeSnapshot(miner.exportState())).toString('utf8')) as Record<string, unknown>;
-    expect(json).toMatchObject({ format: 'olp.classify.templates', version: 1 });
+    expect(json).toMatchObject({ format: 'olp.classify.templates', version: 2 });
+  });
+
+  test('loads a version-1 snapshot (no slot counts) with its ids', () => {
+    const v1 = {
+      format: 'olp.classify.templates',
+      version: 1,
+      families: [{ text: 'request <*> ok' }],
+      shapes: [{ tokens: ['request', '<*>', 'ok'], seps: ['', ' ', ' ', ''], count: 7, family: 0 }],
+      aliases: [],
+    };
+    const miner = new TemplateMiner();
+    miner.importState(decodeSnapshot(bytes(v1)));
+    expect(miner.template(miner.add('request GET ok'))).toMatchObject({ text: 'request <*> ok', id: templateId('request <*> ok') });
+  });
+
+  test('keeps slot counts: an event word is reported the same after a restart', () => {
+    const before = new TemplateMiner();
+    const lines = ['request GET ok', 'request POST ok', 'request PUT ok'];
+    for (let i = 0; i < 3; i++) for (const l of lines) before.add(l);
+    const after = restored(before);
+    expect(after.template(after.add('request PUT ok')).text).toBe('request PUT ok');
   });
 
   const valid = (): Record<string, unknown> => {
@@ -66,7 +88,9 @@ describe('template snapshot', () => {
     ['not JSON', () => 'not json{', /not JSON/],
     ['truncated JSON', () => JSON.stringify(valid()).slice(0, 40), /not JSON/],
     ['another format', () => ({ ...valid(), format: 'other' }), /format/],
-    ['a newer version', () => ({ ...valid(), version: 2 }), /version/],
+    ['a newer version', () => ({ ...valid(), version: 3 }), /version/],
+    ['a slot past the tokens', () => ({ ...valid(), shapes: [{ tokens: ['a'], seps: ['', ''], count: 1, family: 0, slots: [[5, [['GET', 2]], 2]] }] }), /position/],
+    ['a slot without words', () => ({ ...valid(), shapes: [{ tokens: ['a'], seps: ['', ''], count: 1, family: 0, slots: [[0, [], 2]] }] }), /slots/],
     ['separators that do not fit the tokens', () => ({ ...valid(), shapes: [{ tokens: ['a'], seps: [''], count: 1, family: 0 }] }), /seps/],
     ['a family index out of range', () => ({ ...valid(), shapes: [{ tokens: ['a'], seps: ['', ''], count: 1, family: 99 }] }), /family/],
     ['a malformed alias', () => ({ ...valid(), aliases: [['xyz', '0123456789abcdef']] }), /aliases/],

@@ -7,7 +7,8 @@ function mine(lines: readonly string[], options = {}): { miner: TemplateMiner; t
   const miner = new TemplateMiner(options);
   const shapes = lines.map((l) => miner.add(l));
   // As the templates command reports them: each line with its template once all were read.
-  return { miner, texts: shapes.map((s) => s.currentFamily().text), ids: shapes.map((s) => s.currentFamily().id) };
+  const final = shapes.map((s, i) => miner.templateOf(s, lines[i]!));
+  return { miner, texts: final.map((t) => t.text), ids: final.map((t) => t.id) };
 }
 
 describe('template merging', () => {
@@ -46,17 +47,94 @@ describe('template merging', () => {
   });
 
   test('a variable word in the leading position joins a template that starts with a variable', () => {
-    const { texts } = mine(['10.0.0.1:80 error : Could not connect to proxy', 'wpad:80 error : Could not connect to proxy']);
-    expect(texts[1]).toBe('<*>:<*> error : Could not connect to proxy');
+    const { texts } = mine(['10.0.0.1:80 error : Could not connect to proxy', 'wpad error : Could not connect to proxy']);
+    expect(texts[1]).toBe('<*> error : Could not connect to proxy');
+  });
+
+  test('joins shapes whose variable spans a different number of tokens into one family', () => {
+    const { ids } = mine(['Component \\042alt0\\042 is unavailable', 'Component \\042SCSI-WWID:01000010:6005-08b4\\042 is unavailable']);
+    expect(ids[0]).toBe(ids[1]);
+  });
+});
+
+/** Each line `times` times, the lists interleaved: how events of one kind arrive among others. */
+function interleave(times: number, lines: readonly string[]): string[] {
+  return Array.from({ length: times }, () => lines).flat();
+}
+
+describe('templates that hold on logs never seen (one default configuration)', () => {
+  test.each([
+    ['lifecycle states', interleave(3, ['vm 12 Started by agent', 'vm 13 Paused by agent', 'vm 14 Resumed by agent'])],
+    ['request methods in a short message', interleave(3, ['request GET ok', 'request POST ok', 'request PUT ok', 'request DELETE ok'])],
+    ['two outcomes in a long message', interleave(4, ['check Active for pool main since boot', 'check Inactive for pool main since boot'])],
+  ])('a few words that each recur in one slot stay event words: %s', (_name, lines) => {
+    const { texts } = mine(lines);
+    const distinct = new Set(lines);
+    expect(new Set(texts)).toEqual(new Set([...distinct].map((l) => l.replace(/\b1[234]\b/, '<*>'))));
+  });
+
+  test('a recurring event word gets its own id online once each word recurred, the id its first line had', () => {
+    const miner = new TemplateMiner();
+    const seen = interleave(3, ['request GET ok', 'request POST ok', 'request PUT ok']).map((l) => ({ ...miner.template(miner.add(l)) }));
+    expect(seen.map((t) => t.text)).toEqual([
+      'request GET ok',
+      'request POST ok',
+      'request <*> ok',
+      'request <*> ok',
+      'request <*> ok',
+      'request PUT ok',
+      'request GET ok',
+      'request POST ok',
+      'request PUT ok',
+    ]);
+    expect(seen[6]!.id).toBe(seen[0]!.id);
+    expect(seen[8]!.id).toBe(templateId('request PUT ok'));
+    expect(miner.resolve(seen[8]!.id)).toBe(seen[8]!.id);
+    expect(miner.templateText(seen[8]!.id)).toBe('request PUT ok');
+  });
+
+  test('ids of event words lead to the variable once the slot has too many words', () => {
+    const miner = new TemplateMiner();
+    const put = interleave(2, ['request GET ok', 'request POST ok', 'request PUT ok']).map((l) => miner.template(miner.add(l)).id).at(-1)!;
+    expect(miner.resolve(put)).toBe(put);
+    for (const w of ['A', 'B', 'C', 'D', 'E', 'F']) miner.add(`request ${w} ok`);
+    expect(miner.resolve(put)).toBe(templateId('request <*> ok'));
+    expect(miner.template(miner.add('request PUT ok')).text).toBe('request <*> ok');
+  });
+
+  test('an event-word template follows its template when another word becomes a variable', () => {
+    const miner = new TemplateMiner();
+    const lines = interleave(2, ['job GET done for alpha now', 'job POST done for alpha now']);
+    const id = lines.map((l) => miner.template(miner.add(l)).id).at(-1)!;
+    expect(miner.templateText(id)).toBe('job POST done for alpha now');
+    miner.add('job POST done for beta now');
+    expect(miner.templateText(miner.resolve(id)!)).toBe('job POST done for <*> now');
   });
 
   test.each([
-    ['an optional variable group', ['sent 10 bytes, lifetime 04:50', 'sent 2717 bytes (2.65 KB), lifetime <1 sec']],
-    ['a variable spanning several tokens', ['Component \\042alt0\\042 is unavailable', 'Component \\042SCSI-WWID:01000010:6005-08b4\\042 is unavailable']],
-    ['an empty group', ['connection from 10.0.0.1 () at 10:20:30', 'connection from 10.0.0.2 (host-10-0-0-2.example.net) at 10:20:31']],
-  ])('joins shapes that differ only in %s into one family', (_name, lines) => {
-    const { ids } = mine(lines);
-    expect(ids[0]).toBe(ids[1]);
+    ['a small set of rare values in the last slot', ['removing chargen', 'removing daytime', 'removing echo', 'removing time'], 'removing <*>'],
+    ['many rare values in a middle slot', ['user alice logged in', 'user bob logged in', 'user carol logged in', 'user dave logged in'], 'user <*> logged in'],
+    ['table names in the first position', ['FADT table loaded from firmware', 'HPET table loaded from firmware', 'MADT table loaded from firmware'], '<*> table loaded from firmware'],
+    ['dotted job names in the first position', ['nightly.backup.job completed all steps without errors', 'weekly.report.job completed all steps without errors'], '<*> completed all steps without errors'],
+  ])('values that do not recur are one variable: %s', (_name, lines, expected) => {
+    const { texts } = mine(lines);
+    expect(new Set(texts)).toEqual(new Set([expected]));
+  });
+
+  test.each([
+    ['an optional group with a value', ['sent 10 bytes, lifetime 04:50', 'sent 2717 bytes (2.65 KB), lifetime <1 sec'], ['sent <*> bytes, lifetime <*>', 'sent <*> bytes (<*>), lifetime <*>']],
+    ['an empty group', ['connection from 10.0.0.1 () at 10:20:30', 'connection from 10.0.0.2 (10.0.0.9) at 10:20:31'], ['connection from <*> () at <*>', 'connection from <*> (<*>) at <*>']],
+    ['a level after a timestamp', ['2024-05-01 10:20:30 INFO worker started', '2024-05-01 10:20:31 WARN worker started'], ['<*> INFO worker started', '<*> WARN worker started']],
+    ['punctuation next to a constant', ['cache entries: 512 (order: 3, 4096 bytes)', 'cache entries: 1024 (order 0: 4096 bytes)'], ['cache entries: <*> (order: <*>, <*> bytes)', 'cache entries: <*> (order <*>: <*> bytes)']],
+  ])('keeps every constant word and bracket in the text, and texts that differ get different ids: %s', (_name, lines, expected) => {
+    const { texts, ids } = mine(lines);
+    expect(texts).toEqual(expected);
+    expect(ids[0]).not.toBe(ids[1]);
+  });
+
+  test('a time zone after a timestamp belongs to it', () => {
+    const { texts } = mine(['at 2024-05-01 10:20:30 PDT worker started', 'at 2024-05-01 10:20:31 UTC worker started']);
+    expect(texts).toEqual(['at <*> worker started', 'at <*> worker started']);
   });
 });
 
