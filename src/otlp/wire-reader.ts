@@ -289,11 +289,8 @@ class Reader {
       const tag = this.tag(end);
       switch (tag >>> 3) {
         case 1: {
-          this.expect(tag, WT_LEN, 'resource.attributes');
-          if (++seen.attributes > this.limits.maxAttributes) return this.abandon(end, tooManyAttributes(this.limits));
-          const len = this.length(end);
-          const v = this.keyValue(this.pos + len, 0);
-          if (v) return this.abandon(end, under(`.attributes[${seen.attributes - 1}]`, v));
+          const v = this.attribute(end, tag, 'resource.attributes', ++seen.attributes);
+          if (v) return this.abandon(end, v);
           break;
         }
         case 2:
@@ -369,11 +366,8 @@ class Reader {
           break;
         }
         case 3: {
-          this.expect(tag, WT_LEN, 'scope.attributes');
-          if (++seen.attributes > this.limits.maxAttributes) return this.abandon(end, tooManyAttributes(this.limits));
-          const len = this.length(end);
-          const v = this.keyValue(this.pos + len, 0);
-          if (v) return this.abandon(end, under(`.attributes[${seen.attributes - 1}]`, v));
+          const v = this.attribute(end, tag, 'scope.attributes', ++seen.attributes);
+          if (v) return this.abandon(end, v);
           break;
         }
         case 4:
@@ -442,11 +436,8 @@ class Reader {
           break;
         }
         case 6: {
-          this.expect(tag, WT_LEN, 'attributes');
-          if (++attributes > this.limits.maxAttributes) return this.abandon(end, tooManyAttributes(this.limits));
-          const len = this.length(end);
-          const v = this.keyValue(this.pos + len, 0);
-          if (v) return this.abandon(end, under(`.attributes[${attributes - 1}]`, v));
+          const v = this.attribute(end, tag, 'attributes', ++attributes);
+          if (v) return this.abandon(end, v);
           break;
         }
         default:
@@ -454,6 +445,15 @@ class Reader {
       }
     }
     return undefined;
+  }
+
+  /** The `count`-th attribute (a KeyValue field) of a resource, scope or record, against the attribute limits. */
+  private attribute(end: number, tag: number, name: string, count: number): Violation | undefined {
+    this.expect(tag, WT_LEN, name);
+    if (count > this.limits.maxAttributes) return tooManyAttributes(this.limits);
+    const len = this.length(end);
+    const v = this.keyValue(this.pos + len, 0);
+    return v && under(`.attributes[${count - 1}]`, v);
   }
 
   /** KeyValue at nesting `depth`. */

@@ -10,28 +10,17 @@ import { postLogs } from '../helpers/http-client';
 import { useServiceFixture } from '../helpers/service-fixture';
 import { record, request } from '../helpers/builders';
 import { decodeStatusJson } from '../../src/otlp/json';
-
-const varint = (n: number): number[] => {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
-};
-const field = (n: number, content: number[]): number[] => [...varint(n * 8 + 2), ...varint(content.length), ...content];
-const text = (s: string): number[] => [...Buffer.from(s)];
+import { lenField, utf8 } from '../helpers/wire';
 
 /**
  * An ExportTraceServiceRequest (or metrics: same nesting) of one resource with `items` spans,
  * and an unknown field (99) that a decoding hop would lose.
  */
 function itemsRequest(items: number, name = 'GET /cart'): Buffer {
-  const resource = field(1, field(1, [...field(1, text('service.name')), ...field(2, field(1, text('shop')))]));
-  const item = [...field(1, Array(16).fill(7)), ...field(2, Array(8).fill(9)), ...field(5, text(name))];
-  const scope = field(2, [...field(1, field(1, text('lib'))), ...Array.from({ length: items }, () => field(2, item)).flat()]);
-  return Buffer.from([...field(1, [...resource, ...scope]), ...field(99, text('kept'))]);
+  const resource = lenField(1, lenField(1, [...lenField(1, utf8('service.name')), ...lenField(2, lenField(1, utf8('shop')))]));
+  const item = [...lenField(1, Array(16).fill(7)), ...lenField(2, Array(8).fill(9)), ...lenField(5, utf8(name))];
+  const scope = lenField(2, [...lenField(1, lenField(1, utf8('lib'))), ...Array.from({ length: items }, () => lenField(2, item)).flat()]);
+  return Buffer.from([...lenField(1, [...resource, ...scope]), ...lenField(99, utf8('kept'))]);
 }
 
 describe('traces and metrics pass-through', () => {

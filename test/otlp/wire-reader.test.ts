@@ -8,6 +8,7 @@ import { countRecords, type AnyValue, type LogRecord, type LogsData } from '../.
 import { MalformedRequest, countRequestRecords, readRequest, removeFields, type RecordLimits } from '../../src/otlp/wire-reader';
 import { logsDataArb } from '../helpers/arbitraries';
 import { attrs, bodies, record, request } from '../helpers/builders';
+import { lenField, utf8 } from '../helpers/wire';
 
 const limits: RecordLimits = {
   maxBodyBytes: 100,
@@ -27,21 +28,8 @@ function admit(data: LogsData, l: RecordLimits = limits): { report: ReturnType<t
   return { report, kept: decodeLogsData(removeFields(bytes, report.cuts)) };
 }
 
-const varint = (n: number): number[] => {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
-};
-/** A length-delimited field. */
-const len = (field: number, content: number[]): number[] => [...varint(field * 8 + 2), ...varint(content.length), ...content];
-const str = (s: string): number[] => [...Buffer.from(s)];
-
 /** A request of one resource, one scope and the given record contents (raw bytes). */
-const rawRequest = (...records: number[][]): Uint8Array => Uint8Array.from(len(1, len(2, records.flatMap((r) => len(2, r)))));
+const rawRequest = (...records: number[][]): Uint8Array => Uint8Array.from(lenField(1, lenField(2, records.flatMap((r) => lenField(2, r)))));
 
 describe('per-record limits', () => {
   test.each<[string, LogRecord, string, string]>([
@@ -92,11 +80,11 @@ describe('per-record limits', () => {
   });
 
   test('a value nested far past the limit is rejected without descending into it', () => {
-    let body: number[] = len(1, str('leaf'));
-    for (let i = 0; i < 1_000; i++) body = len(5, len(1, body));
+    let body: number[] = lenField(1, utf8('leaf'));
+    for (let i = 0; i < 1_000; i++) body = lenField(5, lenField(1, body));
     // Past the limit, the inner bytes are not read: garbage there (wire type 7) changes nothing.
     body[body.length - 6] = 0x0f;
-    const bytes = rawRequest(len(5, body));
+    const bytes = rawRequest(lenField(5, body));
     const report = readRequest(bytes, limits);
     expect(report).toMatchObject({ records: 1, rejected: 1, reasons: { too_deep: 1 } });
   });
@@ -131,10 +119,10 @@ describe('resource and scope limits', () => {
   });
 
   test('a resource over max_attributes is refused without reading the rest of it', () => {
-    const attribute = len(1, len(1, str('k')));
+    const attribute = lenField(1, lenField(1, utf8('k')));
     // Garbage after the fourth attribute: reading on would find it malformed.
-    const resource = len(1, [...Array.from({ length: 4 }, () => attribute).flat(), 0x07, 0xff, 0xff]);
-    const bytes = Uint8Array.from(len(1, [...resource, ...len(2, len(2, len(5, len(1, str('x')))))]));
+    const resource = lenField(1, [...Array.from({ length: 4 }, () => attribute).flat(), 0x07, 0xff, 0xff]);
+    const bytes = Uint8Array.from(lenField(1, [...resource, ...lenField(2, lenField(2, lenField(5, lenField(1, utf8('x')))))]));
     const report = readRequest(bytes, limits);
     expect(report).toMatchObject({ records: 1, rejected: 1, reasons: { too_many_attributes: 1 } });
     expect(countRecords(decodeLogsData(removeFields(bytes, report.cuts)))).toBe(0);
@@ -143,7 +131,7 @@ describe('resource and scope limits', () => {
 
 describe('malformed requests', () => {
   test.each<[string, Uint8Array, string]>([
-    ['a truncated record', rawRequest(len(5, len(1, str('abc')))).subarray(0, 8), 'truncated'],
+    ['a truncated record', rawRequest(lenField(5, lenField(1, utf8('abc')))).subarray(0, 8), 'truncated'],
     ['a length past the end', Uint8Array.from([0x0a, 0xff, 0xff, 0x01]), 'truncated'],
     ['a varint of 11 bytes', Uint8Array.from([0x10, ...Array(10).fill(0xff), 0x01]), 'varint'],
     ['field number 0', Uint8Array.from([0x02, 0x00]), 'field_number'],
@@ -153,8 +141,8 @@ describe('malformed requests', () => {
     ['an end-group without a start', Uint8Array.from([0x7c]), 'group'],
     ['a group closed by another field number', Uint8Array.from([0x7b, 0x84, 0x01]), 'group'],
     ['a group with no end', Uint8Array.from([0x7b, 0x08, 0x01]), 'group'],
-    ['invalid UTF-8 in a body', rawRequest(len(5, len(1, [0x61, 0xff, 0x62]))), 'utf8'],
-    ['a lone surrogate encoded in a key', rawRequest(len(6, len(1, [0xed, 0xa0, 0x80]))), 'utf8'],
+    ['invalid UTF-8 in a body', rawRequest(lenField(5, lenField(1, [0x61, 0xff, 0x62]))), 'utf8'],
+    ['a lone surrogate encoded in a key', rawRequest(lenField(6, lenField(1, [0xed, 0xa0, 0x80]))), 'utf8'],
   ])('refuses %s', (_name, bytes, kind) => {
     let error: unknown;
     try {
@@ -168,14 +156,14 @@ describe('malformed requests', () => {
 
   test('accepts unknown fields and well-formed unknown groups anywhere, and keeps them when cutting', () => {
     const group = [0x7b, 0x08, 0x01, 0x7c]; // field 15: start, a varint, end
-    const good = [...len(5, len(1, str('good'))), ...group];
-    const bad = [...len(5, len(1, str('b'.repeat(101)))), ...group];
-    const bytes = Uint8Array.from([...len(1, [...len(2, [...len(2, good), ...len(2, bad), ...group]), ...group]), ...group]);
+    const good = [...lenField(5, lenField(1, utf8('good'))), ...group];
+    const bad = [...lenField(5, lenField(1, utf8('b'.repeat(101)))), ...group];
+    const bytes = Uint8Array.from([...lenField(1, [...lenField(2, [...lenField(2, good), ...lenField(2, bad), ...group]), ...group]), ...group]);
     expect(countRequestRecords(bytes)).toBe(2);
     const report = readRequest(bytes, limits);
     expect(report).toMatchObject({ records: 2, rejected: 1 });
     const kept = removeFields(bytes, report.cuts);
-    expect(Buffer.from(kept)).toEqual(Buffer.from([...len(1, [...len(2, [...len(2, good), ...group]), ...group]), ...group]));
+    expect(Buffer.from(kept)).toEqual(Buffer.from([...lenField(1, [...lenField(2, [...lenField(2, good), ...group]), ...group]), ...group]));
   });
 });
 

@@ -15,6 +15,7 @@ import { RequestProcessor, type RequestRunner } from '../../src/pipeline/request
 import { WorkerPool } from '../../src/pipeline/worker-pool';
 import { Metrics } from '../../src/telemetry/metrics';
 import { record, request } from '../helpers/builders';
+import { varint } from '../helpers/wire';
 
 const silent = pino({ level: 'silent' });
 const MAX_RECORDS = 4;
@@ -125,8 +126,8 @@ describe.each<[string, boolean]>([
 
   test('a request with no records but a huge resource is answered without reading the resource', async () => {
     const attribute = [0x0a, 0x03, 0x0a, 0x01, 0x6b]; // KeyValue{key: "k"}
-    const resource = Buffer.concat([Buffer.from([0x0a]), varint(attribute.length * 200_000), Buffer.from(Array.from({ length: 200_000 }, () => attribute).flat())]);
-    const rl = Buffer.concat([Buffer.from([0x0a]), varint(resource.length), resource]);
+    const resource = Buffer.concat([Buffer.from([0x0a]), Buffer.from(varint(attribute.length * 200_000)), Buffer.from(Array.from({ length: 200_000 }, () => attribute).flat())]);
+    const rl = Buffer.concat([Buffer.from([0x0a]), Buffer.from(varint(resource.length)), resource]);
     const queue = new FakeQueue(10);
     const { pipeline } = service(queue);
     await expect(pipeline.consume(rl, 'grpc')).resolves.toEqual({ rejected: 0, message: '' });
@@ -141,13 +142,3 @@ describe.each<[string, boolean]>([
     expect(err.kind).toBe('invalid_input');
   });
 });
-
-function varint(n: number): Buffer {
-  const out: number[] = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return Buffer.from(out);
-}
