@@ -86,13 +86,6 @@ export class BudgetLease {
     return true;
   }
 
-  /** Hands `bytes` of the lease back early (an estimate turned out larger than the need). */
-  shrink(bytes: number): void {
-    const n = Math.min(bytes, this.held);
-    this.held -= n;
-    this.budget.give(n);
-  }
-
   release(): void {
     if (this.released) return;
     this.released = true;
