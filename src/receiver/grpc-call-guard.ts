@@ -178,13 +178,13 @@ export function callGuard(options: CallGuardOptions, metrics: Metrics): grpc.Ser
         refuse('unsupported_encoding', { code: grpc.status.UNIMPLEMENTED, details: boundedText(`grpc-encoding "${encoding}" is not supported; use gzip, deflate or identity`), metadata: new grpc.Metadata() });
         return undefined;
       }
-      return inflate(message, encoding, {
+      return options.budget.inflation(() => inflate(message, encoding, {
         maxBytes: options.maxRecvBytes,
         lease,
         tooLarge: () => new GuardRefusal('too_large', new PipelineError('too_large', `request message inflates to more than ${options.maxRecvBytes} bytes (OLP_GRPC_MAX_RECV_MIB)`)),
         overBudget: () => new GuardRefusal('receive_budget', options.budget.refusal()),
         corrupt: (text) => new GuardRefusal('bad_compression', new PipelineError('invalid_input', `cannot decompress the request message (${encoding}): ${text}`)),
-      });
+      }));
     };
     const guarded = new grpc.ServerInterceptingCall(call, {
       start: (next) => {

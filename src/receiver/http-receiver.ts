@@ -290,13 +290,13 @@ export class HttpReceiver {
 
   /** Inflates with the same cap as the body: a small gzip bomb is a 413, never a large buffer. */
   private gunzip(body: Buffer, lease: BudgetLease): Promise<Buffer> {
-    return inflate(body, 'gzip', {
+    return this.options.budget.inflation(() => inflate(body, 'gzip', {
       maxBytes: this.options.maxRecvBytes,
       lease,
       tooLarge: () => this.tooLarge(),
       overBudget: () => this.overBudget(),
       corrupt: (message) => new PipelineError('invalid_input', `cannot decompress gzip request body: ${message}`),
-    });
+    }));
   }
 
   private tooLarge(): PipelineError {

@@ -34,8 +34,17 @@ export function grpcMaxConnections(configured: number, budgetBytes: number, maxC
   return Math.max(MIN_GRPC_CONNECTIONS, Math.floor(budgetBytes / (maxConcurrentStreams * REQUEST_OVERHEAD_BYTES)));
 }
 
+/**
+ * Inflations run at once across the receivers; more wait their turn. zlib works on libuv's
+ * 4 threads anyway, and each refused bomb leaves up to the size limit of garbage behind, so
+ * running them all at once only multiplies the garbage between collections.
+ */
+export const MAX_CONCURRENT_INFLATIONS = 4;
+
 export class ReceiveBudget {
   private used = 0;
+  private inflating = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     readonly limitBytes: number,
@@ -59,6 +68,18 @@ export class ReceiveBudget {
   give(bytes: number): void {
     this.used = Math.max(0, this.used - bytes);
     this.metrics.receiveBudgetInUse.set(this.used);
+  }
+
+  /** Runs `inflate` when fewer than MAX_CONCURRENT_INFLATIONS are running. */
+  async inflation<T>(inflate: () => Promise<T>): Promise<T> {
+    if (this.inflating >= MAX_CONCURRENT_INFLATIONS) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inflating++;
+    try {
+      return await inflate();
+    } finally {
+      this.inflating--;
+      this.waiting.shift()?.();
+    }
   }
 
   /** The retryable refusal answered when the budget is spent. */
