@@ -315,6 +315,20 @@ const ATTACKS: Record<string, Attack> = {
     }
     return `${count} streams on 1 connection, 16 MiB messages missing their last byte: ${[...codes].map(([k, v]) => `${v} ${k}`).join(', ')}`;
   },
+  'gzip-bombs': async ({ svc, scale }) => {
+    const count = n(100, scale);
+    // 64 MiB of zeros: a few KiB on the wire, four times the size limit once inflated.
+    const bomb = gzip(Buffer.alloc(64 * MIB));
+    const session = http2.connect(`http://127.0.0.1:${svc.grpcPort}`);
+    session.on('error', () => undefined);
+    const [grpcAnswers, httpAnswers] = await Promise.all([
+      Promise.all(Array.from({ length: count }, () => rawGrpcCall(session, grpcMessage(bomb, 1), { headers: { 'grpc-encoding': 'gzip' }, timeoutMs: 30_000 }))),
+      Promise.all(Array.from({ length: count }, () => postJson(svc.httpPort, bomb, { 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' }))),
+    ]);
+    session.destroy();
+    const tally = (codes: string[]): string => [...new Set(codes)].map((c) => `${codes.filter((x) => x === c).length} ${c}`).join(', ');
+    return `${count} gRPC + ${count} HTTP bombs at once (${Math.round(bomb.length / 1024)} KiB → 64 MiB): gRPC ${tally(grpcAnswers.map((a) => (a?.grpcStatus !== undefined ? grpc.status[a.grpcStatus]! : 'no answer')))}; HTTP ${tally(httpAnswers.map((r) => String(r.status)))}`;
+  },
   'idle-connections': async ({ svc, scale }) => {
     const count = n(3000, scale);
     const grpcSockets = await silentSockets(svc.grpcPort, count);

@@ -5,9 +5,10 @@
  * `call` is grpc-js's base call, which keeps it in `stream`; grpc-js is pinned and a test
  * checks that it is there):
  *  - every received byte and a fixed per-call overhead are charged to the shared receive
- *    budget, and a compressed message the most it may inflate to (the message size limit)
- *    from the moment it is complete until grpc-js, which inflates it out of our sight, hands
- *    it over, then its inflated size; a call that does not fit gets RESOURCE_EXHAUSTED with RetryInfo;
+ *    budget; a call that does not fit gets RESOURCE_EXHAUSTED with RetryInfo;
+ *  - compressed messages are inflated here, not by grpc-js (which would inflate out of sight
+ *    of the budget): the base call is told the request is identity-encoded, and the guard
+ *    inflates each compressed message chunk by chunk, charging it as it grows;
  *  - a call must deliver its whole request within the read timeout (DEADLINE_EXCEEDED);
  *  - a length-prefix flag other than 0 or 1, or 1 without a grpc-encoding, is INVALID_ARGUMENT
  *    (grpc-js treats any non-1 flag as uncompressed);
@@ -21,14 +22,15 @@
  */
 import * as http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
-import { PipelineError, grpcCodeFor } from '../errors';
+import { PipelineError, boundedText, grpcCodeFor } from '../errors';
 import { encodeRetryStatusDetails } from '../otlp/codec';
 import type { Metrics } from '../telemetry/metrics';
+import { inflate } from './inflate';
 import { BudgetLease, REQUEST_OVERHEAD_BYTES, type ReceiveBudget } from './receive-budget';
 
 export interface CallGuardOptions {
   readonly budget: ReceiveBudget;
-  /** The largest message grpc-js will inflate to. */
+  /** The largest message accepted, also once inflated. */
   readonly maxRecvBytes: number;
   readonly readTimeoutMs: number;
 }
@@ -78,8 +80,8 @@ class FrameTracker {
   private prefixHave = 0;
   private bodyLeft = 0;
   messages = 0;
-  /** Complete messages with the compressed flag set. */
-  compressedMessages = 0;
+  /** Whether each complete message not yet handed on had the compressed flag, in order. */
+  readonly compressed: boolean[] = [];
   private compressedBody = false;
 
   constructor(private readonly compressedAllowed: boolean) {}
@@ -110,7 +112,7 @@ class FrameTracker {
 
   private complete(): void {
     this.messages++;
-    if (this.compressedBody) this.compressedMessages++;
+    this.compressed.push(this.compressedBody);
   }
 
   /** Why the stream may not end here, or undefined when it ends after a whole message. */
@@ -121,16 +123,27 @@ class FrameTracker {
   }
 }
 
+/** Why inflating failed, with the reason it is counted under. */
+class GuardRefusal extends Error {
+  constructor(
+    readonly reason: string,
+    readonly error: PipelineError,
+  ) {
+    super(error.message);
+  }
+}
+
 export function callGuard(options: CallGuardOptions, metrics: Metrics): grpc.ServerInterceptor {
   return (_method, call) => {
     const base = call as unknown as { stream?: http2.ServerHttp2Stream; incomingEncoding?: string };
     const stream = base.stream;
-    if (!stream) throw new Error('grpc-js base call without its stream: the call guard must be the first interceptor');
-    // grpc-js takes grpc-encoding out of the metadata handed on; the base call keeps it.
-    const compressed = base.incomingEncoding !== undefined && base.incomingEncoding !== 'identity';
-    const frames = new FrameTracker(compressed);
+    if (!stream || base.incomingEncoding === undefined) throw new Error('grpc-js base call without its stream or encoding: the call guard must be the first interceptor');
+    // grpc-js takes grpc-encoding out of the metadata handed on; the base call keeps it, and
+    // from here on believes the request is uncompressed so that the guard inflates it.
+    const encoding = base.incomingEncoding;
+    base.incomingEncoding = 'identity';
+    const frames = new FrameTracker(encoding !== 'identity');
     const lease = new BudgetLease(options.budget);
-    let inflating = 0;
     let done = false;
     let timer: NodeJS.Timeout | undefined;
     const finish = (): void => {
@@ -140,16 +153,17 @@ export function callGuard(options: CallGuardOptions, metrics: Metrics): grpc.Ser
       stream.off('data', onData);
       lease.release();
     };
-    const refuse = (reason: string, err: PipelineError): void => {
+    const refuse = (reason: string, err: PipelineError | grpc.StatusObject): void => {
       if (done) return;
       // A client that went away (reset, closed connection) ends its stream too: nobody to answer, nothing refused.
       if (stream.closed || stream.destroyed || stream.aborted) {
         finish();
         return;
       }
+      const status = err instanceof PipelineError ? grpcStatusFor(err) : err;
       metrics.receiverRequestsRefused.inc({ transport: 'grpc', reason });
-      metrics.receiverRequestsFailed.inc({ transport: 'grpc', code: grpc.status[grpcCodeFor(err.kind)] });
-      guarded.sendStatus(grpcStatusFor(err));
+      metrics.receiverRequestsFailed.inc({ transport: 'grpc', code: grpc.status[status.code] });
+      guarded.sendStatus(status);
     };
     const onData = (chunk: Buffer): void => {
       if (!lease.grow(chunk.length)) {
@@ -157,19 +171,31 @@ export function callGuard(options: CallGuardOptions, metrics: Metrics): grpc.Ser
         return;
       }
       const problem = frames.feed(chunk);
-      if (problem) return refuse('bad_frame', new PipelineError('invalid_input', problem));
-      for (; inflating < frames.compressedMessages; inflating++) {
-        if (!lease.grow(options.maxRecvBytes)) return refuse('receive_budget', options.budget.refusal());
+      if (problem) refuse('bad_frame', new PipelineError('invalid_input', problem));
+    };
+    const inflated = (message: Buffer): Promise<Buffer> | undefined => {
+      if (encoding !== 'gzip' && encoding !== 'deflate') {
+        refuse('unsupported_encoding', { code: grpc.status.UNIMPLEMENTED, details: boundedText(`grpc-encoding "${encoding}" is not supported; use gzip, deflate or identity`), metadata: new grpc.Metadata() });
+        return undefined;
       }
+      return options.budget.inflation(() => inflate(message, encoding, {
+        maxBytes: options.maxRecvBytes,
+        lease,
+        tooLarge: () => new GuardRefusal('too_large', new PipelineError('too_large', `request message inflates to more than ${options.maxRecvBytes} bytes (OLP_GRPC_MAX_RECV_MIB)`)),
+        overBudget: () => new GuardRefusal('receive_budget', options.budget.refusal()),
+        corrupt: (text) => new GuardRefusal('bad_compression', new PipelineError('invalid_input', `cannot decompress the request message (${encoding}): ${text}`)),
+      }));
     };
     const guarded = new grpc.ServerInterceptingCall(call, {
       start: (next) => {
         next(
           new grpc.ServerListenerBuilder()
             .withOnReceiveMessage((message: Buffer, nextMessage) => {
-              // Inflated: what it may have grown to is now what it did grow to.
-              if (compressed && inflating > 0) lease.shrink(options.maxRecvBytes - message.length);
-              nextMessage(message);
+              if (!frames.compressed.shift()) {
+                nextMessage(message);
+                return;
+              }
+              inflated(message)?.then(nextMessage, (e: GuardRefusal) => refuse(e.reason, e.error));
             })
             .withOnReceiveMetadata((metadata, nextMetadata) => {
               const entries = metadataEntries(metadata);

@@ -6,7 +6,6 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import * as zlib from 'node:zlib';
 import type { Logger } from 'pino';
 import { encodeExportResponse } from '../otlp/codec';
 import { decodeLogsDataJson, encodeExportResponseJson, encodeStatus, encodeStatusJson } from '../otlp/json';
@@ -19,6 +18,7 @@ import type { Metrics } from '../telemetry/metrics';
 import type { ConsumeResult } from '../pipeline/pipeline';
 import type { HttpsContext } from './tls';
 import { guardConnections } from './connection-guard';
+import { inflate } from './inflate';
 import { BudgetLease, REQUEST_OVERHEAD_BYTES, type ReceiveBudget } from './receive-budget';
 
 export interface HttpReceiverOptions {
@@ -299,34 +299,15 @@ export class HttpReceiver {
     return out;
   }
 
-  /**
-   * Inflates chunk by chunk with the same cap as the body (a small gzip bomb is a 413, never a
-   * large buffer), charging the inflated bytes to the budget as they appear.
-   */
+  /** Inflates with the same cap as the body: a small gzip bomb is a 413, never a large buffer. */
   private gunzip(body: Buffer, lease: BudgetLease): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const gunzip = zlib.createGunzip();
-      const chunks: Buffer[] = [];
-      let size = 0;
-      let failed = false;
-      const fail = (e: Error): void => {
-        if (failed) return;
-        failed = true;
-        gunzip.destroy();
-        reject(e);
-      };
-      gunzip.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > this.options.maxRecvBytes) fail(this.tooLarge());
-        else if (!lease.grow(chunk.length)) fail(this.overBudget());
-        else chunks.push(chunk);
-      });
-      gunzip.on('error', (err) => fail(new PipelineError('invalid_input', `cannot decompress gzip request body: ${err.message}`)));
-      gunzip.on('end', () => {
-        if (!failed) resolve(Buffer.concat(chunks, size));
-      });
-      gunzip.end(body);
-    });
+    return this.options.budget.inflation(() => inflate(body, 'gzip', {
+      maxBytes: this.options.maxRecvBytes,
+      lease,
+      tooLarge: () => this.tooLarge(),
+      overBudget: () => this.overBudget(),
+      corrupt: (message) => new PipelineError('invalid_input', `cannot decompress gzip request body: ${message}`),
+    }));
   }
 
   private tooLarge(): PipelineError {

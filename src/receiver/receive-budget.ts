@@ -34,8 +34,17 @@ export function grpcMaxConnections(configured: number, budgetBytes: number, maxC
   return Math.max(MIN_GRPC_CONNECTIONS, Math.floor(budgetBytes / (maxConcurrentStreams * REQUEST_OVERHEAD_BYTES)));
 }
 
+/**
+ * Inflations run at once across the receivers; more wait their turn. zlib works on libuv's
+ * 4 threads anyway, and each refused bomb leaves up to the size limit of garbage behind, so
+ * running them all at once only multiplies the garbage between collections.
+ */
+export const MAX_CONCURRENT_INFLATIONS = 4;
+
 export class ReceiveBudget {
   private used = 0;
+  private inflating = 0;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     readonly limitBytes: number,
@@ -61,6 +70,18 @@ export class ReceiveBudget {
     this.metrics.receiveBudgetInUse.set(this.used);
   }
 
+  /** Runs `inflate` when fewer than MAX_CONCURRENT_INFLATIONS are running. */
+  async inflation<T>(inflate: () => Promise<T>): Promise<T> {
+    if (this.inflating >= MAX_CONCURRENT_INFLATIONS) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.inflating++;
+    try {
+      return await inflate();
+    } finally {
+      this.inflating--;
+      this.waiting.shift()?.();
+    }
+  }
+
   /** The retryable refusal answered when the budget is spent. */
   refusal(): PipelineError {
     return new PipelineError(
@@ -84,13 +105,6 @@ export class BudgetLease {
     if (!this.budget.tryTake(bytes)) return false;
     this.held += bytes;
     return true;
-  }
-
-  /** Hands `bytes` of the lease back early (an estimate turned out larger than the need). */
-  shrink(bytes: number): void {
-    const n = Math.min(bytes, this.held);
-    this.held -= n;
-    this.budget.give(n);
   }
 
   release(): void {

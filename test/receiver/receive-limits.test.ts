@@ -2,7 +2,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BudgetLease, ReceiveBudget, grpcMaxConnections, receiveBudgetBytes } from '../../src/receiver/receive-budget';
+import { BudgetLease, MAX_CONCURRENT_INFLATIONS, ReceiveBudget, grpcMaxConnections, receiveBudgetBytes } from '../../src/receiver/receive-budget';
+import { eventually } from '../helpers/eventually';
 import { descriptorLimit } from '../../src/receiver/connection-guard';
 import { Metrics } from '../../src/telemetry/metrics';
 import { minReceiveBudgetMib } from '../../src/config/settings';
@@ -59,6 +60,29 @@ describe('receive budget', () => {
     expect(budget.inUse).toBe(0);
     expect(budget.refusal()).toMatchObject({ kind: 'overloaded', retryAfterMs: 1000 });
   });
+});
+
+test('inflations beyond the concurrency limit wait for a running one to end', async () => {
+  const budget = new ReceiveBudget(100, new Metrics());
+  let running = 0;
+  let peak = 0;
+  const gates: (() => void)[] = [];
+  const jobs = Array.from({ length: MAX_CONCURRENT_INFLATIONS + 3 }, (_, i) =>
+    budget.inflation(async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise<void>((resolve) => gates.push(resolve));
+      running--;
+      return i;
+    }),
+  );
+  await eventually(() => expect(gates.length).toBe(MAX_CONCURRENT_INFLATIONS));
+  while (gates.length > 0 || running > 0) {
+    gates.shift()?.();
+    await new Promise((r) => setImmediate(r));
+  }
+  expect(await Promise.all(jobs)).toEqual([...jobs.keys()]);
+  expect(peak).toBe(MAX_CONCURRENT_INFLATIONS);
 });
 
 describe('descriptorLimit', () => {

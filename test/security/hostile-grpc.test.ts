@@ -75,16 +75,30 @@ describe('OTLP/gRPC receiver under hostile clients', () => {
     await served(svc);
   });
 
-  test('a compressed message is charged the size limit while it inflates, then its inflated size; a gzip bomb is refused and frees it', async () => {
+  test('compressed messages are inflated under the budget: a gzip bomb is refused at the size limit, a corrupt one and an unknown coding are answered', async () => {
     const svc = await f.start({ OLP_MEMORY_RECEIVE_BUDGET_MIB: '3', OLP_GRPC_MAX_RECV_MIB: '1', OLP_HTTP_MAX_RECV_MIB: '1' });
-    const ok = await exportLogs(svc.endpoint, request([record('compressed')]), { gzip: true });
-    expect(ok.code).toBe(status.OK);
-    const bomb = grpcMessage(gzip(Buffer.alloc(8 * 1024 * 1024)), 1);
-    const answer = await rawGrpcCall(connect(svc), bomb, { headers: { 'grpc-encoding': 'gzip' } });
-    expect(answer?.grpcStatus).toBe(status.RESOURCE_EXHAUSTED);
-    expect(answer?.grpcMessage).toMatch(/decompresses to a size larger than/);
+    expect((await exportLogs(svc.endpoint, request([record('compressed')]), { gzip: true })).code).toBe(status.OK);
+    const session = connect(svc);
+    const bomb = await rawGrpcCall(session, grpcMessage(gzip(Buffer.alloc(8 * 1024 * 1024)), 1), { headers: { 'grpc-encoding': 'gzip' } });
+    expect(bomb).toMatchObject({ grpcStatus: status.RESOURCE_EXHAUSTED, grpcMessage: expect.stringMatching(/inflates to more than 1048576 bytes/) });
+    const corrupt = await rawGrpcCall(session, grpcMessage(Buffer.from('not gzip at all'), 1), { headers: { 'grpc-encoding': 'gzip' } });
+    expect(corrupt).toMatchObject({ grpcStatus: status.INVALID_ARGUMENT, grpcMessage: expect.stringMatching(/cannot decompress/) });
+    const unknown = await rawGrpcCall(session, grpcMessage(Buffer.from('x'), 1), { headers: { 'grpc-encoding': 'snappy' } });
+    expect(unknown).toMatchObject({ grpcStatus: status.UNIMPLEMENTED, grpcMessage: expect.stringMatching(/"snappy" is not supported/) });
+    expect(await refused(svc, 'too_large')).toBe(1);
+    expect(await refused(svc, 'bad_compression')).toBe(1);
+    expect(await refused(svc, 'unsupported_encoding')).toBe(1);
     await eventually(async () => expect(await budgetInUse(svc)).toBe(0));
     await served(svc);
+  });
+
+  test('a burst of 100 compressed calls on one connection is served whole', async () => {
+    const svc = await f.start();
+    const session = connect(svc);
+    const body = grpcMessage(gzip(Buffer.from(encodeLogsData(request(Array.from({ length: 200 }, (_, i) => record(`record ${i} `.repeat(50))))))), 1);
+    const answers = await Promise.all(Array.from({ length: 100 }, () => rawGrpcCall(session, body, { headers: { 'grpc-encoding': 'gzip' } })));
+    expect(answers.map((a) => a?.grpcStatus)).toEqual(Array(100).fill(status.OK));
+    await eventually(async () => expect(await budgetInUse(svc)).toBe(0));
   });
 
   const oneRecord = grpcMessage(Buffer.from(encodeLogsData(request([record('x')]))));
