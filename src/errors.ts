@@ -25,8 +25,10 @@ export type FailureKind =
   | 'not_found'
   /** OTLP/HTTP: a method other than POST. */
   | 'method_not_allowed'
-  /** OTLP/HTTP: a content type or content encoding we do not read. */
-  | 'unsupported_media_type';
+  /** OTLP/HTTP: a content type we do not read. */
+  | 'unsupported_media_type'
+  /** A compression (grpc-encoding, Content-Encoding) we do not read: UNIMPLEMENTED, as the gRPC spec says. */
+  | 'unsupported_encoding';
 
 export interface FailureCodes {
   readonly grpc: GrpcStatus;
@@ -48,6 +50,7 @@ export const FAILURE_CODES: Readonly<Record<FailureKind, FailureCodes>> = {
   not_found: { grpc: GrpcStatus.NOT_FOUND, http: 404, retryable: false },
   method_not_allowed: { grpc: GrpcStatus.UNIMPLEMENTED, http: 405, retryable: false },
   unsupported_media_type: { grpc: GrpcStatus.INVALID_ARGUMENT, http: 415, retryable: false },
+  unsupported_encoding: { grpc: GrpcStatus.UNIMPLEMENTED, http: 415, retryable: false },
 };
 
 /** Longest error text sent to a client or logged: refusals quote input, and input can be megabytes. */

@@ -66,12 +66,13 @@ function deadlinePassed(call: grpc.ServerInterceptingCallInterface): boolean {
   return Number.isFinite(at) && at <= Date.now();
 }
 
-/** The status a refusal is answered with (RetryInfo in grpc-status-details-bin when retryable). */
+/** The status a refusal is answered with (RetryInfo in grpc-status-details-bin when retryable), its text bounded. */
 export function grpcStatusFor(err: PipelineError): grpc.StatusObject {
   const code = grpcCodeFor(err.kind);
+  const details = boundedText(err.message);
   const metadata = new grpc.Metadata();
-  if (err.retryAfterMs !== undefined) metadata.set('grpc-status-details-bin', Buffer.from(encodeRetryStatusDetails(code, err.message, err.retryAfterMs)));
-  return { code, details: err.message, metadata };
+  if (err.retryAfterMs !== undefined) metadata.set('grpc-status-details-bin', Buffer.from(encodeRetryStatusDetails(code, details, err.retryAfterMs)));
+  return { code, details, metadata };
 }
 
 /** Follows the length-prefixed message framing of a request stream without keeping its bytes. */
@@ -175,7 +176,7 @@ export function callGuard(options: CallGuardOptions, metrics: Metrics): grpc.Ser
     };
     const inflated = (message: Buffer): Promise<Buffer> | undefined => {
       if (encoding !== 'gzip' && encoding !== 'deflate') {
-        refuse('unsupported_encoding', { code: grpc.status.UNIMPLEMENTED, details: boundedText(`grpc-encoding "${encoding}" is not supported; use gzip, deflate or identity`), metadata: new grpc.Metadata() });
+        refuse('unsupported_encoding', new PipelineError('unsupported_encoding', `grpc-encoding "${encoding}" is not supported; use gzip, deflate or identity`));
         return undefined;
       }
       return options.budget.inflation(() => inflate(message, encoding, {

@@ -244,7 +244,7 @@ export class HttpReceiver {
     const contentEncoding = (req.headers['content-encoding'] ?? '').trim().toLowerCase();
     if (contentEncoding !== '' && contentEncoding !== 'identity' && contentEncoding !== 'gzip') {
       // RFC 9110 §15.5.16: an unsupported content coding is a 415, with Accept-Encoding listing ours.
-      throw new HttpRefusal('unsupported_media_type', `unsupported content encoding "${contentEncoding}"; use gzip or none`, { 'accept-encoding': 'gzip, identity' });
+      throw new HttpRefusal('unsupported_encoding', `unsupported content encoding "${contentEncoding}"; use gzip or none`, { 'accept-encoding': 'gzip, identity' });
     }
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > this.options.maxRecvBytes) throw this.tooLarge();

@@ -171,7 +171,7 @@ describe('OTLP/HTTP receiver', () => {
       expectStatus(noType, 415, 'json', 3, /unsupported content type ""/);
 
       const br = await postLogs(url, protobufBody('a'), PROTOBUF, { 'content-encoding': 'br' });
-      expectStatus(br, 415, 'protobuf', 3, /unsupported content encoding "br"/);
+      expectStatus(br, 415, 'protobuf', 12, /unsupported content encoding "br"/);
       expect(br.headers['accept-encoding']).toBe('gzip, identity');
       expect(await p.metrics.total(p.metrics.receiverRequestsFailed, { transport: 'http', code: '415' })).toBe(3);
     });
