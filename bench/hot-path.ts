@@ -22,7 +22,7 @@ import { countRecords, type LogsData } from '../src/otlp/model';
 import { builtinProcessors } from '../src/processors/registry';
 import { ProcessingChain } from '../src/pipeline/chain';
 import { Metrics } from '../src/telemetry/metrics';
-import type { DropSink, Processor, ProcessorContext } from '../src/pipeline/processor';
+import type { DropSink, Processor, ProcessorContext } from '../src/processors/contract';
 import { buildRequests, loadSamples } from './bench-requests';
 
 /** Options beyond the defaults, per processor (what bench configuration c sets). */

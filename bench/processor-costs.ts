@@ -11,7 +11,7 @@ import pino from 'pino';
 import { decodeLogsData } from '../src/otlp/codec';
 import { countRecords } from '../src/otlp/model';
 import { builtinProcessors } from '../src/processors/registry';
-import type { DropSink, Processor, ProcessorContext } from '../src/pipeline/processor';
+import type { DropSink, Processor, ProcessorContext } from '../src/processors/contract';
 import { buildRequests, loadSamples } from './bench-requests';
 
 interface Case {

@@ -1,6 +1,6 @@
 /** Public API for code that builds on the service: processor authors and embedders. */
-export { defineProcessor } from './pipeline/processor';
-export type { Processor, ProcessorFactory, ProcessorContext, DropSink, Clock } from './pipeline/processor';
+export { defineProcessor } from './processors/contract';
+export type { Processor, ProcessorFactory, ProcessorContext, DropSink, Clock } from './processors/contract';
 export { opt } from './config/options';
 export type { Option, OptionShape, OptionValues } from './config/options';
 export type { AnyValue, ArrayValue, KeyValue, KeyValueList, LogRecord, LogsData, Resource, ResourceLogs, ScopeLogs, InstrumentationScope } from './otlp/model';

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import type { Logger } from 'pino';
 import type { OtlpExporterSettings, ResolvedConfig } from './config/resolve';
 import type { OptionShape } from './config/options';
-import type { ProcessorFactory, ProcessorContext, Clock } from './pipeline/processor';
+import type { ProcessorFactory, ProcessorContext, Clock } from './processors/contract';
 import { ProcessingChain } from './pipeline/chain';
 import { ConfigError } from './config/load';
 import { persistPeriodically, restoreStates } from './pipeline/state-store';
@@ -17,7 +17,8 @@ import { QueuedExporter, type ExporterSettings } from './exporters/queued-export
 import { WriteAheadLog } from './queue/wal';
 import { MemoryLimiter } from './pipeline/memory-limiter';
 import { OtlpGrpcTransport } from './exporters/otlp-grpc';
-import { OtlpHttpTransport, otlpHttpSignalUrl } from './exporters/otlp-http';
+import { OtlpHttpTransport } from './exporters/otlp-http';
+import { otlpHttpSignalUrl } from './config/endpoints';
 import { PASSTHROUGH_SIGNALS, type PassthroughSignal } from './otlp/signals';
 import { SignalForwarder } from './pipeline/signals';
 import { HttpReceiver } from './receiver/http-receiver';

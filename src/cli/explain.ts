@@ -18,7 +18,7 @@ import { decodeLogsDataJson } from '../otlp/json';
 import { routeMark, type AnyValue, type InstrumentationScope, type KeyValue, type LogRecord, type LogsData, type Resource, type ResourceLogs, type ScopeLogs } from '../otlp/model';
 import { anyValueKind, anyValueToString, newLogRecord, stringValue, unixNanosFromMillis } from '../otlp/values';
 import { processWhere, type ChainStage } from '../pipeline/chain';
-import type { DropSink } from '../pipeline/processor';
+import type { DropSink } from '../processors/contract';
 import { resolveServiceConfig } from '../processors/custom';
 import { explainSeverity, type SeverityBefore } from '../processors/severity';
 import { createStages } from '../pipeline/stages';

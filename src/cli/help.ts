@@ -1,7 +1,7 @@
 /** Help text and the env var reference, generated from the option declarations. */
 import { envNames, formatDefault, type OptionShape } from '../config/options';
 import { CONFIG_FILE_ENV, optionPath, type Sections } from '../config/load';
-import type { ProcessorFactory } from '../pipeline/processor';
+import type { ProcessorFactory } from '../processors/contract';
 import { serviceSections } from '../config/settings';
 import { allSections } from '../config/resolve';
 

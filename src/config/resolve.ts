@@ -3,9 +3,8 @@
  * checked across fields (processor and exporter names, endpoint syntax) and frozen.
  */
 import * as fs from 'node:fs';
-import type { ProcessorFactory } from '../pipeline/processor';
-import { parseGrpcEndpoint } from '../exporters/otlp-grpc';
-import { otlpHttpLogsUrl } from '../exporters/otlp-http';
+import type { ProcessorFactory } from '../processors/contract';
+import { otlpHttpLogsUrl, parseGrpcEndpoint } from './endpoints';
 import { ConfigError, deepFreeze, loadConfig, peekList, type SectionValues, type Sections } from './load';
 import { INSTANCE_NAME, instanceOptions, isInstanceOf, splitInstance } from './instances';
 import type { OptionShape, OptionValues } from './options';

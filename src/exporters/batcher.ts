@@ -4,7 +4,7 @@
  * forwarded metadata go to different batches (like the Collector's batch processor
  * `metadata_keys`), so each export carries one sender's metadata.
  */
-import type { EncodedBatch } from './transport';
+import type { EncodedBatch } from '../otlp/encoded-batch';
 
 /** A batch plus the persistent-queue entries it holds, marked done once it is delivered or dropped. */
 export interface TrackedBatch extends EncodedBatch {

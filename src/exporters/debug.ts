@@ -3,7 +3,8 @@ import type Long from 'long';
 import { decodeLogsData } from '../otlp/codec';
 import type { AnyValue, KeyValue, LogRecord, LogsData } from '../otlp/model';
 import { anyValueToString } from '../otlp/values';
-import type { EncodedBatch, SendResult, Transport } from './transport';
+import type { SendResult, Transport } from './transport';
+import type { EncodedBatch } from '../otlp/encoded-batch';
 
 export type Verbosity = 'basic' | 'normal' | 'detailed';
 

@@ -3,8 +3,10 @@ import * as grpc from '@grpc/grpc-js';
 import Long from 'long';
 import { EXPORT_METHOD_PATH, decodeExportResponse, retryDelayFromStatusDetails } from '../otlp/codec';
 import { ExportError, classifyGrpcExportFailure } from '../errors';
-import type { EncodedBatch, SendResult, Transport } from './transport';
+import type { SendResult, Transport } from './transport';
+import type { EncodedBatch } from '../otlp/encoded-batch';
 import { channelCredentials, type ClientTlsFiles } from './client-tls';
+import { parseGrpcEndpoint } from '../config/endpoints';
 
 export interface OtlpGrpcOptions {
   readonly endpoint: string;
@@ -17,24 +19,7 @@ export interface OtlpGrpcOptions {
   readonly methodPath?: string;
 }
 
-export interface GrpcTarget {
-  readonly address: string;
-  readonly tls: boolean;
-}
 
-/**
- * OTLP endpoint → grpc-js target. `http://` means plaintext and `https://` TLS; without a
- * scheme, `insecure` decides (OTEL_EXPORTER_OTLP_INSECURE). The port defaults to 4317.
- */
-export function parseGrpcEndpoint(endpoint: string, insecure: boolean): GrpcTarget {
-  const m = /^(https?):\/\/([^/]+)\/?$/.exec(endpoint.trim());
-  const hostPort = m ? m[2]! : endpoint.trim().replace(/\/$/, '');
-  if (!hostPort || hostPort.includes('/')) throw new Error(`invalid OTLP/gRPC endpoint "${endpoint}": expected http(s)://host:port`);
-  const hasPort = /:\d+$/.test(hostPort) && !/^\[[^\]]*\]$/.test(hostPort);
-  const port = hasPort ? Number(hostPort.slice(hostPort.lastIndexOf(':') + 1)) : 4317;
-  if (port < 1 || port > 65535) throw new Error(`invalid OTLP/gRPC endpoint "${endpoint}": port ${port} is out of range (1-65535)`);
-  return { address: hasPort ? hostPort : `${hostPort}:4317`, tls: m ? m[1] === 'https' : !insecure };
-}
 
 const identity = (b: Buffer): Buffer => b;
 

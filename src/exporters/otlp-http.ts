@@ -13,8 +13,10 @@ import { decodeExportResponse, decodeLogsData } from '../otlp/codec';
 import { decodeExportResponseJson, decodeStatus, decodeStatusJson, encodeLogsDataJson } from '../otlp/json';
 import type { ExportLogsServiceResponse } from '../otlp/model';
 import { ExportError, classifyHttpExportFailure } from '../errors';
-import type { EncodedBatch, SendResult, Transport } from './transport';
+import type { SendResult, Transport } from './transport';
+import type { EncodedBatch } from '../otlp/encoded-batch';
 import { watchHttpsClientFiles, type ClientTlsFiles, type HttpsClientOptions } from './client-tls';
+import { otlpHttpLogsUrl } from '../config/endpoints';
 
 export type OtlpHttpProtocol = 'http/protobuf' | 'http/json';
 
@@ -28,35 +30,6 @@ export interface OtlpHttpOptions {
   readonly tls?: ClientTlsFiles;
 }
 
-/**
- * The URL to POST logs to, per the OTel exporter spec: the generic OTEL_EXPORTER_OTLP_ENDPOINT
- * is a base to which `v1/logs` is appended (after its own path, if any); the signal-specific
- * OTEL_EXPORTER_OTLP_LOGS_ENDPOINT is used as is (an empty path meaning `/`).
- */
-/**
- * The URL of another signal next to a logs URL: `…/v1/logs` becomes `…/v1/traces`; undefined
- * when the logs URL does not end in `/v1/logs` (a signal-specific endpoint with its own path).
- */
-export function otlpHttpSignalUrl(logsUrl: string, httpPath: string): string | undefined {
-  const url = new URL(logsUrl);
-  if (!url.pathname.endsWith('/v1/logs')) return undefined;
-  url.pathname = url.pathname.slice(0, -'/v1/logs'.length) + httpPath;
-  return url.toString();
-}
-
-export function otlpHttpLogsUrl(endpoint: string, signalSpecific: boolean): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(endpoint.trim());
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname) {
-    throw new Error(`invalid OTLP/HTTP endpoint "${endpoint}": expected http(s)://host[:port][/path]`);
-  }
-  if (!signalSpecific) url.pathname = url.pathname.replace(/\/?$/, '/v1/logs');
-  return url.toString();
-}
 
 /** Retry-After as delay-seconds or an HTTP-date, in ms from `now`; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {

@@ -12,7 +12,8 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../telemetry/metrics';
 import { ExportError } from '../errors';
 import { backoffDelay, type RetryPolicy } from './retry';
-import type { EncodedBatch, Transport } from './transport';
+import type { Transport } from './transport';
+import type { EncodedBatch } from '../otlp/encoded-batch';
 import { Batcher, type TrackedBatch } from './batcher';
 import type { WriteAheadLog } from '../queue/wal';
 

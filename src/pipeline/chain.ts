@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../telemetry/metrics';
 import { countRecords, type LogRecord, type LogsData, type ResourceLogs, type ScopeLogs } from '../otlp/model';
 import type { Condition } from '../conditions';
-import type { DropSink, Processor } from './processor';
+import type { DropSink, Processor } from '../processors/contract';
 
 export interface ChainStage {
   readonly name: string;

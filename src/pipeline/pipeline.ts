@@ -21,7 +21,7 @@ import { countRecords, type LogsData } from '../otlp/model';
 import { MalformedRequest, countRequestRecords } from '../otlp/wire-reader';
 import type { Metrics } from '../telemetry/metrics';
 import type { QueuedExporter } from '../exporters/queued-exporter';
-import type { EncodedBatch } from '../exporters/transport';
+import type { EncodedBatch } from '../otlp/encoded-batch';
 import type { MemoryLimiter } from './memory-limiter';
 import { InlineRunner, tooManyRecords, type PreparedOutput, type PreparedRequest, type ReceiverTally, type RequestProcessor, type RequestRunner } from './request-processor';
 import { encodeLogsData } from '../otlp/codec';

@@ -11,7 +11,7 @@ import type { ResolvedConfig } from '../config/resolve';
 import { compileCondition, whereOption, type Condition } from '../conditions';
 import { resourceAttributes, resourceProcessor } from '../processors/resource';
 import type { ChainStage } from './chain';
-import { OptionError, type ProcessorContext, type ProcessorFactory } from './processor';
+import { OptionError, type ProcessorContext, type ProcessorFactory } from '../processors/contract';
 import type { RequestSettings } from './request-processor';
 import { workersConflict } from './worker-pool';
 

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import type { Logger } from 'pino';
-import type { PersistentState } from './processor';
+import type { PersistentState } from '../processors/contract';
 
 const MAGIC = Buffer.from('OLPSTATE');
 const VERSION = 1;

@@ -24,7 +24,7 @@ import type { OptionShape, OptionValues } from '../config/options';
 import { PipelineError, type FailureKind } from '../errors';
 import type { Metrics, MetricsSnapshot } from '../telemetry/metrics';
 import type { ChainStage } from './chain';
-import type { ProcessorFactory } from './processor';
+import type { ProcessorFactory } from '../processors/contract';
 import type { PreparedOutput, ReceiverTally, Rejection, RequestOutcome, RequestRunner } from './request-processor';
 
 /** What the main thread sends a worker thread. */

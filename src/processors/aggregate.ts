@@ -23,7 +23,7 @@
 import { splitInstance } from '../config/instances';
 import { z } from 'zod';
 import { opt } from '../config/options';
-import { OptionError, defineProcessor } from '../pipeline/processor';
+import { OptionError, defineProcessor } from './contract';
 import type { LogsData, ResourceLogs } from '../otlp/model';
 import { boolValue, upsertAttribute } from '../otlp/values';
 import { OTHER, Group } from '../aggregate/windows';

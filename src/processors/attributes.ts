@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { opt } from '../config/options';
-import { defineProcessor } from '../pipeline/processor';
+import { defineProcessor } from './contract';
 import type { AnyValue, LogsData } from '../otlp/model';
 import { deleteAttribute, findAttribute, insertAttribute, intValue, stringValue, updateAttribute, upsertAttribute } from '../otlp/values';
 

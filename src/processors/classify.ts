@@ -18,7 +18,7 @@
  */
 import { z } from 'zod';
 import { opt } from '../config/options';
-import { OptionError, defineProcessor } from '../pipeline/processor';
+import { OptionError, defineProcessor } from './contract';
 import type { AnyValue, KeyValue, LogRecord, LogsData } from '../otlp/model';
 import { anyValueKind, anyValueToString, asString, stringValue, upsertAttribute } from '../otlp/values';
 import { DEFAULT_MINER_OPTIONS, TemplateMiner } from '../classify/template-miner';

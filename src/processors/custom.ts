@@ -18,7 +18,7 @@ import { ConfigError, peekList } from '../config/load';
 import { resolveConfig, type ResolvedConfig } from '../config/resolve';
 import { decodeLogsData, encodeLogsData } from '../otlp/codec';
 import { countRecords, type LogsData } from '../otlp/model';
-import type { DropSink, Processor, ProcessorContext, ProcessorFactory } from '../pipeline/processor';
+import type { DropSink, Processor, ProcessorContext, ProcessorFactory } from './contract';
 import { builtinProcessors } from './registry';
 import { isInstanceOf } from '../config/instances';
 

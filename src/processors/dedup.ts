@@ -20,7 +20,7 @@ import { TEMPLATE_NEW_ATTRIBUTE } from './aggregate';
 import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { opt } from '../config/options';
-import { OptionError, defineProcessor } from '../pipeline/processor';
+import { OptionError, defineProcessor } from './contract';
 import { pruneEmptied, type AnyValue, type KeyValue, type LogsData, type Long, type ScopeLogs } from '../otlp/model';
 import { anyValueKind, intValue, upsertAttribute } from '../otlp/values';
 

@@ -6,7 +6,7 @@
 import { opt } from '../config/options';
 import { compileCondition } from '../conditions';
 import { retainRecords, type LogsData } from '../otlp/model';
-import { defineProcessor, OptionError } from '../pipeline/processor';
+import { defineProcessor, OptionError } from './contract';
 
 export const filterProcessor = defineProcessor({
   name: 'filter',

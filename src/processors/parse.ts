@@ -12,7 +12,7 @@
  */
 import Long from 'long';
 import { opt } from '../config/options';
-import { OptionError, defineProcessor, type DropSink, type Processor, type ProcessorContext } from '../pipeline/processor';
+import { OptionError, defineProcessor, type DropSink, type Processor, type ProcessorContext } from './contract';
 import type { AnyValue, KeyValue, LogRecord, LogsData } from '../otlp/model';
 import { anyValueKind, findAttribute, upsertAttribute } from '../otlp/values';
 import { ACCESS_LOG_FIELDS, AccessLogParser } from '../parse/access-log';

@@ -11,7 +11,7 @@
 import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { opt } from '../config/options';
-import { OptionError, defineProcessor } from '../pipeline/processor';
+import { OptionError, defineProcessor } from './contract';
 import { pruneEmptied, type AnyValue, type KeyValue, type LogRecord, type LogsData, type ResourceLogs, type ScopeLogs } from '../otlp/model';
 import { anyValueKind, anyValueToString, getAttribute } from '../otlp/values';
 import { parseNumber } from './sample';

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { opt } from '../config/options';
 import { parseList } from '../config/values';
-import { OptionError, defineProcessor, type Processor } from '../pipeline/processor';
+import { OptionError, defineProcessor, type Processor } from './contract';
 import type { LogsData } from '../otlp/model';
 import { BUILTIN_DETECTORS, createBuiltinDetectors, type BuiltinDetectorName } from '../redact/detectors';
 import { PatternError, compileUserPattern, parseUserPatterns, userPatternsSchema, type UserPattern } from '../redact/patterns';

@@ -1,5 +1,5 @@
 /** The built-in processors, by the name used in OLP_PROCESSORS. */
-import type { ProcessorFactory } from '../pipeline/processor';
+import type { ProcessorFactory } from './contract';
 import { aggregateProcessor } from './aggregate';
 import { attributesProcessor } from './attributes';
 import { filterProcessor } from './filter';

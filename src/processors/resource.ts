@@ -4,7 +4,7 @@
  * OLP_RESOURCE_ATTRIBUTES — without overwriting what the sender set unless `override` is on.
  */
 import { opt, type OptionValues } from '../config/options';
-import { defineProcessor } from '../pipeline/processor';
+import { defineProcessor } from './contract';
 import type { LogsData } from '../otlp/model';
 import { findAttribute, stringValue } from '../otlp/values';
 

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { opt } from '../config/options';
 import { compileCondition, type Condition } from '../conditions';
 import { retainRecords, routeMark, type LogsData } from '../otlp/model';
-import { OptionError, defineProcessor } from '../pipeline/processor';
+import { OptionError, defineProcessor } from './contract';
 
 export const UNROUTED = 'unrouted';
 

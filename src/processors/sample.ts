@@ -14,7 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { opt } from '../config/options';
-import { OptionError, defineProcessor } from '../pipeline/processor';
+import { OptionError, defineProcessor } from './contract';
 import { pruneEmptied, type LogRecord, type LogsData, type ScopeLogs } from '../otlp/model';
 import { upsertAttribute } from '../otlp/values';
 import { severityFromText } from './severity';

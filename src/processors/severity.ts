@@ -7,7 +7,7 @@
  * of a line, and the precedence between them) live in src/severity/ and work on plain strings.
  */
 import { opt } from '../config/options';
-import { OptionError, defineProcessor } from '../pipeline/processor';
+import { OptionError, defineProcessor } from './contract';
 import type { AnyValue, KeyValue, LogRecord, LogsData } from '../otlp/model';
 import { anyValueKind, asString, boolValue, stringValue, upsertAttribute } from '../otlp/values';
 import { DEBUG, ERROR, FATAL, INFO, NUMERIC_LEVELS, SEVERITY_SHORT_NAMES, TRACE, WARN, lookupText, severityFromText } from '../severity/levels';

@@ -12,7 +12,7 @@
  */
 import { z } from 'zod';
 import { opt } from '../config/options';
-import { defineProcessor, type DropSink, type Processor } from '../pipeline/processor';
+import { defineProcessor, type DropSink, type Processor } from './contract';
 import type { AnyValue, LogRecord, LogsData, ResourceLogs, ScopeLogs } from '../otlp/model';
 import { parseTransformActions, transformActionSchema, type TransformAction } from '../transform/actions';
 import { deleteField, getField, parseFieldPath, setField, type FieldPath } from '../transform/fields';

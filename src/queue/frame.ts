@@ -5,7 +5,7 @@
  * record from a good one.
  */
 import * as zlib from 'node:zlib';
-import type { EncodedBatch } from '../exporters/transport';
+import type { EncodedBatch } from '../otlp/encoded-batch';
 
 export const FRAME_MAGIC = 0x4f4c5057; // "OLPW"
 export const HEADER_BYTES = 12;

@@ -15,7 +15,7 @@ import * as fsp from 'node:fs/promises';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
 import { PipelineError, type FailureKind } from '../errors';
-import type { EncodedBatch } from '../exporters/transport';
+import type { EncodedBatch } from '../otlp/encoded-batch';
 import type { Metrics } from '../telemetry/metrics';
 import { encodeFrame, scanSegment, type WalEntry } from './frame';
 import { lockDirectory, type DirectoryLock } from './lock';

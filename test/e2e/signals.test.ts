@@ -3,7 +3,7 @@
  * for every signal) are forwarded to the same downstream untouched, as the bytes received.
  */
 import { status } from '@grpc/grpc-js';
-import { otlpHttpSignalUrl } from '../../src/exporters/otlp-http';
+import { otlpHttpSignalUrl } from '../../src/config/endpoints';
 import { PASSTHROUGH_SIGNALS } from '../../src/otlp/signals';
 import { exportLogs, exportRaw } from '../helpers/grpc-client';
 import { postLogs } from '../helpers/http-client';

@@ -14,7 +14,7 @@ import { Pipeline } from '../../src/pipeline/pipeline';
 import { RequestProcessor } from '../../src/pipeline/request-processor';
 import { WorkerPool } from '../../src/pipeline/worker-pool';
 import type { QueuedExporter } from '../../src/exporters/queued-exporter';
-import type { EncodedBatch } from '../../src/exporters/transport';
+import type { EncodedBatch } from '../../src/otlp/encoded-batch';
 import { Metrics } from '../../src/telemetry/metrics';
 import { builtinProcessors } from '../../src/processors/registry';
 import { anySeverity, logsDataArb } from '../helpers/arbitraries';

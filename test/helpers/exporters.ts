@@ -1,6 +1,6 @@
 /** Exporter settings with short delays, and encoded batches, for exporter tests. */
 import type { ExporterSettings } from '../../src/exporters/queued-exporter';
-import type { EncodedBatch } from '../../src/exporters/transport';
+import type { EncodedBatch } from '../../src/otlp/encoded-batch';
 import { encodeLogsData } from '../../src/otlp/codec';
 import { record, request } from './builders';
 

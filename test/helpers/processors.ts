@@ -1,7 +1,7 @@
 /** Creates a processor from its factory with default options plus overrides. */
 import pino from 'pino';
 import type { OptionShape, OptionValues } from '../../src/config/options';
-import { OptionError, type DropSink, type Processor, type ProcessorContext, type ProcessorFactory } from '../../src/pipeline/processor';
+import { OptionError, type DropSink, type Processor, type ProcessorContext, type ProcessorFactory } from '../../src/processors/contract';
 
 /** `ctx` replaces parts of the default context (silent logger, clock at 0, `env`). */
 export function createProcessor<S extends OptionShape>(

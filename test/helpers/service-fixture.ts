@@ -4,7 +4,7 @@
  */
 import { OtlpTestServer } from './otlp-test-server';
 import { startTestService, type TestService } from './service';
-import type { ProcessorFactory } from '../../src/pipeline/processor';
+import type { ProcessorFactory } from '../../src/processors/contract';
 
 export interface ServiceFixture {
   /** Replace it (e.g. with a TLS sink) inside a test; the fixture stops whatever it holds. */

@@ -4,7 +4,7 @@ import { resolveConfig } from '../../src/config/resolve';
 import { builtinProcessors } from '../../src/processors/registry';
 import { isProcessorReference, resolveServiceConfig } from '../../src/processors/custom';
 import { parseList } from '../../src/config/values';
-import type { ProcessorFactory } from '../../src/pipeline/processor';
+import type { ProcessorFactory } from '../../src/processors/contract';
 import { startService, type RunningService } from '../../src/service';
 import { MemorySink } from './memory-sink';
 

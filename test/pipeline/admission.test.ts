@@ -6,7 +6,7 @@
 import pino from 'pino';
 import { PipelineError } from '../../src/errors';
 import type { QueuedExporter } from '../../src/exporters/queued-exporter';
-import type { EncodedBatch } from '../../src/exporters/transport';
+import type { EncodedBatch } from '../../src/otlp/encoded-batch';
 import { encodeLogsData } from '../../src/otlp/codec';
 import { ProcessingChain } from '../../src/pipeline/chain';
 import { MemoryLimiter } from '../../src/pipeline/memory-limiter';

@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { ProcessingChain } from '../../src/pipeline/chain';
-import type { Processor } from '../../src/pipeline/processor';
+import type { Processor } from '../../src/processors/contract';
 import { Metrics } from '../../src/telemetry/metrics';
 import { countRecords, type LogsData } from '../../src/otlp/model';
 import { bodies, record, request } from '../helpers/builders';

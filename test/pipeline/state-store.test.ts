@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pino from 'pino';
 import { decodeStateFile, encodeStateFile, persistPeriodically, restoreStates, writeStateFileAtomic } from '../../src/pipeline/state-store';
-import type { PersistentState } from '../../src/pipeline/processor';
+import type { PersistentState } from '../../src/processors/contract';
 import { eventually } from '../helpers/eventually';
 
 function tempFile(): string {

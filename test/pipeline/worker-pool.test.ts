@@ -5,7 +5,7 @@ import { resolveConfig } from '../../src/config/resolve';
 import { opt } from '../../src/config/options';
 import { decodeLogsData, encodeLogsData } from '../../src/otlp/codec';
 import { countRecords } from '../../src/otlp/model';
-import { defineProcessor, type ProcessorFactory } from '../../src/pipeline/processor';
+import { defineProcessor, type ProcessorFactory } from '../../src/processors/contract';
 import { cpuQuotaCores, planWorkers, singleInstanceProcessors, WorkerPool } from '../../src/pipeline/worker-pool';
 import { builtinProcessors } from '../../src/processors/registry';
 import { createStages } from '../../src/pipeline/stages';

@@ -3,7 +3,7 @@ import Long from 'long';
 import type { OptionValues } from '../../src/config/options';
 import type { LogRecord, LogsData } from '../../src/otlp/model';
 import { getAttribute, intValue, newLogRecord, stringValue, unixNanosFromMillis } from '../../src/otlp/values';
-import type { Processor, ProcessorContext } from '../../src/pipeline/processor';
+import type { Processor, ProcessorContext } from '../../src/processors/contract';
 import { AGGREGATE_SCOPE, ANOMALY_EVENT, TEMPLATE_NEW_ATTRIBUTE, WINDOW_EVENT, aggregateProcessor } from '../../src/processors/aggregate';
 import { Baseline } from '../../src/aggregate/spike';
 import { millisFromNanos } from '../../src/aggregate/time';

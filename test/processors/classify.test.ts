@@ -5,7 +5,7 @@ import { status } from '@grpc/grpc-js';
 import Long from 'long';
 import { classifyProcessor, messageText } from '../../src/processors/classify';
 import { builtinProcessors } from '../../src/processors/registry';
-import { OptionError } from '../../src/pipeline/processor';
+import { OptionError } from '../../src/processors/contract';
 import { encodeStateFile } from '../../src/pipeline/state-store';
 import { ConfigError } from '../../src/config/load';
 import { resolveConfig } from '../../src/config/resolve';

@@ -3,7 +3,7 @@ import pino from 'pino';
 import type { OptionValues } from '../../src/config/options';
 import type { AnyValue, LogRecord, LogsData } from '../../src/otlp/model';
 import { getAttribute, intValue, stringValue } from '../../src/otlp/values';
-import { type Processor } from '../../src/pipeline/processor';
+import { type Processor } from '../../src/processors/contract';
 import { DEDUPLICATED, dedupProcessor } from '../../src/processors/dedup';
 import { attrs, record, request } from '../helpers/builders';
 import { RecordingDrops, expectOptionError } from '../helpers/processors';

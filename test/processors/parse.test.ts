@@ -5,7 +5,7 @@ import { resolveConfig } from '../../src/config/resolve';
 import type { OptionValues } from '../../src/config/options';
 import type { AnyValue, LogRecord } from '../../src/otlp/model';
 import { getAttribute, newLogRecord, stringValue } from '../../src/otlp/values';
-import { OptionError } from '../../src/pipeline/processor';
+import { OptionError } from '../../src/processors/contract';
 import { PARSE_ERROR_ATTRIBUTE, ParseProcessorInstance, parseProcessor } from '../../src/processors/parse';
 import { builtinProcessors } from '../../src/processors/registry';
 import { createStages } from '../../src/pipeline/stages';

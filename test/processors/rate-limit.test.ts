@@ -3,7 +3,7 @@ import pino from 'pino';
 import type { OptionValues } from '../../src/config/options';
 import type { LogRecord, LogsData } from '../../src/otlp/model';
 import { getAttribute } from '../../src/otlp/values';
-import { type Processor } from '../../src/pipeline/processor';
+import { type Processor } from '../../src/processors/contract';
 import { OTHER_KEYS_EVENT, RATE_LIMITED, rateLimitProcessor } from '../../src/processors/rate-limit';
 import { builtinProcessors } from '../../src/processors/registry';
 import { attrs, record, request } from '../helpers/builders';

@@ -7,7 +7,7 @@ import { ConfigError } from '../../src/config/load';
 import { decodeLogsData, encodeLogsData } from '../../src/otlp/codec';
 import type { AnyValue, KeyValue, LogRecord, LogsData } from '../../src/otlp/model';
 import { getAttribute, intValue, stringValue } from '../../src/otlp/values';
-import { OptionError } from '../../src/pipeline/processor';
+import { OptionError } from '../../src/processors/contract';
 import { builtinProcessors } from '../../src/processors/registry';
 import { redactProcessor, type RedactProcessor } from '../../src/processors/redact';
 import { withLuhnDigit } from '../../src/redact/luhn';

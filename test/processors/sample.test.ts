@@ -3,7 +3,7 @@ import pino from 'pino';
 import type { OptionValues } from '../../src/config/options';
 import { countRecords, type LogRecord, type LogsData } from '../../src/otlp/model';
 import { getAttribute } from '../../src/otlp/values';
-import { OptionError, type Processor } from '../../src/pipeline/processor';
+import { OptionError, type Processor } from '../../src/processors/contract';
 import { SAMPLED_OUT, murmur3, parseNumber, sampleProcessor } from '../../src/processors/sample';
 import { record, request } from '../helpers/builders';
 import { RecordingDrops } from '../helpers/processors';

@@ -4,7 +4,7 @@ import type { OptionValues } from '../../src/config/options';
 import { decodeLogsData, encodeLogsData } from '../../src/otlp/codec';
 import type { AnyValue, LogRecord, LogsData } from '../../src/otlp/model';
 import { getAttribute, intValue, newLogRecord, stringValue } from '../../src/otlp/values';
-import type { DropSink } from '../../src/pipeline/processor';
+import type { DropSink } from '../../src/processors/contract';
 import {
   INFERRED_ATTRIBUTE,
   SEVERITY_SHORT_NAMES,
