@@ -295,11 +295,12 @@ export class QueuedExporter {
     for (let attempt = 0; ; attempt++) {
       try {
         const result = await this.transport.send(batch, timeoutMs);
-        this.ctx.metrics.exporterSent.inc({ exporter: this.name }, batch.records - result.rejected);
+        // A forwarded metrics batch counts metrics, its downstream rejects data points: never below zero.
+        this.ctx.metrics.exporterSent.inc({ exporter: this.name }, Math.max(0, batch.records - result.rejected));
         const now = Date.now();
         for (const t of batch.receivedAt ?? []) this.ctx.metrics.endToEndLatency.observe({ exporter: this.name }, (now - t) / 1000);
         if (result.rejected > 0) {
-          this.drop('downstream_rejected', result.rejected);
+          this.drop('downstream_rejected', Math.min(result.rejected, batch.records));
           this.log.warn({ rejected: result.rejected, message: result.message }, 'downstream rejected part of a batch (partial success); not retried');
         } else if (result.message) {
           this.log.info({ message: result.message }, 'downstream sent a warning with a successful export');

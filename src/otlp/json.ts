@@ -175,7 +175,8 @@ const INTEGER = /^-?\d{1,20}$/;
 
 /**
  * JSON.parse, except that integer literals beyond 2^53 become exact bigints (from the source
- * text, which Node >= 21 hands to the reviver); callers convert them per field type. Without
+ * text, which Node >= 21 hands to the reviver; callers convert them per field type), and strings
+ * with lone surrogates are made well-formed. Without
  * source access such a number stays an unsafe JS number and is refused by the int64 readers.
  */
 function parseJson(input: string | Uint8Array): unknown {
@@ -186,11 +187,13 @@ function parseJson(input: string | Uint8Array): unknown {
     throw new JsonError('', 'invalid JSON: not valid UTF-8');
   }
   try {
-    return JSON.parse(text, (_key: string, value: unknown, context?: { source?: string }) =>
-      typeof value === 'number' && !Number.isSafeInteger(value) && context?.source !== undefined && INTEGER.test(context.source)
-        ? BigInt(context.source)
-        : value,
-    );
+    return JSON.parse(text, (_key: string, value: unknown, context?: { source?: string }) => {
+      if (typeof value === 'number') {
+        return !Number.isSafeInteger(value) && context?.source !== undefined && INTEGER.test(context.source) ? BigInt(context.source) : value;
+      }
+      // A lone surrogate escape ("\ud800") is valid JSON but no UTF-8: replaced by U+FFFD, as Go's decoder does.
+      return typeof value === 'string' && !value.isWellFormed() ? value.toWellFormed() : value;
+    });
   } catch (e) {
     throw new JsonError('', `invalid JSON: ${(e as Error).message}`);
   }

@@ -66,7 +66,11 @@ export class Pipeline {
       if (e instanceof MalformedRequest) throw this.processor.malformed(e, transport, bytes.length);
       throw e;
     }
-    if (records === 0) return { rejected: 0, message: '' };
+    if (records === 0) {
+      // Nothing to forward, but a malformed request is still answered as one (the read stops at every limit).
+      this.processor.validate(bytes, transport);
+      return { rejected: 0, message: '' };
+    }
     const max = this.processor.maxRecordsPerRequest;
     if (records > max) {
       this.metrics.receiverRefused.inc({ transport, reason: 'too_many_records' }, records);
@@ -76,49 +80,39 @@ export class Pipeline {
     const reservation = this.reserve(records, bytes.length, transport);
     try {
       const outcome = await this.runner.process(bytes, transport, records);
-      this.count(transport, outcome.tally);
-      if (!outcome.ok) throw outcome.error;
+      if (!outcome.ok) {
+        this.count(transport, outcome.tally, false);
+        throw outcome.error;
+      }
+      // The reservation was the admission decision: stateful processors have seen the records, so a refusal now
+      // would lose them on the sender's retry. What the chain added beyond it overshoots the bound by one request.
       reservation.release();
-      // The chain may have added records beyond the reservation: refuse whole then, as up front.
-      this.checkOutputRoom(outcome.outputs, outcome.received, transport);
-      await this.deliver(outcome, transport, receivedAt, metadata);
+      try {
+        await this.deliver(outcome, transport, receivedAt, metadata);
+      } catch (e) {
+        this.count(transport, outcome.tally, false);
+        throw e;
+      }
+      this.count(transport, outcome.tally, true);
       return outcome.rejection;
     } finally {
       reservation.release();
     }
   }
 
+  /** An already decoded request (OTLP/JSON): encoded, it takes the one path of binary requests. */
+  consumeData(data: LogsData, transport: string, metadata?: Readonly<Record<string, string>>): Promise<ConsumeResult> {
+    if (countRecords(data) === 0) return Promise.resolve({ rejected: 0, message: '' });
+    return this.consume(encodeLogsData(data), transport, metadata);
+  }
+
   /**
-   * An already decoded request (OTLP/JSON). `bytes`, when given, is its binary encoding. It
-   * takes the one path of binary requests.
+   * Adds a request's receiver counts (from this thread's request processor or a worker's): its
+   * per-record rejections always, its accepted records only once they are delivered.
    */
-  consumeData(data: LogsData, transport: string, bytes?: Uint8Array, metadata?: Readonly<Record<string, string>>): Promise<ConsumeResult> {
-    if (!bytes && countRecords(data) === 0) return Promise.resolve({ rejected: 0, message: '' });
-    return this.consume(bytes ?? encodeLogsData(data), transport, metadata);
-  }
-
-  /** Adds a request's receiver counts (from this thread's request processor or a worker's). */
-  private count(transport: string, tally: ReceiverTally): void {
-    if (tally.accepted > 0) this.metrics.receiverAccepted.inc({ transport }, tally.accepted);
+  private count(transport: string, tally: ReceiverTally, delivered: boolean): void {
+    if (delivered && tally.accepted > 0) this.metrics.receiverAccepted.inc({ transport }, tally.accepted);
     for (const [reason, n] of Object.entries(tally.refused)) this.metrics.receiverRefused.inc({ transport, reason }, n);
-  }
-
-  /** Room for what each exporter is about to be offered; refuses all `received` records otherwise. */
-  private checkOutputRoom(outputs: readonly PreparedOutput[], received: number, transport: string): void {
-    if (outputs.length === 0) return;
-    const records = new Array<number>(this.exporters.length).fill(0);
-    const bytes = new Array<number>(this.exporters.length).fill(0);
-    for (const o of outputs) {
-      for (const b of o.batches) {
-        for (const i of o.exporters) {
-          records[i]! += b.records;
-          bytes[i]! += b.bytes.length;
-        }
-      }
-    }
-    this.exporters.forEach((exp, i) => {
-      if (records[i]! > 0 && !exp.hasRoomFor(records[i]!, bytes[i]!)) this.refuseFull(exp, received, transport);
-    });
   }
 
   /**

@@ -97,16 +97,20 @@ export class RequestProcessor {
       this.logger.warn({ transport, rejected: report.rejected }, rejection.message);
     }
     const accepted = received - report.rejected;
-    tally.accepted += accepted;
     if (accepted === 0) return { received, rejection, outputs: [] };
     const kept = removeFields(bytes, report.cuts);
+    let outputs: PreparedOutput[];
     if (this.chain.length === 0 && accepted <= this.settings.batchMaxRecords) {
-      return { received, rejection, outputs: [{ exporters: this.allExporters, batches: [{ bytes: kept, records: accepted }] }] };
+      outputs = [{ exporters: this.allExporters, batches: [{ bytes: kept, records: accepted }] }];
+    } else {
+      const data = decodeLogsData(kept);
+      const processed = this.chain.length > 0 ? this.chain.run(data, accepted) : data;
+      const out = this.chain.length > 0 ? countRecords(processed) : accepted;
+      outputs = out > 0 ? this.encode(processed, out) : [];
     }
-    const data = decodeLogsData(kept);
-    const processed = this.chain.length > 0 ? this.chain.run(data, accepted) : data;
-    const out = this.chain.length > 0 ? countRecords(processed) : accepted;
-    return { received, rejection, outputs: out > 0 ? this.encode(processed, out) : [] };
+    // Counted once nothing here can throw any more (a throw refuses the request whole).
+    tally.accepted += accepted;
+    return { received, rejection, outputs };
   }
 
   /**
@@ -124,6 +128,16 @@ export class RequestProcessor {
     });
     if (shared.length > 0) outputs.push({ exporters: shared, batches: this.encodeSplit(data, records) });
     return outputs;
+  }
+
+  /** Reads a request that carries no record (nothing to forward): throws as `process` would when it is malformed. */
+  validate(bytes: Uint8Array, transport: string): void {
+    try {
+      readRequest(bytes, this.settings.limits);
+    } catch (e) {
+      if (!(e instanceof MalformedRequest)) throw e;
+      throw this.malformed(e, transport, bytes.length);
+    }
   }
 
   /** The refusal of a request the wire reader could not read, logged once. */

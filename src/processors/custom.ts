@@ -20,7 +20,7 @@ import { decodeLogsData, encodeLogsData } from '../otlp/codec';
 import { countRecords, type LogsData } from '../otlp/model';
 import type { DropSink, Processor, ProcessorContext, ProcessorFactory } from './contract';
 import { builtinProcessors } from './registry';
-import { isInstanceOf } from '../config/instances';
+import { splitInstance } from '../config/instances';
 
 const NAME = /^[a-z][a-z0-9_]*$/;
 const MODULE_PREFIX = 'module:';
@@ -30,7 +30,9 @@ const MODULE_PREFIX = 'module:';
  * processor (`known`) is a named instance, not a module path.
  */
 export function isProcessorReference(entry: string, known: ReadonlySet<string> = new Set()): boolean {
-  if (isInstanceOf(entry, known)) return false;
+  // `parse/Json` too: the configuration then says what is wrong with the instance name.
+  const { type, name } = splitInstance(entry);
+  if (name !== undefined && known.has(type)) return false;
   return entry.startsWith(MODULE_PREFIX) || entry.startsWith('.') || entry.startsWith('/') || entry.startsWith('@') || entry.includes('/');
 }
 

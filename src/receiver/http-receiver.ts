@@ -50,12 +50,7 @@ export interface HttpReceiverOptions {
 /** What the receiver hands requests to: the Pipeline, or a stand-in in tests. May become async. */
 export interface LogsConsumer {
   consume(bytes: Uint8Array, transport: string, metadata?: Readonly<Record<string, string>>): ConsumeResult | Promise<ConsumeResult>;
-  consumeData(
-    data: LogsData,
-    transport: string,
-    bytes?: Uint8Array,
-    metadata?: Readonly<Record<string, string>>,
-  ): ConsumeResult | Promise<ConsumeResult>;
+  consumeData(data: LogsData, transport: string, metadata?: Readonly<Record<string, string>>): ConsumeResult | Promise<ConsumeResult>;
 }
 
 export const OTLP_HTTP_LOGS_PATH = '/v1/logs';
@@ -283,7 +278,7 @@ export class HttpReceiver {
       this.logger.warn({ transport: 'http', err: boundedText((e as Error).message), bytes: body.length }, 'undecodable export request refused');
       throw new PipelineError('invalid_input', `cannot decode ExportLogsServiceRequest (JSON): ${(e as Error).message}`);
     }
-    return await this.pipeline.consumeData(data, 'http', undefined, metadata);
+    return await this.pipeline.consumeData(data, 'http', metadata);
   }
 
   private forwarded(headers: http.IncomingHttpHeaders): Record<string, string> | undefined {

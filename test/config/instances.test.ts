@@ -5,6 +5,7 @@ import { resolveConfig } from '../../src/config/resolve';
 import { ProcessingChain } from '../../src/pipeline/chain';
 import { createStages } from '../../src/pipeline/stages';
 import { builtinProcessors } from '../../src/processors/registry';
+import { resolveServiceConfig } from '../../src/processors/custom';
 import { Metrics } from '../../src/telemetry/metrics';
 import { record, request } from '../helpers/builders';
 import { plainAttributes } from '../helpers/values';
@@ -59,4 +60,15 @@ describe('named processor instances', () => {
   ])('refuses %s, naming it', (_name, env, message) => {
     expect(problemsOf(env).join('\n')).toContain(message);
   });
+});
+
+test('a misspelt instance name is explained as such where modules are resolved, not taken for a module path', () => {
+  let error: unknown;
+  try {
+    resolveServiceConfig({ ...base, OLP_PROCESSORS: 'parse/Json' });
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  expect((error as ConfigError).problems.join('\n')).toContain('"parse/Json": an instance name is lower-case letters and digits');
 });

@@ -284,3 +284,9 @@ describe('OTLP/JSON codec', () => {
     expect(decodeStatus(withDetails)).toEqual(status);
   });
 });
+
+test('a lone surrogate escape in a JSON string becomes U+FFFD, so the request encodes to valid UTF-8', () => {
+  const data = decodeLogsDataJson('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"ab\\ud800c"}}]}]}]}');
+  expect(data.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body!.stringValue).toBe('ab\ufffdc');
+  expect(Buffer.from(encodeLogsData(data)).includes(Buffer.from([0xed, 0xa0, 0x80]))).toBe(false);
+});

@@ -252,3 +252,25 @@ describe(`differential reading against the protobuf decoder (${RUNS} inputs per 
     );
   });
 });
+
+describe('review cases', () => {
+  test('a resource with no records that breaks a limit rejects nothing and does not name the first rejection', () => {
+    const data = request([], { ['k'.repeat(13)]: 'v' });
+    data.resourceLogs.push(...request([record('b'.repeat(101))]).resourceLogs);
+    const { report } = admit(data);
+    expect(report).toMatchObject({ records: 1, rejected: 1, reasons: { body_too_large: 1 } });
+    expect(report.message).toContain('resource_logs[1].scope_logs[0].log_records[0].body');
+  });
+
+  test('cutting 100,000 rejected scopes takes one pass (the cuts are shared, not copied per level)', () => {
+    const badScope = lenField(2, lenField(1, lenField(3, lenField(1, utf8('k'.repeat(13))))));
+    const good = lenField(1, lenField(2, lenField(2, lenField(5, lenField(1, utf8('kept'))))));
+    const bytes = Uint8Array.from([...Array.from({ length: 100_000 }, () => lenField(1, badScope)).flat(), ...good]);
+    const report = readRequest(bytes, limits);
+    expect(report.cuts).toHaveLength(100_000);
+    const kept = removeFields(bytes, report.cuts);
+    expect(countRecords(decodeLogsData(kept))).toBe(1);
+    // A small remainder has a buffer of its own rather than pinning the whole request.
+    expect(kept.buffer.byteLength).toBeLessThan(bytes.length / 2);
+  });
+});

@@ -8,6 +8,7 @@ import { PipelineError } from '../../src/errors';
 import type { QueuedExporter } from '../../src/exporters/queued-exporter';
 import type { EncodedBatch } from '../../src/otlp/encoded-batch';
 import { encodeLogsData } from '../../src/otlp/codec';
+import type { LogsData } from '../../src/otlp/model';
 import { ProcessingChain } from '../../src/pipeline/chain';
 import { MemoryLimiter } from '../../src/pipeline/memory-limiter';
 import { Pipeline, type PipelineSettings } from '../../src/pipeline/pipeline';
@@ -134,11 +135,57 @@ describe.each<[string, boolean]>([
     expect(queue.offered).toHaveLength(0);
   });
 
+  test('a request with no records is still refused when malformed', async () => {
+    // A resource whose attribute key is not UTF-8, and no records.
+    const resource = [0x0a, 0x05, 0x0a, 0x03, 0x0a, 0x01, 0xff];
+    const { pipeline } = service(new FakeQueue(10));
+    const err = await refusedBy(pipeline.consume(Buffer.from([0x0a, resource.length, ...resource]), 'grpc'));
+    expect(err.kind).toBe('invalid_input');
+  });
+
   test('an undecodable request is refused as invalid input before any retryable check', async () => {
     const limiter = new MemoryLimiter({ limitMib: 100, spikeMib: 20, retryAfterMs: 500 }, { metrics: new Metrics(), logger: silent, measure: () => 1e12, gc: null });
     limiter.check();
     const { pipeline } = service(new FakeQueue(10), { memoryLimiter: limiter });
     const err = await refusedBy(pipeline.consume(bytesOf(2).subarray(0, 20), 'grpc'));
     expect(err.kind).toBe('invalid_input');
+  });
+});
+
+describe('delivery after the chain', () => {
+  /** A chain that turns every record into five: its output is larger than the reservation. */
+  function growing(queue: FakeQueue): { pipeline: Pipeline; metrics: Metrics } {
+    const metrics = new Metrics();
+    const grow = {
+      process(batch: LogsData): LogsData {
+        for (const rl of batch.resourceLogs) for (const sl of rl.scopeLogs) sl.logRecords = sl.logRecords.flatMap((r) => [r, r, r, r, r]);
+        return batch;
+      },
+    };
+    const processor = new RequestProcessor(
+      new ProcessingChain([{ name: 'grow', processor: grow }], metrics, silent),
+      { limits: { maxBodyBytes: 1024, maxAttributes: 8, maxAttributeKeyBytes: 64, maxAttributeValueBytes: 1024, maxDepth: 8, maxCollectionLength: 64 }, maxRecordsPerRequest: MAX_RECORDS, batchMaxRecords: 100, exporterCount: 1 },
+      silent,
+    );
+    return { pipeline: new Pipeline(processor, [queue as unknown as QueuedExporter], { queueFullRetryAfterMs: 1000 }, metrics, silent), metrics };
+  }
+
+  test('a request admitted into its reservation is delivered even when the chain grew it past the queue bound (processors saw it)', async () => {
+    const queue = new FakeQueue(6);
+    queue.size = 2;
+    const { pipeline, metrics } = growing(queue);
+    await expect(pipeline.consume(bytesOf(3), 'grpc')).resolves.toMatchObject({ rejected: 0 });
+    expect(queue.size).toBe(2 + 15);
+    expect(await metrics.total(metrics.receiverRefused)).toBe(0);
+    expect(await metrics.total(metrics.receiverAccepted)).toBe(3);
+  });
+
+  test('records are counted accepted only once delivered: a failed queue write counts them refused, not both', async () => {
+    const queue = new FakeQueue(100);
+    queue.offer = () => Promise.reject(new PipelineError('overloaded', 'disk full', 1000));
+    const { pipeline, metrics } = growing(queue);
+    await expect(pipeline.consume(bytesOf(2), 'grpc')).rejects.toMatchObject({ kind: 'overloaded' });
+    expect(await metrics.total(metrics.receiverAccepted)).toBe(0);
+    expect(await metrics.total(metrics.receiverRefused)).toBeGreaterThan(0);
   });
 });

@@ -148,7 +148,7 @@ describe('OTLP/HTTP receiver', () => {
           await new Promise((r) => setImmediate(r));
           return { rejected: 1, message: 'later' };
         },
-        consumeData: async (_data, _t, _bytes, metadata) => {
+        consumeData: async (_data, _t, metadata) => {
           seen.push(metadata);
           return { rejected: 0, message: '' };
         },
