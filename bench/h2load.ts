@@ -7,6 +7,7 @@
  *
  *   npm run build && node dist/bench/h2load.js [--configs a,b,c] [--duration 10] [--warmup 2]
  *     [--clients 4] [--streams 8] [--service-cpu 0] [--load-cpu 1] [--main path/to/dist/src/main.js]
+ *     [--node-options "--max-semi-space-size=4"]   (V8 flags of the service, e.g. to compare memory settings)
  *
  * `--main` runs another build of the service (before/after). Without h2load on PATH it says so
  * and points at `npm run bench`, whose built-in generator needs nothing installed.
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
       'service-cpu': { type: 'string', default: '0' },
       'load-cpu': { type: 'string', default: '1' },
       main: { type: 'string' },
+      'node-options': { type: 'string' },
       datasets: { type: 'string' },
     },
   });
@@ -98,7 +100,13 @@ async function main(): Promise<void> {
     const spec = configSpec(id, registered);
     const started = Date.now();
     const service = await startService(
-      { ...SERVICE_ENV, ...spec.env, OLP_PROCESSORS: spec.processors, OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}` },
+      {
+        ...SERVICE_ENV,
+        ...spec.env,
+        OLP_PROCESSORS: spec.processors,
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`,
+        ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
+      },
       15_000,
       { main: values.main, cpus: values['service-cpu'] },
     );
