@@ -5,13 +5,14 @@
  */
 import * as http2 from 'node:http2';
 import { status } from '@grpc/grpc-js';
-import { RawHttp2, closedWithin, grpcMessage, gzip, grpcRequestHeaders, rawGrpcCall, silentSockets } from '../../bench/attack-clients';
+import { RawHttp2, grpcMessage, gzip, grpcRequestHeaders, rawGrpcCall } from '../../bench/attack-clients';
 import { encodeLogsData } from '../../src/otlp/codec';
 import { REQUEST_OVERHEAD_BYTES } from '../../src/receiver/receive-budget';
 import { exportLogs, exportRaw } from '../helpers/grpc-client';
 import { record, request } from '../helpers/builders';
 import { eventually } from '../helpers/eventually';
 import { useServiceFixture } from '../helpers/service-fixture';
+import { expectConnectionCap, expectSilentConnectionClosed } from '../helpers/connection-limits';
 import type { TestService } from '../helpers/service';
 
 jest.setTimeout(30_000);
@@ -132,27 +133,12 @@ describe('OTLP/gRPC receiver under hostile clients', () => {
 
   test('connections over OLP_GRPC_MAX_CONNECTIONS are closed at once and counted; others are still served', async () => {
     const svc = await f.start({ OLP_GRPC_MAX_CONNECTIONS: '5' });
-    const sockets = await silentSockets(svc.grpcPort, 8);
-    const open = async (): Promise<number | undefined> => (await svc.metrics.receiverConnections.get()).values.find((v) => v.labels.transport === 'grpc')?.value;
-    try {
-      let closed = 0;
-      for (const s of sockets) s.once('close', () => closed++).resume();
-      await eventually(() => expect(closed).toBe(3));
-      expect(await svc.metrics.total(svc.metrics.receiverConnectionsRefused, { transport: 'grpc', reason: 'max_connections' })).toBe(3);
-      expect(await open()).toBe(5);
-      for (const s of sockets) s.destroy();
-      await eventually(async () => expect(await open()).toBe(0));
-      await served(svc);
-    } finally {
-      for (const s of sockets) s.destroy();
-    }
+    await expectConnectionCap(svc, 'grpc', svc.grpcPort, served);
   });
 
   test('a connection that never sends a byte is closed after OLP_GRPC_HANDSHAKE_TIMEOUT and counted', async () => {
     const svc = await f.start({ OLP_GRPC_HANDSHAKE_TIMEOUT: '300ms' });
-    const [socket] = await silentSockets(svc.grpcPort, 1);
-    expect(await closedWithin(socket!, 5000)).toBe(true);
-    expect(await svc.metrics.total(svc.metrics.receiverConnectionsRefused, { transport: 'grpc', reason: 'no_first_byte' })).toBe(1);
+    await expectSilentConnectionClosed(svc, 'grpc', svc.grpcPort);
     await served(svc);
   });
 });

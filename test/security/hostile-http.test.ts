@@ -3,7 +3,7 @@
  * parsed, unfinished bodies against the receive budget and read timeout, silent and surplus
  * connections, error texts quoting megabytes of input.
  */
-import { closedWithin, gzip, jsonEmptyRecords, jsonHugeTimestamp, jsonNumbersInUnknownField, partialHttpPost, silentSockets } from '../../bench/attack-clients';
+import { gzip, jsonEmptyRecords, jsonHugeTimestamp, jsonNumbersInUnknownField, partialHttpPost } from '../../bench/attack-clients';
 import { decodeStatusJson } from '../../src/otlp/json';
 import { MAX_ERROR_TEXT_CHARS } from '../../src/errors';
 import { REQUEST_OVERHEAD_BYTES } from '../../src/receiver/receive-budget';
@@ -12,6 +12,7 @@ import { record, request } from '../helpers/builders';
 import { eventually } from '../helpers/eventually';
 import { httpRequest, postLogs } from '../helpers/http-client';
 import { useServiceFixture } from '../helpers/service-fixture';
+import { expectConnectionCap, expectSilentConnectionClosed } from '../helpers/connection-limits';
 import type { TestService } from '../helpers/service';
 
 jest.setTimeout(30_000);
@@ -100,27 +101,12 @@ describe('OTLP/HTTP receiver under hostile clients', () => {
 
   test('connections over OLP_HTTP_MAX_CONNECTIONS are closed at once and counted; others are still served', async () => {
     const svc = await f.start({ OLP_HTTP_MAX_CONNECTIONS: '5' });
-    const sockets = await silentSockets(svc.httpPort!, 8);
-    const open = async (): Promise<number | undefined> => (await svc.metrics.receiverConnections.get()).values.find((v) => v.labels.transport === 'http')?.value;
-    try {
-      let closed = 0;
-      for (const s of sockets) s.once('close', () => closed++).resume();
-      await eventually(() => expect(closed).toBe(3));
-      expect(await svc.metrics.total(svc.metrics.receiverConnectionsRefused, { transport: 'http', reason: 'max_connections' })).toBe(3);
-      expect(await open()).toBe(5);
-      for (const s of sockets) s.destroy();
-      await eventually(async () => expect(await open()).toBe(0));
-      await served(svc);
-    } finally {
-      for (const s of sockets) s.destroy();
-    }
+    await expectConnectionCap(svc, 'http', svc.httpPort!, served);
   });
 
   test('a connection that never sends a byte is closed after OLP_HTTP_HEADERS_TIMEOUT and counted', async () => {
     const svc = await f.start({ OLP_HTTP_HEADERS_TIMEOUT: '300ms' });
-    const [socket] = await silentSockets(svc.httpPort!, 1);
-    expect(await closedWithin(socket!, 5000)).toBe(true);
-    expect(await svc.metrics.total(svc.metrics.receiverConnectionsRefused, { transport: 'http', reason: 'no_first_byte' })).toBe(1);
+    await expectSilentConnectionClosed(svc, 'http', svc.httpPort!);
     await served(svc);
   });
 });
