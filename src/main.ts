@@ -7,18 +7,7 @@ import { printConfigCommand, validateCommand } from './cli/config-commands';
 import { explainCommand } from './cli/explain';
 import { templatesCommand } from './cli/templates';
 import { builtinProcessors } from './processors/registry';
-
-function version(): string {
-  // package.json sits two levels above dist/src and one above src.
-  for (const p of ['../../package.json', '../package.json']) {
-    try {
-      return (require(p) as { version: string }).version;
-    } catch {
-      // try the next layout
-    }
-  }
-  return 'unknown';
-}
+import { packageVersion } from './telemetry/admin';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -27,7 +16,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === '-v' || command === '--version') {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   if (command === undefined || command === 'run') {
