@@ -45,8 +45,10 @@
     var children = [el('div', { class: 'kind' }, [kind]), el('div', { class: 'name' }, [name])];
     lines.forEach(function (l) { children.push(el('div', { class: 'rate' }, [l])); });
     if (fill !== undefined) {
-      var bar = el('div', { class: 'bar', title: 'queue fill' }, [el('div', { style: 'width:' + Math.min(100, fill * 100).toFixed(1) + '%' })]);
-      children.push(bar);
+      var level = el('div', {});
+      // A CSSOM property, not a style attribute: the page's policy allows no inline styles.
+      level.style.width = Math.min(100, fill * 100).toFixed(1) + '%';
+      children.push(el('div', { class: 'bar', title: 'queue fill ' + Math.round(fill * 100) + '%' }, [level]));
     }
     return el('div', { class: 'node', id: kind + '-' + name }, children);
   }
