@@ -137,3 +137,15 @@ describe('status page files', () => {
     expect(String(res.headers['content-security-policy'])).toContain("default-src 'none'");
   });
 });
+
+describe('template examples after redact', () => {
+  const f = useSharedService({ OLP_PROCESSORS: 'redact,classify', OLP_BATCH_MAX_DELAY: '1ms' });
+
+  test('the example is the body as classify saw it: redacted when redact runs first', async () => {
+    const answer = await exportLogs(f.service.endpoint, request([record('password reset mailed to alice@example.com')]));
+    expect(answer.code).toBe(grpc.status.OK);
+    await f.sink.waitForRecords(1);
+    const [t] = templatesOf((await get(f, '/api/templates')).json);
+    expect(t!.example).toBe('password reset mailed to [REDACTED:email]');
+  });
+});
