@@ -66,7 +66,7 @@ if (!bin) process.stderr.write('status-page.test.ts: chromium is not installed: 
       const shot = path.join(OUTPUT, 'status-page.png');
       fs.writeFileSync(path.join(OUTPUT, 'status-page.html'), dom);
       await chromium(bin!, ['--virtual-time-budget=3000', '--window-size=1280,1000', `--screenshot=${shot}`, url]).catch(() => undefined);
-      throw new Error(`${(e as Error).message}\n(screenshot: ${shot}, DOM: ${path.join(OUTPUT, 'status-page.html')})`);
+      throw new Error(`${(e as Error).message}\n(screenshot: ${shot}, DOM: ${path.join(OUTPUT, 'status-page.html')})`, { cause: e });
     }
   }, 90_000);
 });
