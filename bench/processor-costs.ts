@@ -41,6 +41,8 @@ const CASES: readonly Case[] = [
   { label: 'dedup: defaults', processor: 'dedup', options: {} },
   { label: 'rate_limit: 1000/s per service', processor: 'rate_limit', options: { rate: 1000 } },
   { label: 'aggregate: defaults', processor: 'aggregate', options: {} },
+  { label: 'classify: defaults', processor: 'classify', options: {} },
+  { label: 'classify: templates only', processor: 'classify', options: { rules: false } },
   { label: 'aggregate: + attribute dimension', processor: 'aggregate', options: { dimensions: ['severity', 'log.category', 'log.template.id', 'host.name'] } },
 ];
 

@@ -1,24 +1,14 @@
 #!/usr/bin/env node
-/** Command-line entry point: `otlp-log-processor [run|send] …`. */
+/** Command-line entry point: `otlp-log-processor [run|send|top|…] …`. */
 import { MAIN_HELP, runHelp } from './cli/help';
 import { runCommand } from './cli/run';
 import { sendCommand } from './cli/send';
 import { printConfigCommand, validateCommand } from './cli/config-commands';
 import { explainCommand } from './cli/explain';
 import { templatesCommand } from './cli/templates';
+import { topCommand } from './cli/top';
 import { builtinProcessors } from './processors/registry';
-
-function version(): string {
-  // package.json sits two levels above dist/src and one above src.
-  for (const p of ['../../package.json', '../package.json']) {
-    try {
-      return (require(p) as { version: string }).version;
-    } catch {
-      // try the next layout
-    }
-  }
-  return 'unknown';
-}
+import { packageVersion } from './telemetry/admin';
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -27,7 +17,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === '-v' || command === '--version') {
-    process.stdout.write(`${version()}\n`);
+    process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   if (command === undefined || command === 'run') {
@@ -46,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'print-config') return printConfigCommand(rest, process.env);
   if (command === 'explain') return explainCommand(rest, process.env);
   if (command === 'templates') return templatesCommand(rest);
+  if (command === 'top') return topCommand(rest, process.env);
   process.stderr.write(`otlp-log-processor: unknown command "${command}"\n\n${MAIN_HELP}`);
   return 2;
 }

@@ -36,6 +36,8 @@ import { resolveServiceConfig } from './processors/custom';
 import { createStages, requestSettings } from './pipeline/stages';
 import type { Registry } from 'prom-client';
 import { boundPort, closeServer, startHttpEndpoint, type Route } from './telemetry/http-endpoint';
+import { adminRoutes } from './telemetry/admin-routes';
+import { packageVersion, type ProcessorTemplates } from './telemetry/admin';
 
 /** RetryInfo delay suggested to senders when a queue is full. */
 const QUEUE_FULL_RETRY_AFTER_MS = 1000;
@@ -71,6 +73,7 @@ export interface RunningService {
 
 export async function startService(config: ResolvedConfig, deps: ServiceDeps): Promise<RunningService> {
   const { logger } = deps;
+  const startedAt = Date.now();
   const s = config.service;
   const metrics = new Metrics({ processMetrics: deps.processMetrics ?? true });
   const ctx: ProcessorContext = { logger, clock: deps.clock ?? { now: () => Date.now() }, env: deps.env ?? process.env };
@@ -219,12 +222,30 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
   const collectMetrics = async (): Promise<Registry> => metrics.merged(pool ? await pool.snapshots() : []);
   const routes = httpRoutes(collectMetrics, () => phase);
   const httpServers: http.Server[] = [];
-  let grpcPort: number;
+  let grpcPort: number | undefined;
   let httpPort: number | undefined;
+  const templates = async (limit: number): Promise<ProcessorTemplates[][]> => (pool ? pool.templates(limit) : [chain.templates(limit)]);
+  const admin = adminRoutes({
+    collect: collectMetrics,
+    templates,
+    verify: auth ? (authorization) => auth.verify(authorization) : undefined,
+    now: () => Date.now(),
+    summary: () => ({
+      version: packageVersion(),
+      startedAt,
+      receivers: [
+        { transport: 'grpc', endpoint: `${s.grpc.endpoint.replace(/:\d+$/, '')}:${grpcPort ?? ''}` },
+        ...(s.http.endpoint ? [{ transport: 'http', endpoint: `${s.http.endpoint.replace(/:\d+$/, '')}:${httpPort ?? ''}` }] : []),
+      ],
+      processors: s[''].processors,
+      exporters: config.exporters,
+      workers: workerCount,
+    }),
+  });
   try {
     await pool?.start();
     if (s.metrics.endpoint) {
-      const own = s.health.endpoint ? { '/metrics': routes['/metrics']! } : routes;
+      const own = s.health.endpoint ? { '/metrics': routes['/metrics']!, ...admin } : { ...routes, ...admin };
       httpServers.push(await startHttpEndpoint(s.metrics.endpoint, 'OLP_METRICS_ENDPOINT', own));
     }
     if (s.health.endpoint) {

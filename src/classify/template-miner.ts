@@ -44,7 +44,10 @@
 import { TokenBuffer, Tokenizer, VAR, WORD } from './tokenizer';
 import { templateId } from './template-id';
 
+import { SEVERITY_BUCKETS, type TemplateSummary } from '../telemetry/admin';
+
 export const WILDCARD = '<*>';
+
 
 export interface MinerOptions {
   /** Share of comparable tokens that must be equal for a line to join a template (0–1). */
@@ -124,6 +127,14 @@ export class Shape {
   readonly seps: string[];
   /** Lines matched. */
   count = 0;
+  /**
+   * What the admin API reports (set by `note`, by the caller that knows the record): first and
+   * last match (ms), lines per severity bucket (SEVERITY_BUCKETS), the first line. 0 / '' until noted.
+   */
+  firstSeen = 0;
+  lastSeen = 0;
+  readonly severities = new Uint32Array(SEVERITY_BUCKETS.length);
+  example = '';
   /**
    * Word counts of positions that held a word before they became `<*>`, while they may hold
    * event words (a slot found to hold a variable is dropped); undefined: none.
@@ -262,6 +273,37 @@ export class TemplateMiner {
     this.touch(shape);
     if (this.shapeCount > this.options.maxTemplates) this.evictOldest();
     return shape;
+  }
+
+  /**
+   * Records what the admin API reports about the line just added: plain field writes on the
+   * shape, no allocation (the example keeps a reference to the first line's string).
+   */
+  note(shape: Shape, now: number, severityNumber: number, line: string): void {
+    if (shape.firstSeen === 0) {
+      shape.firstSeen = now;
+      if (shape.example === '') shape.example = line;
+    }
+    shape.lastSeen = now;
+    shape.severities[severityNumber > 0 && severityNumber <= 24 ? (severityNumber + 3) >> 2 : 0]!++;
+  }
+
+  /** The `limit` templates (families) with the most lines, their shapes' figures summed. */
+  summaries(limit: number): TemplateSummary[] {
+    const top: Family[] = [];
+    const countOf = (f: Family): number => f.members.reduce((n, m) => n + m.count, 0);
+    for (const f of this.byId.values()) top.push(f);
+    const counts = new Map(top.map((f) => [f, countOf(f)]));
+    top.sort((a, b) => counts.get(b)! - counts.get(a)!);
+    return top.slice(0, Math.max(0, limit)).map((f) => {
+      const sum = new Shape([], [], f);
+      for (const m of f.members) {
+        sum.count += m.count;
+        mergeSeen(sum, m);
+      }
+      const severities = Object.fromEntries(SEVERITY_BUCKETS.map((b, i) => [b, sum.severities[i]!])) as TemplateSummary['severities'];
+      return { id: f.id, text: f.text, count: sum.count, firstSeen: sum.firstSeen, lastSeen: sum.lastSeen, severities, example: sum.example };
+    });
   }
 
   /**
@@ -592,6 +634,7 @@ export class TemplateMiner {
   /** Removes `sib` after its lines were counted in `survivor`; its family's id now leads to survivor's. */
   private absorb(survivor: Shape, sib: Shape): void {
     survivor.count += sib.count;
+    mergeSeen(survivor, sib);
     const family = sib.family;
     this.remove(sib);
     sib.absorbedBy = survivor;
@@ -972,6 +1015,14 @@ function hasDigit(s: string): boolean {
 }
 
 /** The template as text: tokens with their separators, trimmed. */
+/** Adds `from`'s noted figures (not its count) to `into`. */
+function mergeSeen(into: Shape, from: Shape): void {
+  if (from.firstSeen !== 0 && (into.firstSeen === 0 || from.firstSeen < into.firstSeen)) into.firstSeen = from.firstSeen;
+  if (from.lastSeen > into.lastSeen) into.lastSeen = from.lastSeen;
+  if (into.example === '') into.example = from.example;
+  for (let i = 0; i < into.severities.length; i++) into.severities[i]! += from.severities[i]!;
+}
+
 export function renderTemplate(tokens: readonly string[], seps: readonly string[]): string {
   let s = seps[0]!;
   for (let i = 0; i < tokens.length; i++) s += tokens[i]! + seps[i + 1]!;

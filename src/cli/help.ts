@@ -101,6 +101,7 @@ Commands:
   print-config    Print the effective configuration, secrets redacted (--format yaml|json).
   explain         Run the configured processors over sample logs and show what each one changes.
   templates       Mine message templates from a log file (CSV LineId,EventTemplate); see 'templates --help'.
+  top             Watch a running service: rates, drops, queues, templates; see 'top --help'.
 
 Options:
   -h, --help      Show help.

@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../telemetry/metrics';
+import type { ProcessorTemplates } from '../telemetry/admin';
 import { countRecords, type LogRecord, type LogsData, type ResourceLogs, type ScopeLogs } from '../otlp/model';
 import type { Condition } from '../conditions';
 import type { DropSink, Processor } from '../processors/contract';
@@ -70,6 +71,11 @@ export class ProcessingChain {
 
   get length(): number {
     return this.stages.length;
+  }
+
+  /** The templates of the stages that keep some (classify), `limit` per stage. */
+  templates(limit: number): ProcessorTemplates[] {
+    return this.stages.flatMap((s) => (s.processor.templates ? [{ processor: s.name, templates: s.processor.templates(limit) }] : []));
   }
 
   /** Returns the processed batch; `records` is the count entering the chain. */

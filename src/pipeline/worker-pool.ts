@@ -23,12 +23,16 @@ import type { ResolvedConfig } from '../config/resolve';
 import type { OptionShape, OptionValues } from '../config/options';
 import { PipelineError, type FailureKind } from '../errors';
 import type { Metrics, MetricsSnapshot } from '../telemetry/metrics';
+import type { ProcessorTemplates } from '../telemetry/admin';
 import type { ChainStage } from './chain';
 import type { ProcessorFactory } from '../processors/contract';
 import type { PreparedOutput, ReceiverTally, Rejection, RequestOutcome, RequestRunner } from './request-processor';
 
 /** What the main thread sends a worker thread. */
-export type ToWorker = { readonly type: 'process'; readonly id: number; readonly bytes: Uint8Array; readonly transport: string } | { readonly type: 'metrics'; readonly id: number };
+export type ToWorker =
+  | { readonly type: 'process'; readonly id: number; readonly bytes: Uint8Array; readonly transport: string }
+  | { readonly type: 'metrics'; readonly id: number }
+  | { readonly type: 'templates'; readonly id: number; readonly limit: number };
 
 /** What a worker thread answers. */
 export type FromWorker =
@@ -36,7 +40,8 @@ export type FromWorker =
   | { readonly type: 'fatal'; readonly message: string; readonly problems?: readonly string[] }
   | { readonly type: 'result'; readonly id: number; readonly received: number; readonly rejection: Rejection; readonly outputs: readonly PreparedOutput[]; readonly tally: ReceiverTally }
   | { readonly type: 'error'; readonly id: number; readonly error: { readonly kind: FailureKind; readonly message: string; readonly retryAfterMs?: number }; readonly tally: ReceiverTally }
-  | { readonly type: 'metrics'; readonly id: number; readonly metrics: MetricsSnapshot };
+  | { readonly type: 'metrics'; readonly id: number; readonly metrics: MetricsSnapshot }
+  | { readonly type: 'templates'; readonly id: number; readonly templates: ProcessorTemplates[] };
 
 /** Start-up data of a worker thread. */
 export interface WorkerInit {
@@ -159,6 +164,7 @@ interface Slot {
   failedStarts: number;
   readonly pending: Map<number, Pending>;
   readonly metricsWaiters: Map<number, (m: MetricsSnapshot | undefined) => void>;
+  readonly templateWaiters: Map<number, (t: ProcessorTemplates[] | undefined) => void>;
   /** Series of the thread's last answer to a scrape (used when it does not answer in time). */
   lastMetrics?: MetricsSnapshot;
   lastError?: Error;
@@ -200,7 +206,7 @@ export class WorkerPool implements RequestRunner {
   async start(): Promise<void> {
     const starts: Promise<void>[] = [];
     for (let index = 0; index < this.options.size; index++) {
-      const slot = { index, ready: false, exited: false, failedStarts: 0, pending: new Map(), metricsWaiters: new Map() } as unknown as Slot;
+      const slot = { index, ready: false, exited: false, failedStarts: 0, pending: new Map(), metricsWaiters: new Map(), templateWaiters: new Map() } as unknown as Slot;
       this.slots.push(slot);
       starts.push(this.spawn(slot));
     }
@@ -243,6 +249,12 @@ export class WorkerPool implements RequestRunner {
   async snapshots(timeoutMs = METRICS_TIMEOUT_MS): Promise<MetricsSnapshot[]> {
     const all = await Promise.all(this.slots.map((slot) => (this.closed || !slot.ready ? Promise.resolve(slot.lastMetrics) : this.askMetrics(slot, timeoutMs))));
     return all.filter((m): m is MetricsSnapshot => m !== undefined);
+  }
+
+  /** Every ready thread's templates (for /api/templates); a thread that does not answer in time is left out. */
+  async templates(limit: number, timeoutMs = METRICS_TIMEOUT_MS): Promise<ProcessorTemplates[][]> {
+    const all = await Promise.all(this.slots.map((slot) => (this.closed || !slot.ready ? Promise.resolve(undefined) : this.askTemplates(slot, limit, timeoutMs))));
+    return all.filter((t): t is ProcessorTemplates[] => t !== undefined);
   }
 
   /**
@@ -297,6 +309,21 @@ export class WorkerPool implements RequestRunner {
     });
   }
 
+  private askTemplates(slot: Slot, limit: number, timeoutMs: number): Promise<ProcessorTemplates[] | undefined> {
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        slot.templateWaiters.delete(id);
+        resolve(undefined);
+      }, timeoutMs);
+      slot.templateWaiters.set(id, (t) => {
+        clearTimeout(timer);
+        resolve(t);
+      });
+      slot.worker.postMessage({ type: 'templates', id, limit } satisfies ToWorker);
+    });
+  }
+
   /** Starts the slot's thread; resolves when it is ready, rejects when it fails first. */
   private spawn(slot: Slot): Promise<void> {
     const init: WorkerInit = { env: { ...this.options.env }, index: slot.index, logLevel: this.options.logLevel };
@@ -325,6 +352,10 @@ export class WorkerPool implements RequestRunner {
           case 'metrics':
             slot.metricsWaiters.get(m.id)?.(m.metrics);
             slot.metricsWaiters.delete(m.id);
+            return;
+          case 'templates':
+            slot.templateWaiters.get(m.id)?.(m.templates);
+            slot.templateWaiters.delete(m.id);
             return;
         }
       });
@@ -379,6 +410,10 @@ export class WorkerPool implements RequestRunner {
     }
     for (const [id, w] of slot.metricsWaiters) {
       slot.metricsWaiters.delete(id);
+      w(undefined);
+    }
+    for (const [id, w] of slot.templateWaiters) {
+      slot.templateWaiters.delete(id);
       w(undefined);
     }
   }

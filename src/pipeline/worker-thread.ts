@@ -25,13 +25,14 @@ function transferable(bytes: Uint8Array, transfer: Set<ArrayBuffer>): Uint8Array
 function run(port: MessagePort, init: WorkerInit): void {
   let metrics: Metrics;
   let requests: RequestProcessor;
+  let chain: ProcessingChain;
   try {
     const env = init.env as NodeJS.ProcessEnv;
     const { config, processors } = resolveServiceConfig(env);
     const logger = createLogger(init.logLevel as LogLevel).child({ worker: init.index });
     metrics = new Metrics({ processMetrics: false });
     const stages = createStages(config, processors, { logger, clock: { now: () => Date.now() }, env });
-    const chain = new ProcessingChain(stages, metrics, logger);
+    chain = new ProcessingChain(stages, metrics, logger);
     requests = new RequestProcessor(chain, requestSettings(config), logger);
   } catch (e) {
     const msg: FromWorker = e instanceof ConfigError ? { type: 'fatal', message: e.message, problems: e.problems } : { type: 'fatal', message: (e as Error).message };
@@ -59,6 +60,10 @@ function run(port: MessagePort, init: WorkerInit): void {
   port.on('message', (m: ToWorker) => {
     if (m.type === 'process') {
       handle(m.id, m.bytes, m.transport);
+      return;
+    }
+    if (m.type === 'templates') {
+      port.postMessage({ type: 'templates', id: m.id, templates: chain.templates(m.limit) } satisfies FromWorker);
       return;
     }
     metrics.registry.getMetricsAsJSON().then(

@@ -117,11 +117,12 @@ export const classifyProcessor = defineProcessor({
       : undefined;
     const parameters = o.parameters;
 
-    const classifyRecord = (rec: LogRecord): void => {
+    const classifyRecord = (rec: LogRecord, now: number): void => {
       const text = messageText(rec.body);
       const attrs: KeyValue[] = rec.attributes;
       if (miner && text !== undefined && nonBlank(text)) {
         const shape = miner.add(text);
+        miner.note(shape, now, rec.severityNumber, text);
         const template = miner.template(shape);
         upsertAttribute(attrs, TEMPLATE_ATTRIBUTE, stringValue(template.text));
         upsertAttribute(attrs, TEMPLATE_ID_ATTRIBUTE, stringValue(template.id));
@@ -138,16 +139,19 @@ export const classifyProcessor = defineProcessor({
     ctx.logger.debug({ rules: engine?.rules.length ?? 0, templates: o.templates, state: o.state_path || undefined }, 'classify processor created');
     return {
       process(batch: LogsData): LogsData {
+        // One clock read per batch: first / last seen need no finer grain.
+        const now = ctx.clock.now();
         const rls = batch.resourceLogs;
         for (let i = 0; i < rls.length; i++) {
           const sls = rls[i]!.scopeLogs;
           for (let j = 0; j < sls.length; j++) {
             const recs = sls[j]!.logRecords;
-            for (let k = 0; k < recs.length; k++) classifyRecord(recs[k]!);
+            for (let k = 0; k < recs.length; k++) classifyRecord(recs[k]!, now);
           }
         }
         return batch;
       },
+      ...(miner ? { templates: (limit: number) => miner.summaries(limit) } : {}),
       ...(miner && o.state_path !== ''
         ? {
             state: {

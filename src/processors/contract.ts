@@ -10,6 +10,7 @@
 import type { Logger } from 'pino';
 import type { OptionShape, OptionValues } from '../config/options';
 import type { LogsData } from '../otlp/model';
+import type { TemplateSummary } from '../telemetry/admin';
 
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
@@ -59,6 +60,11 @@ export interface Processor {
    * being the service's own accounting rather than traffic.
    */
   readonly thins?: boolean;
+  /**
+   * The `limit` most frequent templates the processor keeps (classify), for GET /api/templates.
+   * Called on request only: a processor keeps their figures in its own structures.
+   */
+  templates?(limit: number): TemplateSummary[];
   /** How often the runner calls `flush` (milliseconds). */
   readonly flushIntervalMs?: number;
   /**

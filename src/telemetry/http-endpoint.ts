@@ -1,7 +1,19 @@
-/** The service's own HTTP endpoints: Prometheus metrics and liveness / readiness probes. */
+/** The service's own HTTP endpoints: Prometheus metrics, liveness / readiness probes, the admin API and status page. */
 import * as http from 'node:http';
 
-export type Route = () => Promise<{ status: number; contentType: string; body: string }>;
+export interface RouteRequest {
+  readonly query: URLSearchParams;
+  readonly authorization: string | undefined;
+}
+
+export interface RouteAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly body: string;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type Route = (req: RouteRequest) => Promise<RouteAnswer>;
 
 /**
  * Scrapers and probes send a short GET and read the answer: a connection that takes longer, or
@@ -16,7 +28,9 @@ export function startHttpEndpoint(endpoint: string, variable: string, routes: Re
   const m = /^(.*):(\d+)$/.exec(endpoint);
   if (!m) return Promise.reject(new Error(`${variable}: expected host:port, got "${endpoint}"`));
   const server = http.createServer(ENDPOINT_TIMEOUTS, (req, res) => {
-    const route = routes[req.url?.split('?')[0] ?? ''];
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    const route = routes[q < 0 ? url : url.slice(0, q)];
     if (!route) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
@@ -25,8 +39,8 @@ export function startHttpEndpoint(endpoint: string, variable: string, routes: Re
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;
     }
-    route().then(
-      (r) => res.writeHead(r.status, { 'content-type': r.contentType }).end(req.method === 'HEAD' ? undefined : r.body),
+    route({ query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), authorization: req.headers.authorization }).then(
+      (r) => res.writeHead(r.status, { ...r.headers, 'content-type': r.contentType }).end(req.method === 'HEAD' ? undefined : r.body),
       (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
     );
   });

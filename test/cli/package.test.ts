@@ -43,6 +43,8 @@ describe('package', () => {
     const [packed] = JSON.parse(npm(['pack', '--ignore-scripts', '--json', '--pack-destination', packs], copy)) as { filename: string; files: { path: string }[] }[];
     const files = packed!.files.map((f) => f.path);
     expect(files).toEqual(expect.arrayContaining(['dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/main.js', 'proto/opentelemetry/proto/collector/logs/v1/logs_service.proto']));
+    // The status page's files, copied by the build (no build step of their own).
+    expect(files).toEqual(expect.arrayContaining(['dist/src/telemetry/static/index.html', 'dist/src/telemetry/static/status.js', 'dist/src/telemetry/static/status.css']));
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);
 
     // User code in its own folder, the package unpacked into its node_modules as npm would.
