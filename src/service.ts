@@ -37,7 +37,8 @@ import { createStages, requestSettings } from './pipeline/stages';
 import type { Registry } from 'prom-client';
 import { boundPort, closeServer, startHttpEndpoint, type Route } from './telemetry/http-endpoint';
 import { adminRoutes } from './telemetry/admin-routes';
-import { packageVersion, type ProcessorTemplates } from './telemetry/admin';
+import { packageVersion } from './telemetry/admin';
+import { type ProcessorTemplates } from './processors/contract';
 
 /** RetryInfo delay suggested to senders when a queue is full. */
 const QUEUE_FULL_RETRY_AFTER_MS = 1000;

@@ -43,11 +43,9 @@
  */
 import { TokenBuffer, Tokenizer, VAR, WORD } from './tokenizer';
 import { templateId } from './template-id';
-
-import { SEVERITY_BUCKETS, type TemplateSummary } from '../telemetry/admin';
+import { SEVERITY_BUCKETS, type TemplateSummary } from '../processors/contract';
 
 export const WILDCARD = '<*>';
-
 
 export interface MinerOptions {
   /** Share of comparable tokens that must be equal for a line to join a template (0–1). */

@@ -5,7 +5,8 @@
  * it prints one plain line per refresh.
  */
 import { parseArgs } from 'node:util';
-import type { StatusReport, TemplateSummary } from '../telemetry/admin';
+import type { StatusReport } from '../telemetry/admin';
+import type { TemplateSummary } from '../processors/contract';
 
 export const TOP_HELP = `Usage: otlp-log-processor top [--endpoint URL] [--token TOKEN] [--iterations N]
 

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../telemetry/metrics';
-import type { ProcessorTemplates } from '../telemetry/admin';
+import type { ProcessorTemplates } from '../processors/contract';
 import { countRecords, type LogRecord, type LogsData, type ResourceLogs, type ScopeLogs } from '../otlp/model';
 import type { Condition } from '../conditions';
 import type { DropSink, Processor } from '../processors/contract';

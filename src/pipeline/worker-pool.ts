@@ -23,7 +23,7 @@ import type { ResolvedConfig } from '../config/resolve';
 import type { OptionShape, OptionValues } from '../config/options';
 import { PipelineError, type FailureKind } from '../errors';
 import type { Metrics, MetricsSnapshot } from '../telemetry/metrics';
-import type { ProcessorTemplates } from '../telemetry/admin';
+import type { ProcessorTemplates } from '../processors/contract';
 import type { ChainStage } from './chain';
 import type { ProcessorFactory } from '../processors/contract';
 import type { PreparedOutput, ReceiverTally, Rejection, RequestOutcome, RequestRunner } from './request-processor';

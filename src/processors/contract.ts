@@ -10,7 +10,6 @@
 import type { Logger } from 'pino';
 import type { OptionShape, OptionValues } from '../config/options';
 import type { LogsData } from '../otlp/model';
-import type { TemplateSummary } from '../telemetry/admin';
 
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
@@ -118,4 +117,28 @@ export class OptionError extends Error {
 /** Helps TypeScript infer the option types of a factory literal. */
 export function defineProcessor<S extends OptionShape>(factory: ProcessorFactory<S>): ProcessorFactory<S> {
   return factory;
+}
+
+/** Severity buckets of template summaries: severity_number 0, 1–4, 5–8, … 21–24. */
+export const SEVERITY_BUCKETS = ['unspecified', 'trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+export type SeverityMix = Readonly<Record<(typeof SEVERITY_BUCKETS)[number], number>>;
+
+/** A template as the admin API reports it. */
+export interface TemplateSummary {
+  readonly id: string;
+  readonly text: string;
+  readonly count: number;
+  /** Milliseconds since the epoch; 0 when not seen since the start (restored from a snapshot). */
+  readonly firstSeen: number;
+  readonly lastSeen: number;
+  readonly severities: SeverityMix;
+  /** The first record's text as the processor saw it (redacted when `redact` runs before it). */
+  readonly example: string;
+}
+
+/** One processor's templates, as one chain (a thread) reports them. */
+export interface ProcessorTemplates {
+  readonly processor: string;
+  readonly templates: readonly TemplateSummary[];
 }

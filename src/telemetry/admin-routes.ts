@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Registry } from 'prom-client';
-import { mergeTemplates, RateWindow, statusReport, templateLimit, type ProcessorTemplates, type ServiceSummary } from './admin';
+import { mergeTemplates, RateWindow, statusReport, templateLimit, type ServiceSummary } from './admin';
+import { type ProcessorTemplates } from '../processors/contract';
 import type { Route, RouteAnswer } from './http-endpoint';
 
 export interface AdminDeps {

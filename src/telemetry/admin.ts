@@ -4,30 +4,8 @@
  * counted per record for it. Rates are deltas between the counters of two requests.
  */
 import type { MetricsSnapshot } from './metrics';
+import { SEVERITY_BUCKETS, type ProcessorTemplates, type SeverityMix, type TemplateSummary } from '../processors/contract';
 
-/** Severity buckets of template summaries: severity_number 0, 1–4, 5–8, … 21–24. */
-export const SEVERITY_BUCKETS = ['unspecified', 'trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
-
-export type SeverityMix = Readonly<Record<(typeof SEVERITY_BUCKETS)[number], number>>;
-
-/** A template as the admin API reports it. */
-export interface TemplateSummary {
-  readonly id: string;
-  readonly text: string;
-  readonly count: number;
-  /** Milliseconds since the epoch; 0 when not seen since the start (restored from a snapshot). */
-  readonly firstSeen: number;
-  readonly lastSeen: number;
-  readonly severities: SeverityMix;
-  /** The first record's text as the processor saw it (redacted when `redact` runs before it). */
-  readonly example: string;
-}
-
-/** One processor's templates, as one chain (a thread) reports them. */
-export interface ProcessorTemplates {
-  readonly processor: string;
-  readonly templates: readonly TemplateSummary[];
-}
 
 /** The package's version (package.json sits three levels above dist/src/telemetry and two above src/telemetry). */
 export function packageVersion(): string {

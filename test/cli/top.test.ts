@@ -10,7 +10,8 @@ import { eventually } from '../helpers/eventually';
 import { exportLogs } from '../helpers/grpc-client';
 import { useSharedService } from '../helpers/service-fixture';
 import { parseTopArgs, renderDashboard, renderLine, type TopView } from '../../src/cli/top';
-import { SEVERITY_BUCKETS, type StatusReport, type TemplateSummary } from '../../src/telemetry/admin';
+import { type StatusReport } from '../../src/telemetry/admin';
+import { SEVERITY_BUCKETS, type TemplateSummary } from '../../src/processors/contract';
 
 const c = (total: number, perSecond: number): { total: number; perSecond: number } => ({ total, perSecond });
 const NOW = Date.parse('2026-01-01T12:00:00Z');

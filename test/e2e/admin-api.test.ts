@@ -9,7 +9,8 @@ import { eventually } from '../helpers/eventually';
 import { exportLogs } from '../helpers/grpc-client';
 import { httpRequest } from '../helpers/http-client';
 import { useSharedService, type SharedService } from '../helpers/service-fixture';
-import type { StatusReport, TemplateSummary } from '../../src/telemetry/admin';
+import type { StatusReport } from '../../src/telemetry/admin';
+import type { TemplateSummary } from '../../src/processors/contract';
 
 async function get(f: SharedService, path: string, headers: Record<string, string> = {}): Promise<{ status: number; json: any; headers: Record<string, unknown> }> {
   const res = await httpRequest(`http://127.0.0.1:${f.service.metricsPort}${path}`, undefined, { method: 'GET', headers });

@@ -1,5 +1,6 @@
 /** The admin API's pure parts: merging templates of several threads, rates between requests, the limit parameter. */
-import { mergeTemplates, RateWindow, SEVERITY_BUCKETS, templateLimit, type SeverityMix, type TemplateSummary } from '../../src/telemetry/admin';
+import { mergeTemplates, RateWindow, templateLimit } from '../../src/telemetry/admin';
+import { SEVERITY_BUCKETS, type SeverityMix, type TemplateSummary } from '../../src/processors/contract';
 
 const mix = (m: Partial<Record<string, number>>): SeverityMix => Object.fromEntries(SEVERITY_BUCKETS.map((b) => [b, m[b] ?? 0])) as unknown as SeverityMix;
 const t = (id: string, count: number, firstSeen: number, lastSeen: number, severities: Partial<Record<string, number>>, example = `ex ${id}`): TemplateSummary => ({
