@@ -51,7 +51,8 @@ export interface WorkerInit {
   readonly logLevel: string;
 }
 
-const EMPTY_TALLY: ReceiverTally = { accepted: 0, refused: {} };
+/** The tally of a request no thread processed: all its records refused under `reason`. */
+const refusedAll = (reason: string, records: number): ReceiverTally => ({ accepted: 0, refused: { [reason]: records } });
 /** How long a /metrics scrape waits for a worker's series before using its last ones. */
 const METRICS_TIMEOUT_MS = 1000;
 /** Replacing a thread that failed before it was ready waits this long, doubling up to the maximum. */
@@ -151,6 +152,8 @@ export function planWorkers(
 }
 
 interface Pending {
+  /** Records of the request, counted as refused if its thread ends before answering. */
+  readonly records: number;
   resolve(outcome: RequestOutcome): void;
 }
 
@@ -224,23 +227,23 @@ export class WorkerPool implements RequestRunner {
    * refuses it as overloaded (retryable) when that thread already holds its maximum.
    */
   process(bytes: Uint8Array, transport: string, records: number): Promise<RequestOutcome> {
-    if (this.closed) return Promise.resolve({ ok: false, error: new PipelineError('unavailable', 'server is shutting down'), tally: EMPTY_TALLY });
+    if (this.closed) return Promise.resolve({ ok: false, error: new PipelineError('unavailable', 'server is shutting down'), tally: refusedAll('shutting_down', records) });
     const slot = this.pick();
-    if (slot.exited) return Promise.resolve({ ok: false, error: new PipelineError('unavailable', 'no worker thread is running (restarting); retry'), tally: EMPTY_TALLY });
+    if (slot.exited) return Promise.resolve({ ok: false, error: new PipelineError('unavailable', 'no worker thread is running (restarting); retry'), tally: refusedAll('worker_unavailable', records) });
     if (slot.pending.size >= this.options.maxInFlightPerThread) {
       const error = new PipelineError(
         'overloaded',
         `every worker thread holds ${this.options.maxInFlightPerThread} requests (OLP_WORKERS_MAX_IN_FLIGHT); retry later`,
         this.options.busyRetryAfterMs,
       );
-      return Promise.resolve({ ok: false, error, tally: { accepted: 0, refused: { workers_busy: records } } });
+      return Promise.resolve({ ok: false, error, tally: refusedAll('workers_busy', records) });
     }
     const id = this.nextId++;
     // A copy that owns its whole ArrayBuffer, so it can be transferred: the receiver's buffer
     // may be a slice of a larger one (a shared pool or a network chunk) that must not move.
     const own = new Uint8Array(bytes);
     return new Promise((resolve) => {
-      slot.pending.set(id, { resolve });
+      slot.pending.set(id, { records, resolve });
       slot.worker.postMessage({ type: 'process', id, bytes: own, transport } satisfies ToWorker, [own.buffer]);
     });
   }
@@ -406,7 +409,7 @@ export class WorkerPool implements RequestRunner {
   private failPending(slot: Slot, why: string): void {
     for (const [id, p] of slot.pending) {
       slot.pending.delete(id);
-      p.resolve({ ok: false, error: new PipelineError('unavailable', `${why}; retry`), tally: EMPTY_TALLY });
+      p.resolve({ ok: false, error: new PipelineError('unavailable', `${why}; retry`), tally: refusedAll('worker_unavailable', p.records) });
     }
     for (const [id, w] of slot.metricsWaiters) {
       slot.metricsWaiters.delete(id);

@@ -158,6 +158,7 @@ describe('a worker thread that dies', () => {
     const dying = await exportLogs(f.service.endpoint, request([record('exit-now')]));
     expect(dying.code).toBe(grpc.status.UNAVAILABLE);
     expect(dying.details).toMatch(/worker thread \d exited/);
+    expect(await f.service.metrics.total(f.service.metrics.receiverRefused, { reason: 'worker_unavailable' })).toBe(1);
     await eventually(async () => expect(await merged(f.service, 'olp_worker_restarts_total')).toBe(1));
     for (let i = 0; i < 6; i++) expect((await exportLogs(f.service.endpoint, request([record(`after ${i}`)]))).code).toBe(grpc.status.OK);
     await f.sink.waitForRecords(6);

@@ -104,7 +104,7 @@ describe('WorkerPool', () => {
     }
     const after = await pool.process(encodeLogsData(request([record('late')])), 'grpc', 1);
     expect(after.ok).toBe(false);
-    if (!after.ok) expect(after.error.kind).toBe('unavailable');
+    if (!after.ok) expect([after.error.kind, after.tally]).toEqual(['unavailable', { accepted: 0, refused: { shutting_down: 1 } }]);
   });
 
   test('refuses requests beyond the in-flight bound of every thread as overloaded, with RetryInfo, counting them', async () => {
