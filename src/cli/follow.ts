@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
+import { wait } from './wait';
 
 export interface FollowOptions {
   /** Start at the end of the file as it is now (only lines written later). */
@@ -16,19 +17,6 @@ export interface FollowOptions {
 }
 
 const CHUNK = 64 * 1024;
-
-function wait(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
-}
 
 function statByName(file: string): fs.Stats | undefined {
   try {

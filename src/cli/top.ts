@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import type { StatusReport } from '../telemetry/admin';
 import type { TemplateSummary } from '../processors/contract';
+import { wait } from './wait';
 
 export const TOP_HELP = `Usage: otlp-log-processor top [--endpoint URL] [--token TOKEN] [--iterations N]
 
@@ -258,14 +259,3 @@ export async function topCommand(argv: string[], env: NodeJS.ProcessEnv, io: Top
   return ok ? 0 : 1;
 }
 
-function wait(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done);
-  });
-}
