@@ -215,7 +215,8 @@ function differential(bytes: Uint8Array): void {
   expect(countRequestRecords(bytes)).toBe(r.records);
   const kept = decodeLogsData(removeFields(bytes, r.cuts));
   expect(countRecords(kept)).toBe(r.records - r.rejected);
-  if (r.rejected === 0) expect(countRecords(decoded!)).toBe(r.records);
+  // Nothing cut (a part rejected with no record in it is cut unread too): the request as received must decode the same.
+  if (r.cuts.length === 0) expect(countRecords(decoded!)).toBe(r.records);
 }
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 3000);
