@@ -68,7 +68,7 @@ export class Pipeline {
     }
     if (records === 0) {
       // Nothing to forward, but a malformed request is still answered as one (the read stops at every limit).
-      this.processor.validate(bytes, transport);
+      this.processor.read(bytes, transport);
       return { rejected: 0, message: '' };
     }
     const max = this.processor.maxRecordsPerRequest;

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { PipelineError, boundedText } from '../errors';
 import { decodeLogsData, encodeLogsData } from '../otlp/codec';
 import { countRecords, type LogsData } from '../otlp/model';
-import { MalformedRequest, readRequest, removeFields, type RecordLimits } from '../otlp/wire-reader';
+import { MalformedRequest, readRequest, removeFields, type RecordLimits, type WireReport } from '../otlp/wire-reader';
 import type { ProcessingChain } from './chain';
 import { partitionByRoute } from './routes';
 import { splitBatch } from './split';
@@ -79,13 +79,7 @@ export class RequestProcessor {
    * kept byte for byte. Throws PipelineError when the request is refused whole.
    */
   process(bytes: Uint8Array, transport: string, tally: ReceiverTally): PreparedRequest {
-    let report;
-    try {
-      report = readRequest(bytes, this.settings.limits);
-    } catch (e) {
-      if (!(e instanceof MalformedRequest)) throw e;
-      throw this.malformed(e, transport, bytes.length);
-    }
+    const report = this.read(bytes, transport);
     const received = report.records;
     if (received > this.settings.maxRecordsPerRequest) {
       tally.refused.too_many_records = (tally.refused.too_many_records ?? 0) + received;
@@ -130,10 +124,13 @@ export class RequestProcessor {
     return outputs;
   }
 
-  /** Reads a request that carries no record (nothing to forward): throws as `process` would when it is malformed. */
-  validate(bytes: Uint8Array, transport: string): void {
+  /**
+   * Reads the request against every limit; a malformed one is refused whole (INVALID_ARGUMENT).
+   * The Pipeline calls it directly for a request that carries no record (nothing to forward).
+   */
+  read(bytes: Uint8Array, transport: string): WireReport {
     try {
-      readRequest(bytes, this.settings.limits);
+      return readRequest(bytes, this.settings.limits);
     } catch (e) {
       if (!(e instanceof MalformedRequest)) throw e;
       throw this.malformed(e, transport, bytes.length);
