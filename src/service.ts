@@ -309,8 +309,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       await pool?.close(deadline);
       // Nothing reaches the chain any more: close open windows, then its state is final.
       for (const t of flushTimers) clearInterval(t);
-      const emitted = chain.flushAll(ctx.clock.now());
-      if (emitted) await pipeline.emit(emitted, 'shutdown');
+      for (const emitted of chain.flushAll(ctx.clock.now())) await pipeline.emit(emitted, 'shutdown');
       persistence.stop();
       // Memory queues drain within the deadline; persistent queues stop and keep the rest for the next start.
       await Promise.all(allExporters.map((e) => e.shutdown(deadline)));

@@ -1,13 +1,15 @@
 /**
  * Runs the configured processors over a batch, in order. Owns what processors may not do:
- * timing, counting records in and out, recording drops, and containing a processor that throws.
+ * timing, counting records in and out, counting drops by reason, and containing a processor
+ * that throws: the batch goes on exactly as it was before that processor (the record model
+ * undoes the processor's changes, drops and additions), whether it is built in or custom.
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../telemetry/metrics';
 import type { ProcessorTemplates } from '../processors/contract';
-import { countRecords, type LogRecord, type LogsData, type ResourceLogs, type ScopeLogs } from '../otlp/model';
 import type { Condition } from '../conditions';
-import type { DropSink, Processor } from '../processors/contract';
+import type { Processor } from '../processors/contract';
+import { BatchView, RecordBatch, type RecordImpl } from '../records/batch';
 
 export interface ChainStage {
   readonly name: string;
@@ -20,7 +22,7 @@ interface BoundStage {
   readonly name: string;
   readonly processor: Processor;
   readonly where: Condition | undefined;
-  readonly drops: DropSink;
+  readonly dropped: (reason: string, count: number) => void;
   readonly incoming: { inc(n: number): void };
   readonly outgoing: { inc(n: number): void };
   readonly errors: { inc(): void };
@@ -46,7 +48,7 @@ export class ProcessingChain {
         name: s.name,
         processor: s.processor,
         where: s.where,
-        drops: { drop: (reason: string, count: number) => metrics.dropped.inc({ component, reason }, count) },
+        dropped: (reason: string, count: number) => metrics.dropped.inc({ component, reason }, count),
         incoming: metrics.processorIncoming.labels(s.name),
         outgoing: metrics.processorOutgoing.labels(s.name),
         errors: metrics.processorErrors.labels(s.name),
@@ -78,9 +80,9 @@ export class ProcessingChain {
     return this.stages.flatMap((s) => (s.processor.templates ? [{ processor: s.name, templates: s.processor.templates(limit) }] : []));
   }
 
-  /** Returns the processed batch; `records` is the count entering the chain. */
-  run(batch: LogsData, records: number): LogsData {
-    return this.runFrom(0, batch, records);
+  /** Runs every stage over the batch (changed in place). */
+  run(batch: RecordBatch): void {
+    this.runFrom(0, batch);
   }
 
   /** Stages that emit on their own schedule: index and flush interval. */
@@ -92,32 +94,34 @@ export class ProcessingChain {
    * Asks stage `index` to flush (window ends; `final` at shutdown) and runs what it emits
    * through the stages after it. Returns the records to export, or undefined.
    */
-  flush(index: number, now: number, final: boolean): LogsData | undefined {
+  flush(index: number, now: number, final: boolean): RecordBatch | undefined {
     const stage = this.stages[index]!;
-    let emitted: LogsData | undefined;
+    const out = new RecordBatch();
+    out.begin();
     try {
-      emitted = stage.processor.flush?.(now, final, stage.drops);
+      stage.processor.flush?.(now, final, out);
+      out.commit();
     } catch (err) {
+      out.rollback();
       stage.errors.inc();
       this.logger.error({ err, processor: stage.name }, 'processor flush threw; nothing emitted');
     }
     this.publishCounts(stage);
     this.publishWindow(stage);
-    if (!emitted) return undefined;
-    const n = countRecords(emitted);
-    if (n === 0) return undefined;
-    stage.outgoing.inc(n);
-    return this.runFrom(index + 1, emitted, n, true);
+    if (out.size === 0) return undefined;
+    stage.outgoing.inc(out.size);
+    this.runFrom(index + 1, out, true);
+    return out.size > 0 ? out : undefined;
   }
 
-  /** Every flushing stage, in chain order, at shutdown; the output is one batch. */
-  flushAll(now: number): LogsData | undefined {
-    const out: LogsData = { resourceLogs: [] };
+  /** Every flushing stage, in chain order, at shutdown. */
+  flushAll(now: number): RecordBatch[] {
+    const out: RecordBatch[] = [];
     for (const { index } of this.flushing) {
       const emitted = this.flush(index, now, true);
-      if (emitted) out.resourceLogs.push(...emitted.resourceLogs);
+      if (emitted) out.push(emitted);
     }
-    return out.resourceLogs.length > 0 ? out : undefined;
+    return out;
   }
 
   /** Replaces the stage's series of olp_processor_window_records with its last window. */
@@ -139,117 +143,44 @@ export class ProcessingChain {
   }
 
   /** `emitted`: the batch is records a processor emitted (they skip processors that thin the stream). */
-  private runFrom(from: number, batch: LogsData, records: number, emitted = false): LogsData {
-    let current = batch;
-    let n = records;
+  private runFrom(from: number, batch: RecordBatch, emitted = false): void {
     for (let i = from; i < this.stages.length; i++) {
       const stage = this.stages[i]!;
       if (emitted && stage.processor.thins) continue;
-      stage.incoming.inc(n);
+      stage.incoming.inc(batch.size);
       const start = process.hrtime.bigint();
+      batch.begin();
       try {
-        current = stage.where ? processWhere(stage.processor, stage.where, current, stage.drops) : stage.processor.process(current, stage.drops);
+        if (stage.where) processWhere(stage.processor, stage.where, batch);
+        else stage.processor.process(batch);
+        batch.commit();
       } catch (err) {
-        // A processor bug must not cost the batch: pass it on as it stands.
+        // A processor bug must not cost the batch: it goes on as it was before the processor.
+        batch.rollback();
         stage.errors.inc();
-        this.logger.error({ err, processor: stage.name }, 'processor threw; batch passed on unchanged by it');
+        this.logger.error({ err, processor: stage.name }, 'processor threw; batch passed on as it was before it');
       }
       stage.seconds.observe(Number(process.hrtime.bigint() - start) / 1e9);
-      n = countRecords(current);
-      stage.outgoing.inc(n);
+      const drops = batch.takeDrops();
+      if (drops) for (const [reason, n] of drops) stage.dropped(reason, n);
+      stage.outgoing.inc(batch.size);
       this.publishCounts(stage);
     }
-    return current;
   }
 }
 
 /**
- * Runs `processor` on the records matching `where` only. The processor gets a sub-batch of new
- * ResourceLogs/ScopeLogs wrappers (sharing resource and scope objects) holding the matching
- * records; afterwards, in each original scope, non-matching records keep their positions, matching
- * records the processor removed are gone, and records it added follow the kept ones. Records are
- * told apart by identity (processors change records in place). Scopes and resources emptied by
- * the processor are removed; records in scopes or resources the processor created are appended.
+ * Runs `processor` on the records matching `where` only: it sees them as a batch of their own;
+ * what it changes or drops changes the records in place, and what it adds joins the batch (after
+ * the records of the scope it names, or in a group of its own).
  */
-export function processWhere(processor: Processor, where: Condition, batch: LogsData, drops: DropSink): LogsData {
+export function processWhere(processor: Processor, where: Condition, batch: RecordBatch): void {
   where.reset();
-  const matched = new Set<LogRecord>();
-  const subToOrigSl = new Map<ScopeLogs, ScopeLogs>();
-  const subToOrigRl = new Map<ResourceLogs, ResourceLogs>();
-  const sub: LogsData = { resourceLogs: [] };
-  for (const rl of batch.resourceLogs) {
-    let subRl: ResourceLogs | undefined;
-    for (const sl of rl.scopeLogs) {
-      let picked: LogRecord[] | undefined;
-      for (const rec of sl.logRecords) {
-        if (!where.matches(rec, rl.resource, sl.scope)) continue;
-        (picked ??= []).push(rec);
-        matched.add(rec);
-      }
-      if (!picked) continue;
-      if (!subRl) {
-        subRl = { resource: rl.resource, scopeLogs: [], schemaUrl: rl.schemaUrl };
-        sub.resourceLogs.push(subRl);
-        subToOrigRl.set(subRl, rl);
-      }
-      const subSl: ScopeLogs = { scope: sl.scope, logRecords: picked, schemaUrl: sl.schemaUrl };
-      subRl.scopeLogs.push(subSl);
-      subToOrigSl.set(subSl, sl);
-    }
+  let matched: RecordImpl[] | undefined;
+  const all = batch.records();
+  for (let i = 0; i < all.length; i++) {
+    const rec = all[i]!;
+    if (where.matches(rec)) (matched ??= []).push(rec);
   }
-  if (matched.size === 0) return batch;
-
-  const out = processor.process(sub, drops);
-
-  const survivors = new Set<LogRecord>();
-  const added = new Map<ScopeLogs, LogRecord[]>();
-  const extraResources: ResourceLogs[] = [];
-  for (const outRl of out.resourceLogs) {
-    const origRl = subToOrigRl.get(outRl);
-    const extraScopes: ScopeLogs[] = [];
-    for (const outSl of outRl.scopeLogs) {
-      const origSl = subToOrigSl.get(outSl);
-      const fresh: LogRecord[] = [];
-      for (const rec of outSl.logRecords) {
-        if (matched.has(rec)) survivors.add(rec);
-        else fresh.push(rec);
-      }
-      if (fresh.length === 0) continue;
-      if (origSl) {
-        const list = added.get(origSl);
-        if (list) list.push(...fresh);
-        else added.set(origSl, fresh);
-      } else {
-        extraScopes.push({ scope: outSl.scope, logRecords: fresh, schemaUrl: outSl.schemaUrl });
-      }
-    }
-    if (extraScopes.length === 0) continue;
-    if (origRl) origRl.scopeLogs.push(...extraScopes);
-    else extraResources.push({ resource: outRl.resource, scopeLogs: extraScopes, schemaUrl: outRl.schemaUrl });
-  }
-
-  const touchedRl = new Set<ResourceLogs>(subToOrigRl.values());
-  const touchedSl = new Set<ScopeLogs>(subToOrigSl.values());
-  const resourceLogs: ResourceLogs[] = [];
-  for (const rl of batch.resourceLogs) {
-    if (!touchedRl.has(rl)) {
-      resourceLogs.push(rl);
-      continue;
-    }
-    const scopeLogs: ScopeLogs[] = [];
-    for (const sl of rl.scopeLogs) {
-      const more = added.get(sl);
-      let records = sl.logRecords;
-      if (records.some((r) => matched.has(r) && !survivors.has(r))) records = records.filter((r) => !matched.has(r) || survivors.has(r));
-      if (more) records = records === sl.logRecords ? records.concat(more) : (records.push(...more), records);
-      sl.logRecords = records;
-      // Scopes emptied here are removed; scopes that were empty before are left as they were.
-      if (records.length > 0 || !touchedSl.has(sl)) scopeLogs.push(sl);
-    }
-    rl.scopeLogs = scopeLogs;
-    if (scopeLogs.length > 0) resourceLogs.push(rl);
-  }
-  batch.resourceLogs = resourceLogs.concat(extraResources);
-  return batch;
+  if (matched) processor.process(new BatchView(batch, matched));
 }
-

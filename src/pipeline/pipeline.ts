@@ -17,7 +17,8 @@
  */
 import type { Logger } from 'pino';
 import { PipelineError, type FailureKind } from '../errors';
-import { countRecords, type LogsData } from '../otlp/model';
+import type { LogsData } from '../otlp/model';
+import type { RecordBatch } from '../records/batch';
 import { MalformedRequest, countRequestRecords } from '../otlp/wire-reader';
 import type { Metrics } from '../telemetry/metrics';
 import type { QueuedExporter } from '../exporters/queued-exporter';
@@ -119,11 +120,10 @@ export class Pipeline {
    * Records a processor emitted on its own (window summaries at a flush). Nobody waits for
    * them, so an exporter without room drops them, counted.
    */
-  async emit(data: LogsData, source: string): Promise<void> {
-    const records = countRecords(data);
-    if (records === 0) return;
+  async emit(batch: RecordBatch, source: string): Promise<void> {
+    if (batch.size === 0) return;
     const receivedAt = Date.now();
-    const outputs = this.processor.encode(data, records);
+    const outputs = this.processor.encode(batch);
     await Promise.all(
       outputs.flatMap((o) =>
         o.batches.flatMap((b) =>

@@ -1,20 +1,18 @@
 /**
  * The CPU-bound part of handling a request, from bytes to encoded batches, the same code on the
  * event-loop thread and in a worker thread: read the request once against every limit (the wire
- * reader), remove rejected records as bytes, then — only when the chain or a split needs objects —
- * decode, run the processing chain, route, split and encode. It holds no queues and answers
+ * reader), remove rejected records as bytes, then — only when there is a chain or a split — index
+ * the bytes as a record batch, run the processing chain, and write out per exporter what the
+ * chain left (unchanged parts as their bytes). It holds no queues and answers
  * nobody: the Pipeline admits the request before and delivers what this returns. Records
  * accepted and refused are written to a tally: the Pipeline counts them once it knows the
  * request's fate.
  */
 import type { Logger } from 'pino';
 import { PipelineError, boundedText } from '../errors';
-import { decodeLogsData, encodeLogsData } from '../otlp/codec';
-import { countRecords, type LogsData } from '../otlp/model';
 import { MalformedRequest, readRequest, removeFields, type RecordLimits, type WireReport } from '../otlp/wire-reader';
+import { RecordBatch } from '../records/batch';
 import type { ProcessingChain } from './chain';
-import { partitionByRoute } from './routes';
-import { splitBatch } from './split';
 
 export interface RequestSettings {
   readonly limits: RecordLimits;
@@ -74,7 +72,7 @@ export class RequestProcessor {
   }
 
   /**
-   * Read → remove rejected records → (decode → chain →) route → split → encode. A request nothing
+   * Read → remove rejected records → (index → chain →) route → split → write. A request nothing
    * changes is forwarded as its own bytes; rejected records are cut out of the bytes, the rest
    * kept byte for byte. Throws PipelineError when the request is refused whole.
    */
@@ -97,10 +95,9 @@ export class RequestProcessor {
     if (this.chain.length === 0 && accepted <= this.settings.batchMaxRecords) {
       outputs = [{ exporters: this.allExporters, batches: [{ bytes: kept, records: accepted }] }];
     } else {
-      const data = decodeLogsData(kept);
-      const processed = this.chain.length > 0 ? this.chain.run(data, accepted) : data;
-      const out = this.chain.length > 0 ? countRecords(processed) : accepted;
-      outputs = out > 0 ? this.encode(processed, out) : [];
+      const batch = new RecordBatch(kept);
+      if (this.chain.length > 0) this.chain.run(batch);
+      outputs = this.encode(batch);
     }
     // Counted once nothing here can throw any more (a throw refuses the request whole).
     tally.accepted += accepted;
@@ -108,19 +105,21 @@ export class RequestProcessor {
   }
 
   /**
-   * Route, split, encode: one encoding per distinct set of records, shared by the exporters
+   * Route, split, write: one encoding per distinct set of records, shared by the exporters
    * that receive that set.
    */
-  encode(data: LogsData, records: number): PreparedOutput[] {
-    const parts = this.settings.exporterCount > 1 ? partitionByRoute(data, this.settings.exporterCount) : undefined;
-    if (!parts) return [{ exporters: this.allExporters, batches: this.encodeSplit(data, records) }];
+  encode(batch: RecordBatch): PreparedOutput[] {
+    const max = this.settings.batchMaxRecords;
+    if (batch.size === 0) return [];
+    if (!batch.routed || this.settings.exporterCount <= 1) return [{ exporters: this.allExporters, batches: batch.encode(max) }];
     const outputs: PreparedOutput[] = [];
     const shared: number[] = [];
-    parts.forEach((part, i) => {
-      if (part === data) shared.push(i);
-      else if (part) outputs.push({ exporters: [i], batches: this.encodeSplit(part, countRecords(part)) });
-    });
-    if (shared.length > 0) outputs.push({ exporters: shared, batches: this.encodeSplit(data, records) });
+    for (let i = 0; i < this.settings.exporterCount; i++) {
+      const n = batch.countFor(i);
+      if (n === batch.size) shared.push(i);
+      else if (n > 0) outputs.push({ exporters: [i], batches: batch.encode(max, i) });
+    }
+    if (shared.length > 0) outputs.push({ exporters: shared, batches: batch.encode(max) });
     return outputs;
   }
 
@@ -141,13 +140,6 @@ export class RequestProcessor {
   malformed(e: MalformedRequest, transport: string, bytes: number): PipelineError {
     this.logger.warn({ transport, err: boundedText(e.message), bytes }, 'undecodable export request refused');
     return new PipelineError('invalid_input', `cannot decode ExportLogsServiceRequest: ${boundedText(e.message)}`);
-  }
-
-  private encodeSplit(data: LogsData, records: number): { bytes: Uint8Array; records: number }[] {
-    return splitBatch(data, records, this.settings.batchMaxRecords).map((piece, _, all) => ({
-      bytes: encodeLogsData(piece),
-      records: all.length === 1 ? records : countRecords(piece),
-    }));
   }
 }
 

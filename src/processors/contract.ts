@@ -1,15 +1,16 @@
 /**
  * The processor contract, modelled on the Collector's consumer.Logs and Vector's transforms:
  * a factory validates its options once (declared as config Options) and creates a processor;
- * a processor is a synchronous, pure transform of one batch. It may change records in place,
- * remove them (reporting each removal with a reason), or add new ones. It does no I/O and
- * keeps no timers: the chain runner times it, counts records in and out, and records drops.
+ * a processor is a synchronous, pure transform of one batch through the record API
+ * (src/records/types.ts). It may change records, drop them (each with a reason), or add new
+ * ones. It does no I/O and keeps no timers: the chain runner times it, counts records in and
+ * out, counts drops by reason, and — when it throws — puts the batch back as it was before it.
  * A processor that emits on its own schedule (at window ends) declares `flushIntervalMs`; the
  * runner then calls `flush` on that interval and at shutdown.
  */
 import type { Logger } from 'pino';
 import type { OptionShape, OptionValues } from '../config/options';
-import type { LogsData } from '../otlp/model';
+import type { LogBatch } from '../records/types';
 
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
@@ -33,14 +34,9 @@ export interface ProcessorContext {
   readonly chain?: readonly string[];
 }
 
-/** Where a processor reports records it removed from the batch. */
-export interface DropSink {
-  drop(reason: string, count: number): void;
-}
-
 export interface Processor {
-  /** Returns the batch to pass on: usually `batch` itself, changed in place. */
-  process(batch: LogsData, drops: DropSink): LogsData;
+  /** Transforms the batch: reads and changes its records, drops some (`record.drop(reason)`), adds some. */
+  process(batch: LogBatch): void;
   /** State the runner persists for the processor (periodically and at shutdown) and restores at start. */
   readonly state?: PersistentState;
   /**
@@ -68,10 +64,10 @@ export interface Processor {
   readonly flushIntervalMs?: number;
   /**
    * Called by the runner every `flushIntervalMs` with the clock's time, and once with
-   * `final` true at shutdown. Returns records to emit (they pass through the processors after
-   * this one and on to the exporters), or undefined.
+   * `final` true at shutdown. Records added to `out` are emitted: they pass through the
+   * processors after this one and on to the exporters.
    */
-  flush?(now: number, final: boolean, drops: DropSink): LogsData | undefined;
+  flush?(now: number, final: boolean, out: LogBatch): void;
 }
 
 /**

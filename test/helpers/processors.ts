@@ -1,7 +1,10 @@
 /** Creates a processor from its factory with default options plus overrides. */
 import pino from 'pino';
 import type { OptionShape, OptionValues } from '../../src/config/options';
-import { OptionError, type DropSink, type Processor, type ProcessorContext, type ProcessorFactory } from '../../src/processors/contract';
+import { OptionError, type Processor, type ProcessorContext, type ProcessorFactory } from '../../src/processors/contract';
+import { decodeLogsData, encodeLogsData } from '../../src/otlp/codec';
+import type { LogsData } from '../../src/otlp/model';
+import { RecordBatch } from '../../src/records/batch';
 
 /** `ctx` replaces parts of the default context (silent logger, clock at 0, `env`). */
 export function createProcessor<S extends OptionShape>(
@@ -14,14 +17,6 @@ export function createProcessor<S extends OptionShape>(
   return factory.create({ ...defaults, ...overrides } as OptionValues<S>, { logger: pino({ level: 'silent' }), clock: { now: () => 0 }, env, ...ctx });
 }
 
-/** A DropSink that remembers what it was told. */
-export class RecordingDrops implements DropSink {
-  readonly counts: Record<string, number> = {};
-  drop(reason: string, count: number): void {
-    this.counts[reason] = (this.counts[reason] ?? 0) + count;
-  }
-}
-
 /** Asserts that `create` refused its options with an OptionError naming `option`. */
 export function expectOptionError(create: () => unknown, option: string): void {
   let error: unknown;
@@ -32,4 +27,30 @@ export function expectOptionError(create: () => unknown, option: string): void {
   }
   expect(error).toBeInstanceOf(OptionError);
   expect((error as OptionError).option).toBe(option);
+}
+
+/**
+ * Runs `processor` over `data` the way the chain runner does (bytes → record batch → process
+ * → write) and returns what it wrote, decoded, with the drops by reason. A throw is passed on.
+ */
+export function runProcessor(processor: Processor, data: LogsData): { out: LogsData; drops: Record<string, number> } {
+  const batch = new RecordBatch(encodeLogsData(data));
+  batch.begin();
+  processor.process(batch);
+  batch.commit();
+  const drops = Object.fromEntries(batch.takeDrops() ?? []);
+  return { out: batchToLogsData(batch), drops };
+}
+
+/** The batch's records as the exporters would receive them, decoded (one request). */
+export function batchToLogsData(batch: RecordBatch): LogsData {
+  const parts = batch.encode(Number.MAX_SAFE_INTEGER);
+  return parts.length === 0 ? { resourceLogs: [] } : decodeLogsData(parts[0]!.bytes);
+}
+
+/** Calls `flush` like the runner and returns what it emitted, decoded, or undefined when nothing. */
+export function flushProcessor(processor: Processor, now: number, final = false): LogsData | undefined {
+  const out = new RecordBatch();
+  processor.flush!(now, final, out);
+  return out.size === 0 ? undefined : batchToLogsData(out);
 }

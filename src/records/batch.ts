@@ -1,0 +1,1187 @@
+/**
+ * The record model: a batch is an index over the bytes of an admitted ExportLogsServiceRequest
+ * (resource, scope and record byte ranges, found in one pass without decoding anything). A
+ * record's fields are located the first time one is read and decoded when read; a change is kept
+ * beside the bytes. Writing copies every resource, scope and record nothing changed as its
+ * original bytes and writes a changed one as its original fields minus the ones replaced, plus
+ * the new values — so unknown fields and groups survive everywhere.
+ *
+ * Singular fields repeated on the wire: the last occurrence is the one read (as protobufjs does).
+ */
+import { AttributeMap, attributesFrom, type ChangeListener } from './attributes';
+import type { AnyValue, Attributes, LogBatch, LogRecord, NewOrigin, NewRecord, Resource, Scope } from './types';
+import { decodeAnyValue, decodeStringValue, writeAnyValue } from './values';
+import { WT_I32, WT_I64, WT_LEN, WT_VARINT, WireCursor, WireWriter, utf8, varintSize } from './wire';
+
+const EMPTY = new Uint8Array(0);
+
+// LogRecord field numbers (logs.proto).
+const R_TIME = 1;
+const R_SEV_NUM = 2;
+const R_SEV_TEXT = 3;
+const R_BODY = 5;
+const R_ATTRS = 6;
+const R_DROPPED = 7;
+const R_FLAGS = 8;
+const R_TRACE = 9;
+const R_SPAN = 10;
+const R_OBSERVED = 11;
+const R_EVENT = 12;
+const R_MAX = 13;
+
+// InstrumentationScope and Resource (common.proto, resource.proto).
+const S_NAME = 1;
+const S_VERSION = 2;
+const S_ATTRS = 3;
+const S_DROPPED = 4;
+const RES_ATTRS = 1;
+const RES_DROPPED = 2;
+
+/**
+ * Locates a message's fields: `pos[f]` is the offset just after the tag of the last occurrence
+ * of field f (f < pos.length), -1 when absent; content ranges of the repeated attribute field
+ * go to `attrs`.
+ */
+function indexFields(b: Uint8Array, start: number, end: number, pos: Int32Array, attrField: number, attrs: number[]): void {
+  pos.fill(-1);
+  const c = new WireCursor(b, start, end);
+  while (c.pos < end) {
+    const tag = c.varint();
+    const f = tag >>> 3;
+    if (f === attrField && (tag & 7) === WT_LEN) {
+      const n = c.length();
+      attrs.push(c.pos, c.pos + n);
+      c.pos += n;
+      continue;
+    }
+    if (f < pos.length) pos[f] = c.pos;
+    c.skip(tag);
+  }
+}
+
+/** Copies the fields of b[start, end) whose number is not in `skip` (a bit mask by field number < 32), as bytes. */
+function copyFieldsExcept(w: WireWriter, b: Uint8Array, start: number, end: number, skip: number): void {
+  const c = new WireCursor(b, start, end);
+  let run = start;
+  while (c.pos < end) {
+    const at = c.pos;
+    const tag = c.varint();
+    const f = tag >>> 3;
+    c.skip(tag);
+    if (f < 32 && (skip >>> f) & 1) {
+      if (at > run) w.bytes(b, run, at);
+      run = c.pos;
+    }
+  }
+  if (end > run) w.bytes(b, run, end);
+}
+
+function readString(b: Uint8Array, at: number): string {
+  const c = new WireCursor(b, at, b.length);
+  const n = c.length();
+  return utf8(b, c.pos, c.pos + n);
+}
+
+function readBytes(b: Uint8Array, at: number): Uint8Array {
+  const c = new WireCursor(b, at, b.length);
+  const n = c.length();
+  return b.slice(c.pos, c.pos + n);
+}
+
+function lenRange(b: Uint8Array, at: number): [number, number] {
+  const c = new WireCursor(b, at, b.length);
+  const n = c.length();
+  return [c.pos, c.pos + n];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Resource and scope: shared by the records of their group, decoded on first read.
+
+class ResourceImpl implements Resource, ChangeListener {
+  private pos: Int32Array | undefined;
+  private attrRanges: number[] = [];
+  private attrs: AttributeMap | undefined;
+  private droppedValue = 0;
+  /** Field bits replaced by a processor. */
+  changedMask = 0;
+
+  constructor(
+    private readonly group: ResourceGroup,
+    private readonly b: Uint8Array,
+    /** Content of the (last) resource field; start -1 when there is none. */
+    private readonly start: number,
+    private readonly end: number,
+    fresh?: AttributeMap,
+  ) {
+    if (fresh) {
+      this.attrs = fresh;
+      fresh.owner = this;
+      this.changedMask = 1 << RES_ATTRS;
+    }
+  }
+
+  private index(): Int32Array {
+    if (!this.pos) {
+      this.pos = new Int32Array(3);
+      if (this.start >= 0) indexFields(this.b, this.start, this.end, this.pos, RES_ATTRS, this.attrRanges);
+      else this.pos.fill(-1);
+    }
+    return this.pos;
+  }
+
+  get attributes(): Attributes {
+    if (!this.attrs) {
+      this.index();
+      this.attrs = new AttributeMap(this.b, this.attrRanges, this);
+    }
+    return this.attrs;
+  }
+
+  get droppedAttributesCount(): number {
+    if (this.changedMask & (1 << RES_DROPPED)) return this.droppedValue;
+    const at = this.index()[RES_DROPPED]!;
+    return at < 0 ? 0 : new WireCursor(this.b, at, this.end).varint32(false);
+  }
+
+  set droppedAttributesCount(n: number) {
+    this.willChange();
+    this.droppedValue = n >>> 0;
+    this.changedMask |= 1 << RES_DROPPED;
+    this.touch();
+  }
+
+  get schemaUrl(): string {
+    return this.group.schemaUrl();
+  }
+
+  private savedAt = -1;
+
+  willChange(): void {
+    const batch = this.group.batch;
+    if (!batch.journal || this.savedAt === batch.stage) return;
+    this.savedAt = batch.stage;
+    const attrs = this.attrs?.save();
+    const mask = this.changedMask;
+    const dropped = this.droppedValue;
+    batch.journal.push(() => {
+      this.changedMask = mask;
+      this.droppedValue = dropped;
+      if (attrs) this.attrs!.restore(attrs);
+      this.savedAt = -1;
+    });
+  }
+
+  touch(): void {
+    if (this.attrs?.changed) this.changedMask |= 1 << RES_ATTRS;
+    this.group.dirty = true;
+    this.group.batch.dirty = true;
+  }
+
+  get changed(): boolean {
+    return this.changedMask !== 0;
+  }
+
+  /** The Resource message's content with the changes applied. */
+  writeContent(w: WireWriter): void {
+    if (this.start >= 0) copyFieldsExcept(w, this.b, this.start, this.end, this.changedMask);
+    if (this.changedMask & (1 << RES_ATTRS)) this.attrs!.write(w, RES_ATTRS);
+    if (this.changedMask & (1 << RES_DROPPED) && this.droppedValue !== 0) {
+      w.tag(RES_DROPPED, WT_VARINT);
+      w.varint(this.droppedValue);
+    }
+  }
+}
+
+class ScopeImpl implements Scope, ChangeListener {
+  private pos: Int32Array | undefined;
+  private attrRanges: number[] = [];
+  private attrs: AttributeMap | undefined;
+  private nameValue = '';
+  private versionValue = '';
+  private droppedValue = 0;
+  changedMask = 0;
+
+  constructor(
+    private readonly group: ScopeGroup,
+    private readonly b: Uint8Array,
+    private readonly start: number,
+    private readonly end: number,
+    fresh?: { name?: string; version?: string; attributes: AttributeMap },
+  ) {
+    if (fresh) {
+      this.attrs = fresh.attributes;
+      fresh.attributes.owner = this;
+      this.nameValue = fresh.name ?? '';
+      this.versionValue = fresh.version ?? '';
+      this.changedMask = (1 << S_NAME) | (1 << S_VERSION) | (1 << S_ATTRS);
+    }
+  }
+
+  private index(): Int32Array {
+    if (!this.pos) {
+      this.pos = new Int32Array(5);
+      if (this.start >= 0) indexFields(this.b, this.start, this.end, this.pos, S_ATTRS, this.attrRanges);
+      else this.pos.fill(-1);
+    }
+    return this.pos;
+  }
+
+  get name(): string {
+    if (this.changedMask & (1 << S_NAME)) return this.nameValue;
+    const at = this.index()[S_NAME]!;
+    return at < 0 ? '' : readString(this.b, at);
+  }
+
+  set name(v: string) {
+    this.willChange();
+    this.nameValue = v;
+    this.changedMask |= 1 << S_NAME;
+    this.touch();
+  }
+
+  get version(): string {
+    if (this.changedMask & (1 << S_VERSION)) return this.versionValue;
+    const at = this.index()[S_VERSION]!;
+    return at < 0 ? '' : readString(this.b, at);
+  }
+
+  set version(v: string) {
+    this.willChange();
+    this.versionValue = v;
+    this.changedMask |= 1 << S_VERSION;
+    this.touch();
+  }
+
+  get attributes(): Attributes {
+    if (!this.attrs) {
+      this.index();
+      this.attrs = new AttributeMap(this.b, this.attrRanges, this);
+    }
+    return this.attrs;
+  }
+
+  get droppedAttributesCount(): number {
+    if (this.changedMask & (1 << S_DROPPED)) return this.droppedValue;
+    const at = this.index()[S_DROPPED]!;
+    return at < 0 ? 0 : new WireCursor(this.b, at, this.end).varint32(false);
+  }
+
+  set droppedAttributesCount(n: number) {
+    this.willChange();
+    this.droppedValue = n >>> 0;
+    this.changedMask |= 1 << S_DROPPED;
+    this.touch();
+  }
+
+  get schemaUrl(): string {
+    return this.group.schemaUrl();
+  }
+
+  private savedAt = -1;
+
+  willChange(): void {
+    const batch = this.group.resource.batch;
+    if (!batch.journal || this.savedAt === batch.stage) return;
+    this.savedAt = batch.stage;
+    const attrs = this.attrs?.save();
+    const { changedMask, nameValue, versionValue, droppedValue } = this;
+    batch.journal.push(() => {
+      Object.assign(this, { changedMask, nameValue, versionValue, droppedValue });
+      if (attrs) this.attrs!.restore(attrs);
+      this.savedAt = -1;
+    });
+  }
+
+  touch(): void {
+    if (this.attrs?.changed) this.changedMask |= 1 << S_ATTRS;
+    this.group.dirty = true;
+    this.group.resource.dirty = true;
+    this.group.resource.batch.dirty = true;
+  }
+
+  get changed(): boolean {
+    return this.changedMask !== 0;
+  }
+
+  writeContent(w: WireWriter): void {
+    if (this.start >= 0) copyFieldsExcept(w, this.b, this.start, this.end, this.changedMask);
+    const m = this.changedMask;
+    if (m & (1 << S_NAME) && this.nameValue !== '') w.stringField(S_NAME, this.nameValue);
+    if (m & (1 << S_VERSION) && this.versionValue !== '') w.stringField(S_VERSION, this.versionValue);
+    if (m & (1 << S_ATTRS)) this.attrs!.write(w, S_ATTRS);
+    if (m & (1 << S_DROPPED) && this.droppedValue !== 0) {
+      w.tag(S_DROPPED, WT_VARINT);
+      w.varint(this.droppedValue);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records.
+
+export class RecordImpl implements LogRecord, ChangeListener {
+  private pos: Int32Array | undefined;
+  private attrRanges: number[] | undefined;
+  private attrs: AttributeMap | undefined;
+  /** Field bits (1 << field number) replaced by a processor. */
+  changedMask = 0;
+  /** Bytes of the record with its changes, once written (cleared by a later change). */
+  encoded: Uint8Array | undefined;
+  dropReason: string | undefined;
+  /** Exporters the record goes to (bit per exporter index), set by `route`; undefined: all. */
+  routes: number | undefined;
+  private vTime = 0n;
+  private vObserved = 0n;
+  private vSevNum = 0;
+  private vSevText = '';
+  private vBody: AnyValue | undefined;
+  private bodyLoaded = false;
+  private vDropped = 0;
+  private vFlags = 0;
+  private vTrace: Uint8Array = EMPTY;
+  private vSpan: Uint8Array = EMPTY;
+  private vEvent = '';
+
+  constructor(
+    readonly group: ScopeGroup,
+    private readonly b: Uint8Array,
+    /** Content range of the LogRecord in `b`; start = end = 0 for a new record. */
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  private index(): Int32Array {
+    let pos = this.pos;
+    if (!pos) {
+      pos = new Int32Array(R_MAX);
+      this.attrRanges = [];
+      indexFields(this.b, this.start, this.end, pos, R_ATTRS, this.attrRanges);
+      this.pos = pos;
+    }
+    return pos;
+  }
+
+  private has(bit: number): boolean {
+    return (this.changedMask & (1 << bit)) !== 0;
+  }
+
+  private set(bit: number): void {
+    this.changedMask |= 1 << bit;
+    this.touch();
+  }
+
+  private savedAt = -1;
+
+  willChange(): void {
+    const batch = this.group.resource.batch;
+    if (!batch.journal || this.savedAt === batch.stage) return;
+    this.savedAt = batch.stage;
+    const attrs = this.attrs?.save();
+    const had = this.attrs !== undefined;
+    const { changedMask, encoded, dropReason, routes, vTime, vObserved, vSevNum, vSevText, vBody, bodyLoaded, vDropped, vFlags, vTrace, vSpan, vEvent } = this;
+    batch.journal.push(() => {
+      Object.assign(this, { changedMask, encoded, dropReason, routes, vTime, vObserved, vSevNum, vSevText, vBody, bodyLoaded, vDropped, vFlags, vTrace, vSpan, vEvent });
+      if (attrs) this.attrs!.restore(attrs);
+      else if (!had) this.attrs = undefined;
+      this.savedAt = -1;
+    });
+  }
+
+  touch(): void {
+    if (this.attrs?.changed) this.changedMask |= 1 << R_ATTRS;
+    this.encoded = undefined;
+    const g = this.group;
+    g.dirty = true;
+    g.resource.dirty = true;
+    g.resource.batch.dirty = true;
+  }
+
+  get changed(): boolean {
+    return this.changedMask !== 0;
+  }
+
+  get timeUnixNano(): bigint {
+    if (this.has(R_TIME)) return this.vTime;
+    const at = this.index()[R_TIME]!;
+    return at < 0 ? 0n : new WireCursor(this.b, at, this.end).fixed64();
+  }
+
+  set timeUnixNano(v: bigint) {
+    this.willChange();
+    this.vTime = BigInt.asUintN(64, v);
+    this.set(R_TIME);
+  }
+
+  get observedTimeUnixNano(): bigint {
+    if (this.has(R_OBSERVED)) return this.vObserved;
+    const at = this.index()[R_OBSERVED]!;
+    return at < 0 ? 0n : new WireCursor(this.b, at, this.end).fixed64();
+  }
+
+  set observedTimeUnixNano(v: bigint) {
+    this.willChange();
+    this.vObserved = BigInt.asUintN(64, v);
+    this.set(R_OBSERVED);
+  }
+
+  get severityNumber(): number {
+    if (this.has(R_SEV_NUM)) return this.vSevNum;
+    const at = this.index()[R_SEV_NUM]!;
+    return at < 0 ? 0 : new WireCursor(this.b, at, this.end).varint32(true);
+  }
+
+  set severityNumber(v: number) {
+    if (v === this.severityNumber) return;
+    this.willChange();
+    this.vSevNum = v | 0;
+    this.set(R_SEV_NUM);
+  }
+
+  get severityText(): string {
+    if (this.has(R_SEV_TEXT)) return this.vSevText;
+    const at = this.index()[R_SEV_TEXT]!;
+    if (at < 0) return '';
+    this.vSevText = readString(this.b, at);
+    return this.vSevText;
+  }
+
+  set severityText(v: string) {
+    if (v === this.severityText) return;
+    this.willChange();
+    this.vSevText = v;
+    this.set(R_SEV_TEXT);
+  }
+
+  get body(): AnyValue | undefined {
+    if (!this.bodyLoaded) {
+      const at = this.index()[R_BODY]!;
+      if (at >= 0) {
+        const [s, e] = lenRange(this.b, at);
+        this.vBody = decodeAnyValue(this.b, s, e);
+      }
+      this.bodyLoaded = true;
+    }
+    return this.vBody;
+  }
+
+  set body(v: AnyValue | undefined) {
+    this.willChange();
+    this.vBody = v;
+    this.bodyLoaded = true;
+    this.set(R_BODY);
+  }
+
+  get bodyString(): string | undefined {
+    if (this.bodyLoaded) return this.vBody?.stringValue;
+    const at = this.index()[R_BODY]!;
+    if (at < 0) return undefined;
+    const [s, e] = lenRange(this.b, at);
+    const str = decodeStringValue(this.b, s, e);
+    if (str !== undefined) {
+      this.vBody = { stringValue: str };
+      this.bodyLoaded = true;
+    }
+    return str;
+  }
+
+  get attributes(): Attributes {
+    if (!this.attrs) {
+      this.index();
+      this.attrs = new AttributeMap(this.b, this.attrRanges!, this);
+    }
+    return this.attrs;
+  }
+
+  get droppedAttributesCount(): number {
+    if (this.has(R_DROPPED)) return this.vDropped;
+    const at = this.index()[R_DROPPED]!;
+    return at < 0 ? 0 : new WireCursor(this.b, at, this.end).varint32(false);
+  }
+
+  set droppedAttributesCount(v: number) {
+    this.willChange();
+    this.vDropped = v >>> 0;
+    this.set(R_DROPPED);
+  }
+
+  get flags(): number {
+    if (this.has(R_FLAGS)) return this.vFlags;
+    const at = this.index()[R_FLAGS]!;
+    return at < 0 ? 0 : new WireCursor(this.b, at, this.end).fixed32();
+  }
+
+  set flags(v: number) {
+    this.willChange();
+    this.vFlags = v >>> 0;
+    this.set(R_FLAGS);
+  }
+
+  get traceId(): Uint8Array {
+    if (this.has(R_TRACE)) return this.vTrace;
+    const at = this.index()[R_TRACE]!;
+    return at < 0 ? EMPTY : readBytes(this.b, at);
+  }
+
+  set traceId(v: Uint8Array) {
+    this.willChange();
+    this.vTrace = v;
+    this.set(R_TRACE);
+  }
+
+  get spanId(): Uint8Array {
+    if (this.has(R_SPAN)) return this.vSpan;
+    const at = this.index()[R_SPAN]!;
+    return at < 0 ? EMPTY : readBytes(this.b, at);
+  }
+
+  set spanId(v: Uint8Array) {
+    this.willChange();
+    this.vSpan = v;
+    this.set(R_SPAN);
+  }
+
+  get eventName(): string {
+    if (this.has(R_EVENT)) return this.vEvent;
+    const at = this.index()[R_EVENT]!;
+    return at < 0 ? '' : readString(this.b, at);
+  }
+
+  set eventName(v: string) {
+    this.willChange();
+    this.vEvent = v;
+    this.set(R_EVENT);
+  }
+
+  get resource(): Resource {
+    return this.group.resource.view();
+  }
+
+  get scope(): Scope {
+    return this.group.view();
+  }
+
+  drop(reason: string): void {
+    if (this.dropReason !== undefined) return;
+    this.willChange();
+    this.dropReason = reason;
+    const g = this.group;
+    g.dirty = true;
+    g.resource.dirty = true;
+    g.resource.batch.noteDrop(reason);
+  }
+
+  get dropped(): boolean {
+    return this.dropReason !== undefined;
+  }
+
+  /** The record's content as it is now: its bytes when unchanged. */
+  bytes(): Uint8Array | undefined {
+    if (this.changedMask === 0) return undefined;
+    if (!this.encoded) {
+      const w = scratch();
+      w.reset();
+      this.writeContent(w);
+      this.encoded = w.finish();
+    }
+    return this.encoded;
+  }
+
+  /** Size of the LogRecord content as written. */
+  size(): number {
+    const e = this.bytes();
+    return e ? e.length : this.end - this.start;
+  }
+
+  writeTo(w: WireWriter): void {
+    const e = this.bytes();
+    if (e) w.bytes(e);
+    else w.bytes(this.b, this.start, this.end);
+  }
+
+  private writeContent(w: WireWriter): void {
+    const m = this.changedMask;
+    if (this.end > this.start) copyFieldsExcept(w, this.b, this.start, this.end, m);
+    if (m & (1 << R_TIME) && this.vTime !== 0n) {
+      w.tag(R_TIME, WT_I64);
+      w.fixed64(this.vTime);
+    }
+    if (m & (1 << R_SEV_NUM) && this.vSevNum !== 0) {
+      w.tag(R_SEV_NUM, WT_VARINT);
+      w.varint64(BigInt(this.vSevNum));
+    }
+    if (m & (1 << R_SEV_TEXT) && this.vSevText !== '') w.stringField(R_SEV_TEXT, this.vSevText);
+    if (m & (1 << R_BODY) && this.vBody !== undefined) {
+      const mark = w.beginLen(R_BODY);
+      writeAnyValue(w, this.vBody);
+      w.endLen(mark);
+    }
+    if (m & (1 << R_ATTRS)) this.attrs!.write(w, R_ATTRS);
+    if (m & (1 << R_DROPPED) && this.vDropped !== 0) {
+      w.tag(R_DROPPED, WT_VARINT);
+      w.varint(this.vDropped);
+    }
+    if (m & (1 << R_FLAGS) && this.vFlags !== 0) {
+      w.tag(R_FLAGS, WT_I32);
+      w.fixed32(this.vFlags);
+    }
+    if (m & (1 << R_TRACE) && this.vTrace.length > 0) w.bytesField(R_TRACE, this.vTrace);
+    if (m & (1 << R_SPAN) && this.vSpan.length > 0) w.bytesField(R_SPAN, this.vSpan);
+    if (m & (1 << R_OBSERVED) && this.vObserved !== 0n) {
+      w.tag(R_OBSERVED, WT_I64);
+      w.fixed64(this.vObserved);
+    }
+    if (m & (1 << R_EVENT) && this.vEvent !== '') w.stringField(R_EVENT, this.vEvent);
+  }
+
+  /** Fills a new record from what a processor passed. */
+  init(r: NewRecord): void {
+    if (r.timeUnixNano !== undefined) this.timeUnixNano = r.timeUnixNano;
+    if (r.observedTimeUnixNano !== undefined) this.observedTimeUnixNano = r.observedTimeUnixNano;
+    if (r.severityNumber !== undefined) this.severityNumber = r.severityNumber;
+    if (r.severityText !== undefined) this.severityText = r.severityText;
+    if (r.body !== undefined) this.body = typeof r.body === 'string' ? { stringValue: r.body } : r.body;
+    if (r.attributes !== undefined) {
+      this.attrs = attributesFrom(r.attributes, this);
+      this.changedMask |= 1 << R_ATTRS;
+    }
+    if (r.droppedAttributesCount !== undefined) this.droppedAttributesCount = r.droppedAttributesCount;
+    if (r.flags !== undefined) this.flags = r.flags;
+    if (r.traceId !== undefined) this.traceId = r.traceId;
+    if (r.spanId !== undefined) this.spanId = r.spanId;
+    if (r.eventName !== undefined) this.eventName = r.eventName;
+    // A new record is written from its values even when none was set.
+    this.changedMask |= 1 << 31;
+    this.touch();
+  }
+}
+
+let scratchWriter: WireWriter | undefined;
+function scratch(): WireWriter {
+  return (scratchWriter ??= new WireWriter(4096));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Containers.
+
+/** A ScopeLogs: its scope, its records, and its other fields as bytes. */
+export class ScopeGroup {
+  readonly records: RecordImpl[] = [];
+  /** Whole fields of the ScopeLogs other than scope and log_records (schema_url, unknown), [start, end] pairs. */
+  others: number[] = [];
+  /** Whole `scope` fields, [start, end] pairs (usually one). */
+  scopeFields: number[] = [];
+  /** Content of the last scope field; -1 when none. */
+  scopeStart = -1;
+  scopeEnd = -1;
+  /** Records arrived with the group (before any was added). */
+  received = 0;
+  dirty = false;
+  private scopeView: ScopeImpl | undefined;
+
+  constructor(
+    readonly resource: ResourceGroup,
+    readonly b: Uint8Array,
+    /** ScopeLogs content range; start -1 for a group a processor created. */
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  view(): ScopeImpl {
+    return (this.scopeView ??= new ScopeImpl(this, this.b, this.scopeStart, this.scopeEnd));
+  }
+
+  adopt(scope: ScopeImpl): void {
+    this.scopeView = scope;
+  }
+
+  get scopeChanged(): boolean {
+    return this.scopeView?.changed ?? false;
+  }
+
+  schemaUrl(): string {
+    return schemaUrlIn(this.b, this.others);
+  }
+}
+
+/** A ResourceLogs: its resource, its scopes, and its other fields as bytes. */
+export class ResourceGroup {
+  readonly scopes: ScopeGroup[] = [];
+  others: number[] = [];
+  resourceFields: number[] = [];
+  resourceStart = -1;
+  resourceEnd = -1;
+  dirty = false;
+  private resourceView: ResourceImpl | undefined;
+
+  constructor(
+    readonly batch: RecordBatch,
+    readonly b: Uint8Array,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  view(): ResourceImpl {
+    return (this.resourceView ??= new ResourceImpl(this, this.b, this.resourceStart, this.resourceEnd));
+  }
+
+  adopt(resource: ResourceImpl): void {
+    this.resourceView = resource;
+  }
+
+  get resourceChanged(): boolean {
+    return this.resourceView?.changed ?? false;
+  }
+
+  schemaUrl(): string {
+    return schemaUrlIn(this.b, this.others);
+  }
+}
+
+/** schema_url (field 3) among a container's other fields, last one winning. */
+function schemaUrlIn(b: Uint8Array, others: readonly number[]): string {
+  let url = '';
+  for (let i = 0; i < others.length; i += 2) {
+    const c = new WireCursor(b, others[i]!, others[i + 1]!);
+    if (c.varint() === ((3 << 3) | WT_LEN)) url = readString(b, c.pos);
+  }
+  return url;
+}
+
+/** Splits a message's fields into `wanted` (number → handler) and the rest, kept as whole-field ranges. */
+function scanContainer(b: Uint8Array, start: number, end: number, onField: (field: number, fieldStart: number, contentStart: number, contentEnd: number) => boolean, others: number[]): void {
+  const c = new WireCursor(b, start, end);
+  while (c.pos < end) {
+    const at = c.pos;
+    const tag = c.varint();
+    if ((tag & 7) === WT_LEN) {
+      const n = c.length();
+      const cs = c.pos;
+      c.pos += n;
+      if (onField(tag >>> 3, at, cs, c.pos)) continue;
+    } else c.skip(tag);
+    others.push(at, c.pos);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The batch.
+
+export class RecordBatch implements LogBatch {
+  readonly groups: ResourceGroup[] = [];
+  /** Request-level fields other than resource_logs, whole-field ranges. */
+  readonly others: number[] = [];
+  /** Anything changed, dropped or added since the batch was read. */
+  dirty = false;
+  /** Some record has a route mask. */
+  routed = false;
+  private live = 0;
+  private flat: RecordImpl[] | undefined;
+  /** While a processor runs (begin … commit/rollback): how to undo each change it made. */
+  journal: (() => void)[] | undefined;
+  /** Increments per begin(): an object saves its state once per stage. */
+  stage = 0;
+  private checkpoint: { live: number; groups: number; newGroups: NewOrigin[]; dirty: boolean; routed: boolean } | undefined;
+  private drops = new Map<string, number>();
+  private readonly newGroups = new Map<NewOrigin, ScopeGroup>();
+  private defaultOrigin: NewOrigin | undefined;
+
+  /** An index over an admitted request's bytes (the wire reader checked them). */
+  constructor(readonly bytes: Uint8Array = EMPTY) {
+    const b = bytes;
+    scanContainer(
+      b,
+      0,
+      b.length,
+      (f, _at, s, e) => {
+        if (f !== 1) return false;
+        this.groups.push(this.readResourceLogs(s, e));
+        return true;
+      },
+      this.others,
+    );
+  }
+
+  private readResourceLogs(start: number, end: number): ResourceGroup {
+    const b = this.bytes;
+    const rg = new ResourceGroup(this, b, start, end);
+    scanContainer(
+      b,
+      start,
+      end,
+      (f, at, s, e) => {
+        if (f === 1) {
+          rg.resourceFields.push(at, e);
+          rg.resourceStart = s;
+          rg.resourceEnd = e;
+          return true;
+        }
+        if (f === 2) {
+          rg.scopes.push(this.readScopeLogs(rg, s, e));
+          return true;
+        }
+        return false;
+      },
+      rg.others,
+    );
+    return rg;
+  }
+
+  private readScopeLogs(rg: ResourceGroup, start: number, end: number): ScopeGroup {
+    const b = this.bytes;
+    const sg = new ScopeGroup(rg, b, start, end);
+    scanContainer(
+      b,
+      start,
+      end,
+      (f, at, s, e) => {
+        if (f === 1) {
+          sg.scopeFields.push(at, e);
+          sg.scopeStart = s;
+          sg.scopeEnd = e;
+          return true;
+        }
+        if (f === 2) {
+          sg.records.push(new RecordImpl(sg, b, s, e));
+          return true;
+        }
+        return false;
+      },
+      sg.others,
+    );
+    sg.received = sg.records.length;
+    this.live += sg.records.length;
+    return sg;
+  }
+
+  get size(): number {
+    return this.live;
+  }
+
+  /** Records not dropped, in order (a snapshot: records added later are not in it). */
+  records(): readonly RecordImpl[] {
+    if (!this.flat) {
+      const out: RecordImpl[] = [];
+      for (const rg of this.groups) for (const sg of rg.scopes) for (const r of sg.records) if (r.dropReason === undefined) out.push(r);
+      this.flat = out;
+    }
+    return this.flat;
+  }
+
+  *[Symbol.iterator](): IterableIterator<LogRecord> {
+    const list = this.records();
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i]!;
+      if (r.dropReason === undefined) yield r;
+    }
+  }
+
+  /** Starts a processor's pass: its changes can be undone until commit(). */
+  begin(): void {
+    this.stage++;
+    this.journal = [];
+    this.drops = new Map();
+    this.checkpoint = { live: this.live, groups: this.groups.length, newGroups: [...this.newGroups.keys()], dirty: this.dirty, routed: this.routed };
+  }
+
+  /** Keeps the pass's changes. */
+  commit(): void {
+    this.journal = undefined;
+    this.checkpoint = undefined;
+  }
+
+  /** Puts the batch back as it was at begin(): the processor failed. Its drops are forgotten. */
+  rollback(): void {
+    const journal = this.journal;
+    const cp = this.checkpoint;
+    if (!journal || !cp) return;
+    this.journal = undefined;
+    for (let i = journal.length - 1; i >= 0; i--) journal[i]!();
+    this.live = cp.live;
+    this.groups.length = cp.groups;
+    const keep = new Set(cp.newGroups);
+    for (const origin of [...this.newGroups.keys()]) if (!keep.has(origin)) this.newGroups.delete(origin);
+    this.dirty = cp.dirty;
+    this.routed = cp.routed;
+    this.drops = new Map();
+    this.flat = undefined;
+    this.checkpoint = undefined;
+  }
+
+  noteDrop(reason: string): void {
+    this.live--;
+    this.dirty = true;
+    this.flat = undefined;
+    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1);
+  }
+
+  /** Drops since the last call, by reason (the runner counts them per processor). */
+  takeDrops(): Map<string, number> | undefined {
+    if (this.drops.size === 0) return undefined;
+    const d = this.drops;
+    this.drops = new Map();
+    return d;
+  }
+
+  add(init: NewRecord, origin?: LogRecord | NewOrigin): LogRecord {
+    let sg: ScopeGroup;
+    if (origin instanceof RecordImpl) sg = origin.group;
+    else sg = this.groupFor((origin as NewOrigin | undefined) ?? (this.defaultOrigin ??= {}));
+    const rec = new RecordImpl(sg, EMPTY, 0, 0);
+    if (this.journal) {
+      const len = sg.records.length;
+      this.journal.push(() => {
+        sg.records.length = len;
+      });
+    }
+    sg.records.push(rec);
+    rec.init(init);
+    this.live++;
+    this.flat = undefined;
+    return rec;
+  }
+
+  private groupFor(origin: NewOrigin): ScopeGroup {
+    let sg = this.newGroups.get(origin);
+    if (sg) return sg;
+    const rg = new ResourceGroup(this, EMPTY, -1, -1);
+    rg.adopt(new ResourceImpl(rg, EMPTY, -1, -1, attributesFrom(origin.resource)));
+    sg = new ScopeGroup(rg, EMPTY, -1, -1);
+    sg.adopt(new ScopeImpl(sg, EMPTY, -1, -1, { name: origin.scope?.name, version: origin.scope?.version, attributes: attributesFrom(origin.scope?.attributes) }));
+    rg.scopes.push(sg);
+    rg.dirty = true;
+    sg.dirty = true;
+    this.groups.push(rg);
+    this.newGroups.set(origin, sg);
+    return sg;
+  }
+
+  /** Marks a record's exporters (route). */
+  setRoutes(record: LogRecord, mask: number): void {
+    (record as RecordImpl).willChange();
+    (record as RecordImpl).routes = mask;
+    this.routed = true;
+  }
+
+  /**
+   * Encodes the records not dropped (and, with `exporter`, routed to it) as requests of at most
+   * `maxRecords` records each. A batch nothing touched is its own bytes.
+   */
+  encode(maxRecords: number, exporter?: number): { bytes: Uint8Array; records: number }[] {
+    if (!this.dirty && (exporter === undefined || !this.routed) && this.live <= maxRecords) {
+      return this.live === 0 && this.groups.length === 0 && this.others.length === 0 ? [] : [{ bytes: this.bytes, records: this.live }];
+    }
+    const include = exporter === undefined || !this.routed ? undefined : (r: RecordImpl) => r.routes === undefined || ((r.routes >>> exporter) & 1) === 1;
+    if (this.live === 0) return [];
+    return planChunks(this, maxRecords, include).map((chunk, i) => ({ bytes: writeChunk(this, chunk, i === 0), records: chunk.records }));
+  }
+
+  /** How many records not dropped go to `exporter` (all when nothing is routed). */
+  countFor(exporter: number): number {
+    if (!this.routed) return this.live;
+    let n = 0;
+    for (const r of this.records()) if (r.routes === undefined || ((r.routes >>> exporter) & 1) === 1) n++;
+    return n;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing.
+
+interface ScopePart {
+  readonly sg: ScopeGroup;
+  readonly records: RecordImpl[];
+  /** Every record of the group, none changed, scope unchanged: the ScopeLogs is copied as bytes. */
+  whole: boolean;
+  size: number;
+}
+
+interface ResourcePart {
+  readonly rg: ResourceGroup;
+  readonly scopes: ScopePart[];
+  whole: boolean;
+  size: number;
+}
+
+interface Chunk {
+  readonly parts: ResourcePart[];
+  records: number;
+}
+
+function planChunks(batch: RecordBatch, maxRecords: number, include: ((r: RecordImpl) => boolean) | undefined): Chunk[] {
+  const chunks: Chunk[] = [];
+  let cur: Chunk = { parts: [], records: 0 };
+  const partFor = (rg: ResourceGroup): ResourcePart => {
+    const last = cur.parts[cur.parts.length - 1];
+    if (last && last.rg === rg) return last;
+    const p: ResourcePart = { rg, scopes: [], whole: false, size: 0 };
+    cur.parts.push(p);
+    return p;
+  };
+  for (const rg of batch.groups) {
+    if (rg.scopes.length === 0) {
+      // A resource that arrived without scopes stays as it came.
+      partFor(rg);
+      continue;
+    }
+    for (const sg of rg.scopes) {
+      if (sg.records.length === 0) {
+        // Arrived empty (a processor's emptying removes the scope): kept as it came.
+        partFor(rg).scopes.push({ sg, records: [], whole: false, size: 0 });
+        continue;
+      }
+      let scope: ScopePart | undefined;
+      for (const r of sg.records) {
+        if (r.dropReason !== undefined || (include && !include(r))) continue;
+        if (cur.records >= maxRecords) {
+          chunks.push(cur);
+          cur = { parts: [], records: 0 };
+          scope = undefined;
+        }
+        if (!scope) {
+          scope = { sg, records: [], whole: false, size: 0 };
+          partFor(rg).scopes.push(scope);
+        }
+        scope.records.push(r);
+        cur.records++;
+      }
+    }
+  }
+  // Drop resources every scope of which went away; keep those that came without any.
+  const prune = (c: Chunk): Chunk => ({ records: c.records, parts: c.parts.filter((p) => p.scopes.length > 0 || p.rg.scopes.length === 0) });
+  if (cur.parts.length > 0) chunks.push(cur);
+  return chunks.map(prune).filter((c) => c.parts.length > 0);
+}
+
+function fieldSize(field: number, content: number): number {
+  return varintSize(field * 8 + WT_LEN) + varintSize(content) + content;
+}
+
+function rangesSize(r: readonly number[]): number {
+  let n = 0;
+  for (let i = 0; i < r.length; i += 2) n += r[i + 1]! - r[i]!;
+  return n;
+}
+
+function encodeMessage(write: (w: WireWriter) => void): Uint8Array {
+  const w = new WireWriter(256);
+  write(w);
+  return w.finish();
+}
+
+function sizeScope(p: ScopePart, scopeBytes: Map<ScopeGroup, Uint8Array>): number {
+  const sg = p.sg;
+  p.whole = sg.start >= 0 && !sg.dirty && p.records.length === sg.records.length;
+  if (p.whole) return (p.size = sg.end - sg.start);
+  let n = rangesSize(sg.others);
+  if (sg.scopeChanged) {
+    let bytes = scopeBytes.get(sg);
+    if (!bytes) {
+      const view = sg.view();
+      bytes = encodeMessage((w) => view.writeContent(w));
+      scopeBytes.set(sg, bytes);
+    }
+    n += fieldSize(1, bytes.length);
+  } else n += rangesSize(sg.scopeFields);
+  for (const r of p.records) n += fieldSize(2, r.size());
+  return (p.size = n);
+}
+
+function sizeResource(p: ResourcePart, resBytes: Map<ResourceGroup, Uint8Array>, scopeBytes: Map<ScopeGroup, Uint8Array>): number {
+  const rg = p.rg;
+  let n = 0;
+  let allWhole = rg.start >= 0 && !rg.dirty && p.scopes.length === rg.scopes.length;
+  for (const s of p.scopes) {
+    n += fieldSize(2, sizeScope(s, scopeBytes));
+    if (!s.whole) allWhole = false;
+  }
+  p.whole = allWhole;
+  if (p.whole) return (p.size = rg.end - rg.start);
+  n += rangesSize(rg.others);
+  if (rg.resourceChanged) {
+    let bytes = resBytes.get(rg);
+    if (!bytes) {
+      const view = rg.view();
+      bytes = encodeMessage((w) => view.writeContent(w));
+      resBytes.set(rg, bytes);
+    }
+    n += fieldSize(1, bytes.length);
+  } else n += rangesSize(rg.resourceFields);
+  return (p.size = n);
+}
+
+function copyRanges(w: WireWriter, b: Uint8Array, r: readonly number[]): void {
+  for (let i = 0; i < r.length; i += 2) w.bytes(b, r[i]!, r[i + 1]!);
+}
+
+function writeChunk(batch: RecordBatch, chunk: Chunk, first: boolean): Uint8Array {
+  const resBytes = new Map<ResourceGroup, Uint8Array>();
+  const scopeBytes = new Map<ScopeGroup, Uint8Array>();
+  let total = first ? rangesSize(batch.others) : 0;
+  for (const p of chunk.parts) total += fieldSize(1, sizeResource(p, resBytes, scopeBytes));
+  const w = new WireWriter(total + 16);
+  for (const p of chunk.parts) {
+    const rg = p.rg;
+    w.tag(1, WT_LEN);
+    w.varint(p.size);
+    if (p.whole) {
+      w.bytes(rg.b, rg.start, rg.end);
+      continue;
+    }
+    const res = resBytes.get(rg);
+    if (res) {
+      w.tag(1, WT_LEN);
+      w.varint(res.length);
+      w.bytes(res);
+    } else copyRanges(w, rg.b, rg.resourceFields);
+    for (const s of p.scopes) {
+      const sg = s.sg;
+      w.tag(2, WT_LEN);
+      w.varint(s.size);
+      if (s.whole) {
+        w.bytes(sg.b, sg.start, sg.end);
+        continue;
+      }
+      const sc = scopeBytes.get(sg);
+      if (sc) {
+        w.tag(1, WT_LEN);
+        w.varint(sc.length);
+        w.bytes(sc);
+      } else copyRanges(w, sg.b, sg.scopeFields);
+      for (const r of s.records) {
+        w.tag(2, WT_LEN);
+        w.varint(r.size());
+        r.writeTo(w);
+      }
+      copyRanges(w, sg.b, sg.others);
+    }
+    copyRanges(w, rg.b, rg.others);
+  }
+  if (first) copyRanges(w, batch.bytes, batch.others);
+  if (w.len !== total) throw new Error(`record model: wrote ${w.len} bytes, planned ${total}`);
+  return w.buf.length === w.len ? w.buf : w.buf.subarray(0, w.len);
+}
+
+/**
+ * Some records of a batch, as a batch of their own (a processor's `where`): drops and changes
+ * land on the records themselves, added records in the batch they belong to.
+ */
+export class BatchView implements LogBatch {
+  constructor(
+    private readonly parent: RecordBatch,
+    private readonly list: readonly RecordImpl[],
+  ) {}
+
+  get size(): number {
+    let n = 0;
+    for (const r of this.list) if (r.dropReason === undefined) n++;
+    return n;
+  }
+
+  *[Symbol.iterator](): IterableIterator<LogRecord> {
+    for (const r of this.list) if (r.dropReason === undefined) yield r;
+  }
+
+  add(init: NewRecord, origin?: LogRecord | NewOrigin): LogRecord {
+    return this.parent.add(init, origin);
+  }
+}
