@@ -17,7 +17,7 @@
  */
 import type { Logger } from 'pino';
 import { PipelineError, type FailureKind } from '../errors';
-import type { LogsData } from '../otlp/model';
+import { countRecords, type LogsData } from '../otlp/model';
 import type { RecordBatch } from '../records/batch';
 import { MalformedRequest, countRequestRecords } from '../otlp/wire-reader';
 import type { Metrics } from '../telemetry/metrics';

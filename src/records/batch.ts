@@ -13,7 +13,7 @@ import type { AnyValue, Attributes, LogBatch, LogRecord, NewOrigin, NewRecord, R
 import { decodeAnyValue, decodeStringValue, writeAnyValue } from './values';
 import { WT_I32, WT_I64, WT_LEN, WT_VARINT, WireCursor, WireWriter, utf8, varintSize } from './wire';
 
-const EMPTY = new Uint8Array(0);
+const EMPTY: Buffer = Buffer.alloc(0);
 
 // LogRecord field numbers (logs.proto).
 const R_TIME = 1;
@@ -325,8 +325,9 @@ export class RecordImpl implements LogRecord, ChangeListener {
   private attrs: AttributeMap | undefined;
   /** Field bits (1 << field number) replaced by a processor. */
   changedMask = 0;
-  /** Bytes of the record with its changes, once written (cleared by a later change). */
-  encoded: Uint8Array | undefined;
+  /** Where the batch's arena holds the record as changed, once written; -1 until then or after a later change. */
+  encStart = -1;
+  encEnd = -1;
   dropReason: string | undefined;
   /** Exporters the record goes to (bit per exporter index), set by `route`; undefined: all. */
   routes: number | undefined;
@@ -378,9 +379,10 @@ export class RecordImpl implements LogRecord, ChangeListener {
     this.savedAt = batch.stage;
     const attrs = this.attrs?.save();
     const had = this.attrs !== undefined;
-    const { changedMask, encoded, dropReason, routes, vTime, vObserved, vSevNum, vSevText, vBody, bodyLoaded, vDropped, vFlags, vTrace, vSpan, vEvent } = this;
+    const { changedMask, dropReason, routes, vTime, vObserved, vSevNum, vSevText, vBody, bodyLoaded, vDropped, vFlags, vTrace, vSpan, vEvent } = this;
     batch.journal.push(() => {
-      Object.assign(this, { changedMask, encoded, dropReason, routes, vTime, vObserved, vSevNum, vSevText, vBody, bodyLoaded, vDropped, vFlags, vTrace, vSpan, vEvent });
+      Object.assign(this, { changedMask, dropReason, routes, vTime, vObserved, vSevNum, vSevText, vBody, bodyLoaded, vDropped, vFlags, vTrace, vSpan, vEvent });
+      this.encStart = -1;
       if (attrs) this.attrs!.restore(attrs);
       else if (!had) this.attrs = undefined;
       this.savedAt = -1;
@@ -389,7 +391,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   touch(): void {
     if (this.attrs?.changed) this.changedMask |= 1 << R_ATTRS;
-    this.encoded = undefined;
+    this.encStart = -1;
     const g = this.group;
     g.dirty = true;
     g.resource.dirty = true;
@@ -574,28 +576,29 @@ export class RecordImpl implements LogRecord, ChangeListener {
     return this.dropReason !== undefined;
   }
 
-  /** The record's content as it is now: its bytes when unchanged. */
-  bytes(): Uint8Array | undefined {
-    if (this.changedMask === 0) return undefined;
-    if (!this.encoded) {
-      const w = scratch();
-      w.reset();
-      this.writeContent(w);
-      this.encoded = w.finish();
-    }
-    return this.encoded;
+  /** Writes the changed record into the batch's arena once (one buffer for all, not one per record). */
+  private encode(): void {
+    if (this.encStart >= 0) return;
+    const arena = this.group.resource.batch.arena;
+    this.encStart = arena.len;
+    this.writeContent(arena);
+    this.encEnd = arena.len;
   }
 
   /** Size of the LogRecord content as written. */
   size(): number {
-    const e = this.bytes();
-    return e ? e.length : this.end - this.start;
+    if (this.changedMask === 0) return this.end - this.start;
+    this.encode();
+    return this.encEnd - this.encStart;
   }
 
   writeTo(w: WireWriter): void {
-    const e = this.bytes();
-    if (e) w.bytes(e);
-    else w.bytes(this.b, this.start, this.end);
+    if (this.changedMask === 0) {
+      w.bytes(this.b, this.start, this.end);
+      return;
+    }
+    this.encode();
+    w.bytes(this.group.resource.batch.arena.buf, this.encStart, this.encEnd);
   }
 
   private writeContent(w: WireWriter): void {
@@ -655,10 +658,6 @@ export class RecordImpl implements LogRecord, ChangeListener {
   }
 }
 
-let scratchWriter: WireWriter | undefined;
-function scratch(): WireWriter {
-  return (scratchWriter ??= new WireWriter(4096));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Containers.
@@ -782,12 +781,16 @@ export class RecordBatch implements LogBatch {
   stage = 0;
   private checkpoint: { live: number; groups: number; newGroups: NewOrigin[]; dirty: boolean; routed: boolean } | undefined;
   private drops = new Map<string, number>();
+  private arenaWriter: WireWriter | undefined;
   private readonly newGroups = new Map<NewOrigin, ScopeGroup>();
   private defaultOrigin: NewOrigin | undefined;
 
+  /** The request as a Buffer view (native copies and UTF-8 decoding). */
+  readonly bytes: Buffer;
+
   /** An index over an admitted request's bytes (the wire reader checked them). */
-  constructor(readonly bytes: Uint8Array = EMPTY) {
-    const b = bytes;
+  constructor(bytes: Uint8Array = EMPTY) {
+    const b = (this.bytes = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     scanContainer(
       b,
       0,
@@ -855,6 +858,11 @@ export class RecordBatch implements LogBatch {
 
   get size(): number {
     return this.live;
+  }
+
+  /** Where changed records are written, back to back. */
+  get arena(): WireWriter {
+    return (this.arenaWriter ??= new WireWriter(Math.max(1024, this.bytes.length >> 1)));
   }
 
   /** Records not dropped, in order (a snapshot: records added later are not in it). */

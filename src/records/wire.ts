@@ -153,17 +153,21 @@ const decoder = new TextDecoder('utf-8');
 
 /** UTF-8 text of b[start, end): the wire reader checked it. */
 export function utf8(b: Uint8Array, start: number, end: number): string {
-  if (end - start < 24) {
-    // Short ASCII strings are the common case (keys, levels): no decoder call.
+  if (end - start < 16) {
+    // Short ASCII strings are the common case (keys, levels): no native call.
     let s = '';
     for (let i = start; i < end; i++) {
       const c = b[i]!;
-      if (c >= 0x80) return decoder.decode(b.subarray(start, end));
+      if (c >= 0x80) return slow(b, start, end);
       s += String.fromCharCode(c);
     }
     return s;
   }
-  return decoder.decode(b.subarray(start, end));
+  return slow(b, start, end);
+}
+
+function slow(b: Uint8Array, start: number, end: number): string {
+  return Buffer.isBuffer(b) ? b.toString('utf8', start, end) : decoder.decode(b.subarray(start, end));
 }
 
 const encoder = new TextEncoder();
@@ -185,11 +189,11 @@ export function varintSize(n: number): number {
 
 /** A growable byte buffer for encoding the parts a processor changed. */
 export class WireWriter {
-  buf: Uint8Array;
+  buf: Buffer;
   len = 0;
 
   constructor(capacity = 256) {
-    this.buf = new Uint8Array(capacity);
+    this.buf = Buffer.allocUnsafe(capacity);
   }
 
   reset(): void {
@@ -200,14 +204,14 @@ export class WireWriter {
     if (this.len + n <= this.buf.length) return;
     let cap = this.buf.length * 2;
     while (cap < this.len + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.len));
+    const next = Buffer.allocUnsafe(cap);
+    this.buf.copy(next, 0, 0, this.len);
     this.buf = next;
   }
 
   /** A copy of what was written. */
   finish(): Uint8Array {
-    return this.buf.slice(0, this.len);
+    return Uint8Array.prototype.slice.call(this.buf, 0, this.len);
   }
 
   varint(n: number): void {
@@ -273,7 +277,13 @@ export class WireWriter {
   bytes(src: Uint8Array, start = 0, end = src.length): void {
     const n = end - start;
     this.ensure(n);
-    this.buf.set(src.subarray(start, end), this.len);
+    if (n <= 32) {
+      // A native call costs more than a short loop.
+      const b = this.buf;
+      let p = this.len;
+      for (let i = start; i < end; i++) b[p++] = src[i]!;
+    } else if (Buffer.isBuffer(src)) src.copy(this.buf, this.len, start, end);
+    else this.buf.set(src.subarray(start, end), this.len);
     this.len += n;
   }
 

@@ -8,6 +8,7 @@ import { builtinProcessors } from '../../src/processors/registry';
 import { resolveServiceConfig } from '../../src/processors/custom';
 import { Metrics } from '../../src/telemetry/metrics';
 import { record, request } from '../helpers/builders';
+import { runChain } from '../helpers/processors';
 import { plainAttributes } from '../helpers/values';
 
 const base = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:1', OLP_WORKERS: '0' };
@@ -43,7 +44,7 @@ describe('named processor instances', () => {
     const logger = pino({ level: 'silent' });
     const metrics = new Metrics();
     const chain = new ProcessingChain(createStages(config, builtinProcessors, { logger, clock: { now: () => 0 }, env: {} }), metrics, logger);
-    const out = chain.run(request([record('{"msg":"from json","user":"ann"}'), record('msg="from logfmt" user=bob'), record('plain text')]), 3);
+    const out = runChain(chain, request([record('{"msg":"from json","user":"ann"}'), record('msg="from logfmt" user=bob'), record('plain text')]));
     const users = out.resourceLogs[0]!.scopeLogs[0]!.logRecords.map((r) => plainAttributes(r.attributes).user);
     expect(users).toEqual(['ann', 'bob', undefined]);
     const incoming = (await metrics.processorIncoming.get()).values.map((v) => [v.labels.processor, v.value]);

@@ -5,6 +5,7 @@ import { OptionError, type Processor, type ProcessorContext, type ProcessorFacto
 import { decodeLogsData, encodeLogsData } from '../../src/otlp/codec';
 import type { LogsData } from '../../src/otlp/model';
 import { RecordBatch } from '../../src/records/batch';
+import type { ProcessingChain } from '../../src/pipeline/chain';
 
 /** `ctx` replaces parts of the default context (silent logger, clock at 0, `env`). */
 export function createProcessor<S extends OptionShape>(
@@ -53,4 +54,17 @@ export function flushProcessor(processor: Processor, now: number, final = false)
   const out = new RecordBatch();
   processor.flush!(now, final, out);
   return out.size === 0 ? undefined : batchToLogsData(out);
+}
+
+/** Runs a whole chain over `data` as the request path does and returns what it wrote, decoded. */
+export function runChain(chain: ProcessingChain, data: LogsData): LogsData {
+  const batch = new RecordBatch(encodeLogsData(data));
+  chain.run(batch);
+  return batchToLogsData(batch);
+}
+
+/** `chain.flush`, decoded. */
+export function flushChain(chain: ProcessingChain, index: number, now: number, final = false): LogsData | undefined {
+  const out = chain.flush(index, now, final);
+  return out ? batchToLogsData(out) : undefined;
 }

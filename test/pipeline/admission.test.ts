@@ -3,6 +3,7 @@
  * retryable, memory limiter and queue reservation before processing, and bytes a decoder skips
  * (unknown fields, empty groups) cannot get a request past any of them.
  */
+import type { LogBatch } from '../../src/records/types';
 import pino from 'pino';
 import { PipelineError } from '../../src/errors';
 import type { QueuedExporter } from '../../src/exporters/queued-exporter';
@@ -157,9 +158,8 @@ describe('delivery after the chain', () => {
   function growing(queue: FakeQueue): { pipeline: Pipeline; metrics: Metrics } {
     const metrics = new Metrics();
     const grow = {
-      process(batch: LogsData): LogsData {
-        for (const rl of batch.resourceLogs) for (const sl of rl.scopeLogs) sl.logRecords = sl.logRecords.flatMap((r) => [r, r, r, r, r]);
-        return batch;
+      process(batch: LogBatch): void {
+        for (const r of batch) for (let i = 0; i < 4; i++) batch.add({ body: r.bodyString }, r);
       },
     };
     const processor = new RequestProcessor(

@@ -2,19 +2,19 @@ import pino from 'pino';
 import { ProcessingChain } from '../../src/pipeline/chain';
 import type { Processor } from '../../src/processors/contract';
 import { Metrics } from '../../src/telemetry/metrics';
-import { countRecords, type LogsData } from '../../src/otlp/model';
+import { decodeLogsData, encodeLogsData } from '../../src/otlp/codec';
+import type { LogsData } from '../../src/otlp/model';
+import { RecordBatch } from '../../src/records/batch';
+import type { LogBatch } from '../../src/records/types';
 import { bodies, record, request } from '../helpers/builders';
+import { batchToLogsData } from '../helpers/processors';
 import { compileCondition } from '../../src/conditions';
 
+/** Drops every other record of the batch (the first, third, …kept). */
 const dropOdd: Processor = {
-  process(batch: LogsData, drops) {
-    for (const rl of batch.resourceLogs)
-      for (const sl of rl.scopeLogs) {
-        const before = sl.logRecords.length;
-        sl.logRecords = sl.logRecords.filter((_r, i) => i % 2 === 0);
-        drops.drop('filtered', before - sl.logRecords.length);
-      }
-    return batch;
+  process(batch) {
+    let i = 0;
+    for (const r of batch) if (i++ % 2 === 1) r.drop('filtered');
   },
 };
 
@@ -24,11 +24,19 @@ const throws: Processor = {
   },
 };
 
+const silent = pino({ level: 'silent' });
+
+function run(chain: ProcessingChain, data: LogsData): LogsData {
+  const batch = new RecordBatch(encodeLogsData(data));
+  chain.run(batch);
+  return batchToLogsData(batch);
+}
+
 describe('processing chain', () => {
   test('runs processors in order and counts records in, out and dropped per processor', async () => {
     const metrics = new Metrics();
-    const chain = new ProcessingChain([{ name: 'odd', processor: dropOdd }, { name: 'odd2', processor: dropOdd }], metrics, pino({ level: 'silent' }));
-    const out = chain.run(request(['a', 'b', 'c', 'd', 'e'].map((b) => record(b))), 5);
+    const chain = new ProcessingChain([{ name: 'odd', processor: dropOdd }, { name: 'odd2', processor: dropOdd }], metrics, silent);
+    const out = run(chain, request(['a', 'b', 'c', 'd', 'e'].map((b) => record(b))));
     expect(bodies(out.resourceLogs[0]!.scopeLogs[0]!.logRecords)).toEqual(['a', 'e']);
     expect(await metrics.total(metrics.processorIncoming, { processor: 'odd' })).toBe(5);
     expect(await metrics.total(metrics.processorOutgoing, { processor: 'odd' })).toBe(3);
@@ -42,39 +50,62 @@ describe('processing chain', () => {
     const counts = new Map<string, number>();
     const counting: Processor = {
       counts,
-      process(batch) {
+      process() {
         counts.set('match', (counts.get('match') ?? 0) + 2);
-        return batch;
       },
     };
-    const chain = new ProcessingChain([{ name: 'counting', processor: counting }], metrics, pino({ level: 'silent' }));
-    chain.run(request([record('a')]), 1);
-    chain.run(request([record('b')]), 1);
+    const chain = new ProcessingChain([{ name: 'counting', processor: counting }], metrics, silent);
+    run(chain, request([record('a')]));
+    run(chain, request([record('b')]));
     expect(await metrics.total(metrics.processorEvents, { processor: 'counting', event: 'match' })).toBe(4);
   });
 
-  test('passes the batch on when a processor throws, and counts the error', async () => {
+  test('passes the batch on as it was before a processor that throws after changing, dropping and adding, and counts the error', async () => {
     const metrics = new Metrics();
-    const chain = new ProcessingChain([{ name: 'bad', processor: throws }], metrics, pino({ level: 'silent' }));
-    const out = chain.run(request([record('a'), record('b')]), 2);
-    expect(countRecords(out)).toBe(2);
+    const partial: Processor = {
+      process(batch) {
+        const [a, b] = [...batch];
+        a!.severityNumber = 21;
+        a!.attributes.set('half', 'done');
+        a!.resource.attributes.set('changed', true);
+        b!.drop('filtered');
+        batch.add({ body: 'extra' }, a);
+        throw new Error('boom halfway');
+      },
+    };
+    const chain = new ProcessingChain([{ name: 'bad', processor: partial }, { name: 'odd', processor: dropOdd }], metrics, silent);
+    const data = request([record('a'), record('b'), record('c')]);
+    const out = run(chain, data);
+    const expected = decodeLogsData(encodeLogsData(request([record('a'), record('c')])));
+    expect(out).toEqual(expected);
+    expect(await metrics.total(metrics.processorErrors, { processor: 'bad' })).toBe(1);
+    expect(await metrics.total(metrics.dropped, { component: 'processor/bad', reason: 'filtered' })).toBe(0);
+    expect(await metrics.total(metrics.processorOutgoing, { processor: 'bad' })).toBe(3);
+  });
+
+  test('a processor that throws keeps the batch object usable by the next one', async () => {
+    const metrics = new Metrics();
+    const chain = new ProcessingChain([{ name: 'bad', processor: throws }], metrics, silent);
+    const out = run(chain, request([record('a'), record('b')]));
+    expect(bodies(out.resourceLogs[0]!.scopeLogs[0]!.logRecords)).toEqual(['a', 'b']);
     expect(await metrics.total(metrics.processorErrors, { processor: 'bad' })).toBe(1);
   });
 });
 
 describe('processing chain with a where condition', () => {
-  // Uppercases bodies, drops records whose body is "drop", and adds one record per scope.
+  // Uppercases bodies, drops records whose body is "drop", and adds one record after the last it saw.
   const mutating: Processor = {
-    process(batch, drops) {
-      for (const rl of batch.resourceLogs)
-        for (const sl of rl.scopeLogs) {
-          const before = sl.logRecords.length;
-          sl.logRecords = sl.logRecords.filter((r) => r.body?.stringValue !== 'drop');
-          drops.drop('filtered', before - sl.logRecords.length);
-          for (const r of sl.logRecords) r.body = { stringValue: r.body!.stringValue!.toUpperCase() };
-          sl.logRecords.push(record('added'));
+    process(batch: LogBatch) {
+      let last;
+      for (const r of batch) {
+        if (r.bodyString === 'drop') {
+          r.drop('filtered');
+          continue;
         }
-      return batch;
+        r.body = { stringValue: r.bodyString!.toUpperCase() };
+        last = r;
+      }
+      if (last) batch.add({ body: 'added' }, last);
     },
   };
   const sev = (body: string, n: number) => record(body, { severityNumber: n });
@@ -98,56 +129,49 @@ describe('processing chain with a where condition', () => {
     },
   ])('$name', async ({ records, expected, dropped }) => {
     const metrics = new Metrics();
-    const chain = new ProcessingChain([{ name: 'm', processor: mutating, where: compileCondition('severity_number >= 17') }], metrics, pino({ level: 'silent' }));
-    const out = chain.run(request(records), records.length);
+    const chain = new ProcessingChain([{ name: 'm', processor: mutating, where: compileCondition('severity_number >= 17') }], metrics, silent);
+    const out = run(chain, request(records));
     expect(bodies(out.resourceLogs[0]!.scopeLogs[0]!.logRecords)).toEqual(expected);
     expect(await metrics.total(metrics.dropped, { component: 'processor/m', reason: 'filtered' })).toBe(dropped ?? 0);
     expect(await metrics.total(metrics.processorOutgoing, { processor: 'm' })).toBe(expected.length);
   });
 
-  test('scopes emptied by the processor are removed, other resources untouched', () => {
+  test('scopes and resources emptied by the processor are removed, other resources untouched', () => {
     const dropAll: Processor = {
-      process(batch, drops) {
-        for (const rl of batch.resourceLogs)
-          for (const sl of rl.scopeLogs) {
-            drops.drop('filtered', sl.logRecords.length);
-            sl.logRecords = [];
-          }
-        batch.resourceLogs = [];
-        return batch;
+      process(batch) {
+        for (const r of batch) r.drop('filtered');
       },
     };
-    const batch: LogsData = {
+    const data: LogsData = {
       resourceLogs: [...request([record('x')], { 'service.name': 'checkout' }).resourceLogs, ...request([record('y')], { 'service.name': 'cart' }).resourceLogs],
     };
-    const chain = new ProcessingChain([{ name: 'all', processor: dropAll, where: compileCondition('resource["service.name"] == "checkout"') }], new Metrics(), pino({ level: 'silent' }));
-    const out = chain.run(batch, 2);
+    const chain = new ProcessingChain([{ name: 'all', processor: dropAll, where: compileCondition('resource["service.name"] == "checkout"') }], new Metrics(), silent);
+    const out = run(chain, data);
     expect(out.resourceLogs).toHaveLength(1);
     expect(bodies(out.resourceLogs[0]!.scopeLogs[0]!.logRecords)).toEqual(['y']);
   });
 
-  test('records in scopes the processor creates are appended to the record resource', () => {
+  test('records a processor adds under an origin of its own follow the received resources', () => {
     const newScope: Processor = {
       process(batch) {
-        batch.resourceLogs[0]!.scopeLogs.push({ scope: null, schemaUrl: '', logRecords: [record('new')] });
-        return batch;
+        batch.add({ body: 'new' }, { scope: { name: 'mine' } });
       },
     };
-    const chain = new ProcessingChain([{ name: 'n', processor: newScope, where: compileCondition('body == "b"') }], new Metrics(), pino({ level: 'silent' }));
-    const out = chain.run(request([record('a'), record('b')]), 2);
-    expect(out.resourceLogs[0]!.scopeLogs.map((sl) => bodies(sl.logRecords))).toEqual([['a', 'b'], ['new']]);
+    const chain = new ProcessingChain([{ name: 'n', processor: newScope, where: compileCondition('body == "b"') }], new Metrics(), silent);
+    const out = run(chain, request([record('a'), record('b')]));
+    expect(out.resourceLogs.map((rl) => rl.scopeLogs.map((sl) => bodies(sl.logRecords)))).toEqual([[['a', 'b']], [['new']]]);
+    expect(out.resourceLogs[1]!.scopeLogs[0]!.scope!.name).toBe('mine');
   });
 
   test('without a where condition the processor gets the batch object itself', () => {
-    let seen: LogsData | undefined;
+    let seen: LogBatch | undefined;
     const spy: Processor = {
       process(batch) {
         seen = batch;
-        return batch;
       },
     };
-    const batch = request([record('a')]);
-    new ProcessingChain([{ name: 's', processor: spy }], new Metrics(), pino({ level: 'silent' })).run(batch, 1);
+    const batch = new RecordBatch(encodeLogsData(request([record('a')])));
+    new ProcessingChain([{ name: 's', processor: spy }], new Metrics(), silent).run(batch);
     expect(seen).toBe(batch);
   });
 });

@@ -12,6 +12,7 @@ import { builtinProcessors } from '../../src/processors/registry';
 import { createStages } from '../../src/pipeline/stages';
 import { Metrics } from '../../src/telemetry/metrics';
 import { plainAttributes } from '../helpers/values';
+import { flushChain, runChain } from '../helpers/processors';
 import { record, request } from '../helpers/builders';
 
 const T0 = 1_700_000_040_000; // a whole minute
@@ -33,17 +34,17 @@ describe('records emitted by a processor', () => {
   ])('pass %s placed after aggregate, which still thins the traffic', (thinner, env) => {
     const clock = { t: T0 };
     const chain = chainOf({ OLP_PROCESSORS: `aggregate,${thinner}`, OLP_AGGREGATE_WINDOW: '60s', ...env }, clock);
-    const out = chain.run(traffic(5), 5);
+    const out = runChain(chain, traffic(5));
     expect(countRecords(out)).toBeLessThan(5);
     clock.t = T0 + 60_000;
-    const summaries = chain.flush(0, clock.t, false);
+    const summaries = flushChain(chain, 0, clock.t);
     expect(summaries && countRecords(summaries)).toBe(1);
   });
 
   test('dedup after aggregate ignores the first-seen template flag: duplicates are still dropped', () => {
     const clock = { t: T0 };
     const chain = chainOf({ OLP_PROCESSORS: 'classify,aggregate,dedup' }, clock);
-    const out = chain.run(traffic(3), 3);
+    const out = runChain(chain, traffic(3));
     expect(countRecords(out)).toBe(1);
     const only = out.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
     expect(plainAttributes(only.attributes)['log.template.new']).toBe(true);
@@ -55,9 +56,9 @@ describe('records emitted by a processor', () => {
       { OLP_PROCESSORS: 'aggregate', K8S_POD_NAME: 'sidecar-0', K8S_NAMESPACE_NAME: 'shop', OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=prod,service.name=olp' },
       clock,
     );
-    chain.run(traffic(2), 2);
+    runChain(chain, traffic(2));
     clock.t = T0 + 60_000;
-    const out = chain.flush(0, clock.t, false)!;
+    const out = flushChain(chain, 0, clock.t)!;
     expect(plainAttributes(out.resourceLogs[0]!.resource!.attributes)).toEqual({
       'k8s.pod.name': 'sidecar-0',
       'k8s.namespace.name': 'shop',
