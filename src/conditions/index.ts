@@ -22,23 +22,22 @@
  */
 import type * as CelLib from '@bufbuild/cel';
 import type { CelInput } from '@bufbuild/cel';
-import type Long from 'long';
 import { LRUCache } from 'lru-cache';
 import { RE2JS } from 're2js';
 import { opt } from '../config/options';
-import type { AnyValue, InstrumentationScope, KeyValue, LogRecord, Resource } from '../otlp/model';
-import { anyValueKind } from '../otlp/values';
+import type { AnyValue, Attributes, KeyValue, LogRecord, Resource } from '../records/types';
+import { anyValueKind } from '../records/values';
 
 export interface Condition {
   /** The expression as written. */
   readonly expression: string;
-  /** True when the record matches; false on no match and on any evaluation error. */
-  matches(record: LogRecord, resource: Resource | null | undefined, scope: InstrumentationScope | null | undefined): boolean;
+  /** True when the record (with its resource and scope) matches; false on no match and on any evaluation error. */
+  matches(record: LogRecord): boolean;
   /** Evaluations that ended in a runtime error (and so counted as no match). */
   readonly errors: number;
   /**
    * Forgets the resource attributes converted for the last resource. Call once per batch: the
-   * cache is keyed by object identity, and a processor may change attributes in place.
+   * cache is keyed by the resource object, and a processor may change its attributes.
    */
   reset(): void;
 }
@@ -254,52 +253,50 @@ function analyse(parsed: Parsed, expression: string): Set<VariableName> {
 
 const INT64_MAX = (1n << 63n) - 1n;
 
-function longToBigInt(l: Long): bigint {
-  const v = (BigInt(l.high >>> 0) << 32n) | BigInt(l.low >>> 0);
-  return l.unsigned ? v : BigInt.asIntN(64, v);
-}
-
 /** Unsigned timestamps as CEL int, exactly; values past int64 are clamped. */
-function timeToInt(l: Long | null | undefined): bigint {
-  if (!l) return 0n;
-  if (typeof l === 'number') return BigInt(l);
-  const v = BigInt.asUintN(64, longToBigInt(l));
-  return v > INT64_MAX ? INT64_MAX : v;
+function timeToInt(t: bigint): bigint {
+  return t > INT64_MAX ? INT64_MAX : t;
 }
 
 /** OTLP AnyValue → CEL value. An empty value becomes null. */
-export function anyValueToCel(v: AnyValue | null | undefined): CelInput {
+export function anyValueToCel(v: AnyValue | undefined): CelInput {
   switch (anyValueKind(v)) {
     case 'stringValue':
-      return v!.stringValue as string;
+      return v!.stringValue!;
     case 'boolValue':
-      return v!.boolValue as boolean;
-    case 'intValue': {
-      const i = v!.intValue as Long | number;
-      return typeof i === 'number' ? BigInt(i) : BigInt.asIntN(64, longToBigInt(i));
-    }
+      return v!.boolValue!;
+    case 'intValue':
+      return v!.intValue!;
     case 'doubleValue':
-      return v!.doubleValue as number;
+      return v!.doubleValue!;
     case 'bytesValue':
-      return v!.bytesValue as Uint8Array;
+      return v!.bytesValue!;
     case 'arrayValue':
       return v!.arrayValue!.values.map(anyValueToCel);
     case 'kvlistValue':
-      return attributesToCel(v!.kvlistValue!.values);
+      return keyValuesToCel(v!.kvlistValue!.values);
     default:
       return null;
   }
 }
 
-export function attributesToCel(attrs: readonly KeyValue[] | null | undefined): Map<string, CelInput> {
+function keyValuesToCel(kvs: readonly KeyValue[]): Map<string, CelInput> {
   const m = new Map<string, CelInput>();
-  if (attrs) for (const kv of attrs) m.set(kv.key, anyValueToCel(kv.value));
+  for (const kv of kvs) m.set(kv.key, anyValueToCel(kv.value));
+  return m;
+}
+
+/** An attribute map as a CEL map; a repeated key keeps its first value, as `Attributes.get` does. */
+export function attributesToCel(attrs: Attributes): Map<string, CelInput> {
+  const m = new Map<string, CelInput>();
+  if (attrs.size === 0) return m;
+  for (const [key, value] of attrs) if (!m.has(key)) m.set(key, anyValueToCel(value));
   return m;
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_v, i) => i.toString(16).padStart(2, '0'));
-function hex(b: Uint8Array | null | undefined): string {
-  if (!b || b.length === 0) return '';
+function hex(b: Uint8Array): string {
+  if (b.length === 0) return '';
   let s = '';
   for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
   return s;
@@ -343,10 +340,10 @@ export function compileCondition(expression: string): Condition {
 
   // One activation reused for every record: evaluation is synchronous.
   const activation: Record<string, CelInput> = {};
-  // Resource attributes are shared by all records of a ResourceLogs: convert once per resource.
-  let lastResource: Resource | null | undefined = undefined;
-  let lastResourceAttrs: readonly KeyValue[] | undefined = undefined;
-  let lastResourceLen = -1;
+  // Resource attributes are shared by all records of a group: convert once per resource object
+  // (its attribute count catches most changes between resets).
+  let lastResource: Resource | undefined = undefined;
+  let lastResourceSize = -1;
   let resourceMap: ReadonlyMap<string, CelInput> = EMPTY_MAP;
   let errors = 0;
 
@@ -355,23 +352,27 @@ export function compileCondition(expression: string): Condition {
     get errors() {
       return errors;
     },
-    matches(record, resource, scope) {
-      if (wantBody) activation.body = record.body ? anyValueToCel(record.body) : null;
-      if (wantSevNum) activation.severity_number = BigInt(record.severityNumber | 0);
-      if (wantSevText) activation.severity_text = record.severityText ?? '';
+    matches(record) {
+      if (wantBody) {
+        // The string read avoids building a value object for the usual string body.
+        const s = record.bodyString;
+        activation.body = s !== undefined ? s : anyValueToCel(record.body);
+      }
+      if (wantSevNum) activation.severity_number = BigInt(record.severityNumber);
+      if (wantSevText) activation.severity_text = record.severityText;
       if (wantAttrs) activation.attributes = attributesToCel(record.attributes);
       if (wantResource) {
-        const attrs = resource?.attributes;
-        if (resource !== lastResource || attrs !== lastResourceAttrs || (attrs?.length ?? 0) !== lastResourceLen) {
-          resourceMap = attrs && attrs.length > 0 ? attributesToCel(attrs) : EMPTY_MAP;
+        const resource = record.resource;
+        const attrs = resource.attributes;
+        if (resource !== lastResource || attrs.size !== lastResourceSize) {
+          resourceMap = attrs.size > 0 ? attributesToCel(attrs) : EMPTY_MAP;
           lastResource = resource;
-          lastResourceAttrs = attrs;
-          lastResourceLen = attrs?.length ?? 0;
+          lastResourceSize = attrs.size;
         }
         activation.resource = resourceMap;
       }
-      if (wantScope) activation.scope_name = scope?.name ?? '';
-      if (wantEvent) activation.event_name = record.eventName ?? '';
+      if (wantScope) activation.scope_name = record.scope.name;
+      if (wantEvent) activation.event_name = record.eventName;
       if (wantTrace) activation.trace_id = hex(record.traceId);
       if (wantSpan) activation.span_id = hex(record.spanId);
       if (wantTime) activation.time_unix_nano = timeToInt(record.timeUnixNano);
@@ -389,7 +390,7 @@ export function compileCondition(expression: string): Condition {
     },
     reset() {
       lastResource = undefined;
-      lastResourceAttrs = undefined;
+      lastResourceSize = -1;
       resourceMap = EMPTY_MAP;
     },
   };

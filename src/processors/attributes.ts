@@ -5,8 +5,8 @@
 import { z } from 'zod';
 import { opt } from '../config/options';
 import { defineProcessor } from './contract';
-import type { AnyValue, LogsData } from '../otlp/model';
-import { deleteAttribute, findAttribute, insertAttribute, intValue, stringValue, updateAttribute, upsertAttribute } from '../otlp/values';
+import type { AnyValue, LogBatch, ValueInput } from '../records/types';
+import { anyValueEquals, toAnyValue } from '../records/values';
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
 const actionSchema = z.discriminatedUnion('action', [
@@ -47,10 +47,25 @@ export function parseActions(raw: unknown): unknown {
   return actions;
 }
 
-function toAnyValue(v: string | number | boolean): AnyValue {
-  if (typeof v === 'boolean') return { boolValue: v };
-  if (typeof v === 'number') return Number.isInteger(v) ? intValue(v) : { doubleValue: v };
-  return stringValue(v);
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+/** A configured value as `Attributes.set` takes it: whole numbers are ints (clamped to int64), others doubles. */
+function toValueInput(v: string | number | boolean): ValueInput {
+  if (typeof v !== 'number' || !Number.isInteger(v)) return v;
+  const n = BigInt(v);
+  return n < INT64_MIN ? INT64_MIN : n > INT64_MAX ? INT64_MAX : n;
+}
+
+type Action =
+  | { readonly action: 'insert' | 'update' | 'upsert'; readonly key: string; readonly input: ValueInput; readonly value: AnyValue }
+  | { readonly action: 'delete'; readonly key: string }
+  | { readonly action: 'rename'; readonly key: string; readonly to: string };
+
+function compile(a: AttributeAction): Action {
+  if (a.action === 'delete' || a.action === 'rename') return a;
+  const input = toValueInput(a.value);
+  return { action: a.action, key: a.key, input, value: toAnyValue(input) };
 }
 
 export const attributesProcessor = defineProcessor({
@@ -66,43 +81,40 @@ export const attributesProcessor = defineProcessor({
     ),
   },
   create(o) {
-    const actions = o.actions.map((a) => ({ ...a, anyValue: 'value' in a ? toAnyValue(a.value) : undefined }));
+    const actions = o.actions.map(compile);
     return {
-      process(batch: LogsData): LogsData {
-        if (actions.length === 0) return batch;
-        for (const rl of batch.resourceLogs) {
-          for (const sl of rl.scopeLogs) {
-            for (const rec of sl.logRecords) {
-              const attrs = rec.attributes;
-              for (const a of actions) {
-                switch (a.action) {
-                  case 'insert':
-                    insertAttribute(attrs, a.key, { ...a.anyValue! });
-                    break;
-                  case 'update':
-                    updateAttribute(attrs, a.key, { ...a.anyValue! });
-                    break;
-                  case 'upsert':
-                    upsertAttribute(attrs, a.key, { ...a.anyValue! });
-                    break;
-                  case 'delete':
-                    deleteAttribute(attrs, a.key);
-                    break;
-                  case 'rename': {
-                    const i = findAttribute(attrs, a.key);
-                    if (i >= 0) {
-                      const value = attrs[i]!.value ?? {};
-                      attrs.splice(i, 1);
-                      upsertAttribute(attrs, a.to, value);
-                    }
-                    break;
-                  }
+      process(batch: LogBatch): void {
+        if (actions.length === 0) return;
+        for (const rec of batch) {
+          const attrs = rec.attributes;
+          for (let i = 0; i < actions.length; i++) {
+            const a = actions[i]!;
+            switch (a.action) {
+              case 'insert':
+                // `set` builds a fresh value object from the input for each record.
+                if (!attrs.has(a.key)) attrs.set(a.key, a.input);
+                break;
+              case 'update':
+              case 'upsert': {
+                const current = attrs.get(a.key);
+                // Setting an equal value would only cost the record its received bytes.
+                if (current === undefined ? a.action === 'upsert' : !anyValueEquals(current, a.value)) attrs.set(a.key, a.input);
+                break;
+              }
+              case 'delete':
+                attrs.delete(a.key);
+                break;
+              case 'rename': {
+                const value = attrs.get(a.key);
+                if (value !== undefined) {
+                  attrs.delete(a.key);
+                  attrs.set(a.to, value);
                 }
+                break;
               }
             }
           }
         }
-        return batch;
       },
     };
   },

@@ -1,11 +1,11 @@
 /**
  * `filter`: drops records matching a CEL condition (OLP_FILTER_DROP), as the Collector's filter
- * processor does with OTTL conditions. ScopeLogs and ResourceLogs left empty are removed.
+ * processor does with OTTL conditions. Scopes and resources left without records are not written.
  * With OLP_FILTER_WHERE also set, a record is dropped only when both conditions hold.
  */
 import { opt } from '../config/options';
 import { compileCondition } from '../conditions';
-import { retainRecords, type LogsData } from '../otlp/model';
+import type { LogBatch } from '../records/types';
 import { defineProcessor, OptionError } from './contract';
 
 export const filterProcessor = defineProcessor({
@@ -28,13 +28,11 @@ export const filterProcessor = defineProcessor({
     const counts = new Map<string, number>([['evaluation_errors', 0]]);
     return {
       counts,
-      process(batch: LogsData, drops): LogsData {
+      process(batch: LogBatch): void {
         condition.reset();
         const errorsBefore = condition.errors;
-        const dropped = retainRecords(batch, (rec, rl, sl) => !condition.matches(rec, rl.resource, sl.scope));
+        for (const rec of batch) if (condition.matches(rec)) rec.drop('filtered');
         if (condition.errors !== errorsBefore) counts.set('evaluation_errors', counts.get('evaluation_errors')! + condition.errors - errorsBefore);
-        if (dropped > 0) drops.drop('filtered', dropped);
-        return batch;
       },
     };
   },

@@ -5,8 +5,7 @@
  */
 import { opt, type OptionValues } from '../config/options';
 import { defineProcessor } from './contract';
-import type { LogsData } from '../otlp/model';
-import { findAttribute, stringValue } from '../otlp/values';
+import type { LogBatch, Resource } from '../records/types';
 
 /** Downward-API env var → semantic-convention attribute. */
 export const K8S_ENV_ATTRIBUTES = {
@@ -45,19 +44,22 @@ export const resourceProcessor = defineProcessor({
     const override = o.override;
 
     return {
-      process(batch: LogsData): LogsData {
-        if (entries.length === 0) return batch;
-        for (const rl of batch.resourceLogs) {
-          if (!rl.resource) rl.resource = { attributes: [], droppedAttributesCount: 0, entityRefs: [] };
-          const attrs = rl.resource.attributes;
+      process(batch: LogBatch): void {
+        if (entries.length === 0) return;
+        // The records of a resource share one object and come together: one update per resource.
+        // (Applying it twice would be harmless: the update is idempotent.)
+        let last: Resource | undefined;
+        for (const rec of batch) {
+          const resource = rec.resource;
+          if (resource === last) continue;
+          last = resource;
+          const attrs = resource.attributes;
           for (const [key, value] of entries) {
-            // A fresh KeyValue per resource: later processors may change values in place.
-            const i = findAttribute(attrs, key);
-            if (i < 0) attrs.push({ key, value: stringValue(value) });
-            else if (override) attrs[i] = { key, value: stringValue(value) };
+            const current = attrs.get(key);
+            // Setting an equal value would only cost the resource its received bytes.
+            if (current === undefined || (override && current.stringValue !== value)) attrs.set(key, value);
           }
         }
-        return batch;
       },
     };
   },

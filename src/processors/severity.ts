@@ -8,8 +8,8 @@
  */
 import { opt } from '../config/options';
 import { OptionError, defineProcessor } from './contract';
-import type { AnyValue, KeyValue, LogRecord, LogsData } from '../otlp/model';
-import { anyValueKind, asString, boolValue, stringValue, upsertAttribute } from '../otlp/values';
+import type { AnyValue, KeyValue, LogBatch, LogRecord } from '../records/types';
+import { anyValueKind, asString } from '../records/values';
 import { DEBUG, ERROR, FATAL, INFO, NUMERIC_LEVELS, SEVERITY_SHORT_NAMES, TRACE, WARN, lookupText, severityFromText } from '../severity/levels';
 import { locateSeverity, locateSeverityCode } from '../severity/locate';
 
@@ -56,14 +56,14 @@ function inferFromString(s: string): number {
 }
 
 /** A level value from a structured body: a level text, or a pino/bunyan number. */
-function levelValueSeverity(v: AnyValue | null | undefined): number {
+function levelValueSeverity(v: AnyValue): number {
   switch (anyValueKind(v)) {
     case 'stringValue':
-      return severityFromText(v!.stringValue as string) ?? 0;
+      return severityFromText(v.stringValue!) ?? 0;
     case 'intValue':
-      return NUMERIC_LEVELS[v!.intValue!.toNumber()] ?? 0;
+      return NUMERIC_LEVELS[Number(v.intValue!)] ?? 0;
     case 'doubleValue':
-      return NUMERIC_LEVELS[v!.doubleValue as number] ?? 0;
+      return NUMERIC_LEVELS[v.doubleValue!] ?? 0;
     default:
       return 0;
   }
@@ -86,22 +86,19 @@ function kvlistSeverity(values: readonly KeyValue[]): number {
   return message === undefined ? 0 : inferFromString(message);
 }
 
-function bodySeverity(body: AnyValue | null | undefined): number {
-  switch (anyValueKind(body)) {
-    case 'stringValue':
-      return inferFromString(body!.stringValue as string);
-    case 'kvlistValue':
-      return kvlistSeverity(body!.kvlistValue!.values);
-    default:
-      return 0;
-  }
+function bodySeverity(rec: LogRecord): number {
+  // The string read builds no value object for the usual string body.
+  const line = rec.bodyString;
+  if (line !== undefined) return inferFromString(line);
+  const body = rec.body;
+  return anyValueKind(body) === 'kvlistValue' ? kvlistSeverity(body!.kvlistValue!.values) : 0;
 }
 
 /** A record's severity fields as they were before the processor ran, for `explain`. */
 export interface SeverityBefore {
   readonly severityNumber: number;
   readonly severityText: string;
-  readonly body: AnyValue | null | undefined;
+  readonly body: AnyValue | undefined;
 }
 
 /**
@@ -116,7 +113,7 @@ export function explainSeverity(before: SeverityBefore, after: number): string {
   let line: string | undefined;
   let where = 'body';
   const body = before.body;
-  if (anyValueKind(body) === 'stringValue') line = body!.stringValue as string;
+  if (anyValueKind(body) === 'stringValue') line = body!.stringValue!;
   else if (anyValueKind(body) === 'kvlistValue') {
     for (const kv of body!.kvlistValue!.values) {
       const key = kv.key.toLowerCase();
@@ -143,31 +140,33 @@ interface Settings {
 }
 
 function normalizeRecord(rec: LogRecord, s: Settings): void {
-  const num = rec.severityNumber || 0;
-  const text = rec.severityText;
+  let num = rec.severityNumber;
   if (num === 0) {
+    const text = rec.severityText;
     if (text) {
       // The sender named a level: map it, but never second-guess it from the body.
       const n = s.texts.lookup(text);
       if (n !== 0) {
-        rec.severityNumber = n;
+        rec.severityNumber = num = n;
         if (s.rewriteText) rec.severityText = SEVERITY_SHORT_NAMES[n]!;
       }
     } else {
-      let n = s.infer ? bodySeverity(rec.body) : 0;
+      let n = s.infer ? bodySeverity(rec) : 0;
       if (n === 0) n = s.defaultLevel;
       if (n !== 0) {
-        rec.severityNumber = n;
+        rec.severityNumber = num = n;
         rec.severityText = SEVERITY_SHORT_NAMES[n]!;
-        upsertAttribute(rec.attributes, INFERRED_ATTRIBUTE, boolValue(true));
+        rec.attributes.set(INFERRED_ATTRIBUTE, true);
       }
     }
-  } else if (!text && num >= TRACE && num <= FATAL + 3) {
+  } else if (num >= TRACE && num <= FATAL + 3 && !rec.severityText) {
     rec.severityText = SEVERITY_SHORT_NAMES[num]!;
   }
   if (s.classAttribute !== '') {
-    const n = rec.severityNumber || 0;
-    upsertAttribute(rec.attributes, s.classAttribute, stringValue(n >= ERROR ? 'error' : n >= WARN ? 'warn' : 'info'));
+    const cls = num >= ERROR ? 'error' : num >= WARN ? 'warn' : 'info';
+    // Unchanged attributes keep the record written as its received bytes.
+    const attrs = rec.attributes;
+    if (attrs.getString(s.classAttribute) !== cls) attrs.set(s.classAttribute, cls);
   }
 }
 
@@ -195,16 +194,8 @@ export const severityProcessor = defineProcessor({
       texts: new TextCache(),
     };
     return {
-      process(batch: LogsData): LogsData {
-        const rls = batch.resourceLogs;
-        for (let i = 0; i < rls.length; i++) {
-          const sls = rls[i]!.scopeLogs;
-          for (let j = 0; j < sls.length; j++) {
-            const recs = sls[j]!.logRecords;
-            for (let k = 0; k < recs.length; k++) normalizeRecord(recs[k]!, settings);
-          }
-        }
-        return batch;
+      process(batch: LogBatch): void {
+        for (const rec of batch) normalizeRecord(rec, settings);
       },
     };
   },

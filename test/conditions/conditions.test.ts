@@ -3,14 +3,27 @@ import * as path from 'node:path';
 import Long from 'long';
 import { RE2JS } from 're2js';
 import { MATCHES_CACHE_SIZE, compileCondition } from '../../src/conditions';
-import type { AnyValue, InstrumentationScope, Resource } from '../../src/otlp/model';
+import { encodeLogsData } from '../../src/otlp/codec';
+import type * as otlp from '../../src/otlp/model';
 import { intValue, newLogRecord, stringValue } from '../../src/otlp/values';
+import { RecordBatch } from '../../src/records/batch';
+import type { LogRecord } from '../../src/records/types';
 import { attrs } from '../helpers/builders';
 
-const resource: Resource = { attributes: attrs({ 'service.name': 'checkout', 'k8s.namespace.name': 'prod' }), droppedAttributesCount: 0, entityRefs: [] };
-const scope: InstrumentationScope = { name: 'com.example.db', version: '1', attributes: [], droppedAttributesCount: 0 };
+const resource: otlp.Resource = { attributes: attrs({ 'service.name': 'checkout', 'k8s.namespace.name': 'prod' }), droppedAttributesCount: 0, entityRefs: [] };
+const scope: otlp.InstrumentationScope = { name: 'com.example.db', version: '1', attributes: [], droppedAttributesCount: 0 };
 
-const structured: AnyValue = {
+/** The records as a processor sees them: in one group, under `resource` and `scope` (none when null). */
+function recordsOf(records: otlp.LogRecord[], res: otlp.Resource | null = resource, sc: otlp.InstrumentationScope | null = scope): LogRecord[] {
+  const data: otlp.LogsData = { resourceLogs: [{ resource: res, schemaUrl: '', scopeLogs: [{ scope: sc, schemaUrl: '', logRecords: records }] }] };
+  return [...new RecordBatch(encodeLogsData(data))];
+}
+
+function recordOf(r: otlp.LogRecord, res: otlp.Resource | null = resource, sc: otlp.InstrumentationScope | null = scope): LogRecord {
+  return recordsOf([r], res, sc)[0]!;
+}
+
+const structured: otlp.AnyValue = {
   kvlistValue: {
     values: [
       { key: 'msg', value: stringValue('payment failed') },
@@ -24,7 +37,8 @@ const structured: AnyValue = {
   },
 };
 
-const rec = newLogRecord({
+const rec = recordOf(
+  newLogRecord({
   body: stringValue('GET /health 200'),
   severityNumber: 9,
   severityText: 'INFO',
@@ -39,7 +53,8 @@ const rec = newLogRecord({
   // 2^53 + 1 and 2^53 + 3: distinct only with exact 64-bit values.
   timeUnixNano: Long.fromString('9007199254740993', true),
   observedTimeUnixNano: Long.fromString('9007199254740995', true),
-});
+  }),
+);
 
 describe('condition compile errors name the problem', () => {
   test.each([
@@ -84,7 +99,7 @@ describe('condition variables', () => {
     ['time_unix_nano > 9007199254740992', true],
     ['observed_time_unix_nano - time_unix_nano == 2', true],
   ])('%s → %s', (expr, expected) => {
-    expect(compileCondition(expr).matches(rec, resource, scope)).toBe(expected);
+    expect(compileCondition(expr).matches(rec)).toBe(expected);
   });
 
   test.each([
@@ -96,29 +111,42 @@ describe('condition variables', () => {
     ['body.raw == b"\\x01\\x02"', true],
     ['body.big == -9007199254740993', true],
   ])('structured body: %s → %s', (expr, expected) => {
-    expect(compileCondition(expr).matches(newLogRecord({ body: structured }), null, null)).toBe(expected);
+    expect(compileCondition(expr).matches(recordOf(newLogRecord({ body: structured }), null, null))).toBe(expected);
   });
 
   test('absent resource, scope and body: empty maps and strings, null body', () => {
-    const bare = newLogRecord();
-    expect(compileCondition('size(resource) == 0 && scope_name == "" && body == null && trace_id == ""').matches(bare, null, undefined)).toBe(true);
+    const bare = recordOf(newLogRecord(), null, null);
+    expect(compileCondition('size(resource) == 0 && scope_name == "" && body == null && trace_id == ""').matches(bare)).toBe(true);
   });
 
   test('a runtime error (missing key read without has()) counts as no match, also when negated', () => {
     for (const expr of ['attributes.missing == "x"', '!(attributes.missing == "x")', 'body.matches("(")']) {
       const c = compileCondition(expr);
-      expect(c.matches(rec, resource, scope)).toBe(false);
+      expect(c.matches(rec)).toBe(false);
       expect(c.errors).toBe(1);
     }
   });
 
   test('resource attributes changed in place are seen after reset()', () => {
-    const r: Resource = { attributes: attrs({ 'service.name': 'a' }), droppedAttributesCount: 0, entityRefs: [] };
+    const r = recordOf(newLogRecord(), { attributes: attrs({ 'service.name': 'a' }), droppedAttributesCount: 0, entityRefs: [] });
     const c = compileCondition('resource["service.name"] == "b"');
-    expect(c.matches(rec, r, scope)).toBe(false);
-    r.attributes[0] = { key: 'service.name', value: stringValue('b') };
+    expect(c.matches(r)).toBe(false);
+    r.resource.attributes.set('service.name', 'b');
     c.reset();
-    expect(c.matches(rec, r, scope)).toBe(true);
+    expect(c.matches(r)).toBe(true);
+  });
+
+  test('the resource is converted once for the records sharing it', () => {
+    const records = recordsOf([newLogRecord(), newLogRecord(), newLogRecord()]);
+    const c = compileCondition('resource["service.name"] == "checkout"');
+    const iterate = jest.spyOn(records[0]!.resource.attributes, Symbol.iterator);
+    expect(records.map((r) => c.matches(r))).toEqual([true, true, true]);
+    expect(iterate).toHaveBeenCalledTimes(1);
+  });
+
+  test('a record attribute repeated on the wire reads as its first value, as Attributes.get does', () => {
+    const r = recordOf(newLogRecord({ attributes: [...attrs({ user: 'alice' }), ...attrs({ user: 'bob' })] }));
+    expect(compileCondition('attributes.user == "alice"').matches(r)).toBe(true);
   });
 
   describe('matches', () => {
@@ -127,8 +155,8 @@ describe('condition variables', () => {
     test('compiles each pattern once, not once per record, and still answers per record', () => {
       const compile = jest.spyOn(RE2JS, 'compile');
       const c = compileCondition('body.matches("^GET /[a-z]+ (2|5)\\\\d\\\\d$") || body.matches("^cache-once-[0-9]+$")');
-      const answers = ['GET /health 200', 'GET /x 503', 'POST /x 200', 'cache-once-7', 'cache-once-x'].map((b) => c.matches(newLogRecord({ body: stringValue(b) }), resource, scope));
-      for (let i = 0; i < 1000; i++) c.matches(newLogRecord({ body: stringValue(`GET /p ${i}`) }), resource, scope);
+      const answers = recordsOf(['GET /health 200', 'GET /x 503', 'POST /x 200', 'cache-once-7', 'cache-once-x'].map((b) => newLogRecord({ body: stringValue(b) }))).map((r) => c.matches(r));
+      for (const r of recordsOf(Array.from({ length: 1000 }, (_v, i) => newLogRecord({ body: stringValue(`GET /p ${i}`) })))) c.matches(r);
       expect(answers).toEqual([true, true, false, true, false]);
       expect(compile.mock.calls.map(([p]) => p).sort()).toEqual(['^GET /[a-z]+ (2|5)\\d\\d$', '^cache-once-[0-9]+$']);
     });
@@ -136,8 +164,8 @@ describe('condition variables', () => {
     test('the cache is bounded: past its size the least recently used pattern is compiled again', () => {
       const compile = jest.spyOn(RE2JS, 'compile');
       const c = compileCondition('body.matches(attributes.pattern)');
-      const run = (pattern: string) => c.matches(newLogRecord({ body: stringValue('x'), attributes: attrs({ pattern }) }), resource, scope);
-      for (let i = 0; i <= MATCHES_CACHE_SIZE; i++) run(`^bounded-${i}$`);
+      const run = (pattern: string) => c.matches(recordOf(newLogRecord({ body: stringValue('x'), attributes: attrs({ pattern }) })));
+      for (const r of recordsOf(Array.from({ length: MATCHES_CACHE_SIZE + 1 }, (_v, i) => newLogRecord({ body: stringValue('x'), attributes: attrs({ pattern: `^bounded-${i}$` }) })))) c.matches(r);
       expect(compile).toHaveBeenCalledTimes(MATCHES_CACHE_SIZE + 1);
       run(`^bounded-${MATCHES_CACHE_SIZE}$`); // most recent: still cached
       expect(compile).toHaveBeenCalledTimes(MATCHES_CACHE_SIZE + 1);
@@ -148,15 +176,16 @@ describe('condition variables', () => {
     test('an invalid pattern is an error (no match) on every record, compiled once', () => {
       const compile = jest.spyOn(RE2JS, 'compile');
       const c = compileCondition('body.matches("(unclosed")');
-      expect([1, 2, 3].map(() => c.matches(rec, resource, scope))).toEqual([false, false, false]);
+      expect([1, 2, 3].map(() => c.matches(rec))).toEqual([false, false, false]);
       expect(c.errors).toBe(3);
       expect(compile).toHaveBeenCalledTimes(1);
     });
 
     test('runs in linear time: a pattern that backtracks exponentially elsewhere answers at once', () => {
       const c = compileCondition('body.matches("^(a+)+$")');
+      const r = recordOf(newLogRecord({ body: stringValue(`${'a'.repeat(50_000)}b`) }));
       const started = process.hrtime.bigint();
-      expect(c.matches(newLogRecord({ body: stringValue(`${'a'.repeat(50_000)}b`) }), resource, scope)).toBe(false);
+      expect(c.matches(r)).toBe(false);
       expect(Number(process.hrtime.bigint() - started) / 1e6).toBeLessThan(2000);
     });
   });

@@ -1,16 +1,25 @@
 import Long from 'long';
 import { attributesProcessor, parseActions } from '../../src/processors/attributes';
+import { encodeLogsData } from '../../src/otlp/codec';
 import type { KeyValue } from '../../src/otlp/model';
-import { createProcessor, RecordingDrops } from '../helpers/processors';
+import { anyValueKind } from '../../src/otlp/values';
+import { RecordBatch } from '../../src/records/batch';
+import { createProcessor, runProcessor } from '../helpers/processors';
 import { attrs, record, request } from '../helpers/builders';
 
 function run(actions: unknown, recordAttrs: KeyValue[]): KeyValue[] {
   const p = createProcessor(attributesProcessor, { actions: parseActions(actions) as never });
-  return p.process(request([record('x', { attributes: recordAttrs })]), new RecordingDrops()).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.attributes;
+  return runProcessor(p, request([record('x', { attributes: recordAttrs })])).out.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.attributes;
 }
 
+/** Decoded attributes as key → string, int (as a string), bool or double. */
 const plain = (list: KeyValue[]): Record<string, unknown> =>
-  Object.fromEntries(list.map((kv) => [kv.key, kv.value?.stringValue ?? kv.value?.intValue?.toString() ?? kv.value?.boolValue ?? kv.value?.doubleValue ?? null]));
+  Object.fromEntries(
+    list.map((kv) => {
+      const kind = anyValueKind(kv.value);
+      return [kv.key, kind === undefined ? null : kind === 'intValue' ? kv.value!.intValue!.toString() : kv.value![kind]];
+    }),
+  );
 
 describe('attributes processor', () => {
   test.each([
@@ -47,9 +56,25 @@ describe('attributes processor', () => {
   });
 
   test('gives each record its own value object', () => {
-    const p = createProcessor(attributesProcessor, { actions: parseActions('insert env=prod') as never });
-    const out = p.process(request([record('a'), record('b')]), new RecordingDrops());
-    const [r1, r2] = out.resourceLogs[0]!.scopeLogs[0]!.logRecords;
-    expect(r1!.attributes[0]!.value).not.toBe(r2!.attributes[0]!.value);
+    const p = createProcessor(attributesProcessor, { actions: parseActions('insert env=prod;upsert n=1') as never });
+    const batch = new RecordBatch(encodeLogsData(request([record('a'), record('b')])));
+    p.process(batch);
+    const [r1, r2] = [...batch];
+    expect(r1!.attributes.get('env')).toEqual({ stringValue: 'prod' });
+    expect(r1!.attributes.get('env')).not.toBe(r2!.attributes.get('env'));
+    expect(r1!.attributes.get('n')).not.toBe(r2!.attributes.get('n'));
+  });
+
+  test('leaves a record whose attributes already hold the values as received', () => {
+    const bytes = encodeLogsData(request([record('a', { attributes: [...attrs({ env: 'prod' }), { key: 'n', value: { intValue: Long.fromInt(3) } }] })]));
+    const batch = new RecordBatch(bytes);
+    const actions = [
+      { action: 'upsert', key: 'env', value: 'prod' },
+      { action: 'update', key: 'n', value: 3 },
+      { action: 'insert', key: 'env', value: 'x' },
+      { action: 'delete', key: 'nope' },
+    ] as const;
+    createProcessor(attributesProcessor, { actions }).process(batch);
+    expect(batch.encode(1000)[0]!.bytes).toBe(bytes);
   });
 });

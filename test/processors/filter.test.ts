@@ -8,7 +8,7 @@ import { createStages } from '../../src/pipeline/stages';
 import { getAttribute } from '../../src/otlp/values';
 import { bodies, record, request } from '../helpers/builders';
 import { exportLogs } from '../helpers/grpc-client';
-import { createProcessor, RecordingDrops } from '../helpers/processors';
+import { createProcessor, runProcessor } from '../helpers/processors';
 import { useServiceFixture } from '../helpers/service-fixture';
 import { eventually } from '../helpers/eventually';
 
@@ -24,27 +24,27 @@ describe('filter processor', () => {
     { drop: 'attributes.missing == "x"', input: [sev('a', 9)], kept: ['a'] },
     { drop: 'false', input: [sev('a', 9), sev('b', 9)], kept: ['a', 'b'] },
   ])('drop $drop keeps $kept', ({ drop, input, kept }) => {
-    const drops = new RecordingDrops();
-    const out = createProcessor(filterProcessor, { drop }).process(request(input), drops);
+    const { out, drops } = runProcessor(createProcessor(filterProcessor, { drop }), request(input));
     expect(bodies(out.resourceLogs[0]!.scopeLogs[0]!.logRecords)).toEqual(kept);
-    expect(drops.counts.filtered ?? 0).toBe(input.length - kept.length);
+    expect(drops.filtered ?? 0).toBe(input.length - kept.length);
   });
 
   test('removes scopes and resources it empties', () => {
     const batch: LogsData = {
       resourceLogs: [...request([sev('a', 9)], { 'service.name': 'x' }).resourceLogs, ...request([sev('b', 9), sev('c', 17)], { 'service.name': 'y' }).resourceLogs],
     };
-    const drops = new RecordingDrops();
-    const out = createProcessor(filterProcessor, { drop: 'severity_number < 13' }).process(batch, drops);
+    const { out, drops } = runProcessor(createProcessor(filterProcessor, { drop: 'severity_number < 13' }), batch);
     expect(out.resourceLogs).toHaveLength(1);
+    expect(out.resourceLogs[0]!.scopeLogs).toHaveLength(1);
     expect(bodies(out.resourceLogs[0]!.scopeLogs[0]!.logRecords)).toEqual(['c']);
-    expect(drops.counts).toEqual({ filtered: 2 });
+    expect(drops).toEqual({ filtered: 2 });
   });
 
   test('counts evaluation errors as an event and keeps those records', () => {
     const p = createProcessor(filterProcessor, { drop: 'attributes.level == "debug"' });
-    p.process(request([sev('a', 9), sev('b', 9)]), new RecordingDrops());
+    const { out } = runProcessor(p, request([sev('a', 9), sev('b', 9)]));
     expect(p.counts?.get('evaluation_errors')).toBe(2);
+    expect(bodies(out.resourceLogs[0]!.scopeLogs[0]!.logRecords)).toEqual(['a', 'b']);
   });
 });
 

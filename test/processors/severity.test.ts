@@ -4,7 +4,6 @@ import type { OptionValues } from '../../src/config/options';
 import { decodeLogsData, encodeLogsData } from '../../src/otlp/codec';
 import type { AnyValue, LogRecord, LogsData } from '../../src/otlp/model';
 import { getAttribute, intValue, newLogRecord, stringValue } from '../../src/otlp/values';
-import type { DropSink } from '../../src/processors/contract';
 import {
   INFERRED_ATTRIBUTE,
   SEVERITY_SHORT_NAMES,
@@ -12,11 +11,12 @@ import {
   severityFromText,
   severityProcessor,
 } from '../../src/processors/severity';
+import { RecordBatch } from '../../src/records/batch';
+import { createProcessor, runProcessor } from '../helpers/processors';
 
 type Options = OptionValues<typeof severityProcessor.options>;
 
 const ctx = { logger: pino({ level: 'silent' }), clock: { now: () => 0 }, env: {} };
-const drops: DropSink = { drop() {} };
 
 const defaults = Object.fromEntries(
   Object.entries(severityProcessor.options).map(([key, option]) => [key, option.default]),
@@ -26,8 +26,9 @@ function batchOf(records: LogRecord[]): LogsData {
   return { resourceLogs: [{ resource: null, schemaUrl: '', scopeLogs: [{ scope: null, schemaUrl: '', logRecords: records }] }] };
 }
 
+/** The record as the processor wrote it (decoded). */
 function run(record: LogRecord, overrides: Partial<Options> = {}): LogRecord {
-  const out = severityProcessor.create({ ...defaults, ...overrides }, ctx).process(batchOf([record]), drops);
+  const { out } = runProcessor(createProcessor(severityProcessor, overrides), batchOf([record]));
   return out.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
 }
 
@@ -391,12 +392,22 @@ describe('untouched fields', () => {
         })),
       })),
     };
-    const decoded = decodeLogsData(encodeLogsData(batch));
-    const out = severityProcessor.create(defaults, ctx).process(decoded, drops);
-    expect(out).toBe(decoded);
+    const { out } = runProcessor(createProcessor(severityProcessor), decodeLogsData(encodeLogsData(batch)));
     const seen = out.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => `${r.severityNumber}:${r.severityText}`)));
     expect(seen).toEqual(Array(4).fill(['13:WARN', '17:ERROR', '5:DEBUG']).flat());
-    const again = decodeLogsData(encodeLogsData(out)).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
-    expect(getAttribute(again.attributes, INFERRED_ATTRIBUTE)?.boolValue).toBe(true);
+    const first = out.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
+    expect(getAttribute(first.attributes, INFERRED_ATTRIBUTE)?.boolValue).toBe(true);
+  });
+
+  it('leaves records that already agree as received, class attribute included', () => {
+    const bytes = encodeLogsData(
+      batchOf([
+        newLogRecord({ severityNumber: 17, severityText: 'ERROR', attributes: [{ key: 'log.class', value: stringValue('error') }] }),
+        newLogRecord({ severityNumber: 9, severityText: 'info', body: stringValue('ERROR boom'), attributes: [{ key: 'log.class', value: stringValue('info') }] }),
+      ]),
+    );
+    const batch = new RecordBatch(bytes);
+    createProcessor(severityProcessor, { class_attribute: 'log.class' }).process(batch);
+    expect(batch.encode(1000)[0]!.bytes).toBe(bytes);
   });
 });

@@ -3,14 +3,10 @@
  * documentation, not from Loghub) must get its expected base level, through the locator and
  * through the processor with its defaults.
  */
-import pino from 'pino';
-import type { OptionValues } from '../../src/config/options';
 import { newLogRecord, stringValue } from '../../src/otlp/values';
 import { severityProcessor } from '../../src/processors/severity';
 import { baseLevel, loadCorpus } from '../../bench/severity-corpus';
-
-type Options = OptionValues<typeof severityProcessor.options>;
-const defaults = Object.fromEntries(Object.entries(severityProcessor.options).map(([k, o]) => [k, o.default])) as unknown as Options;
+import { createProcessor, runProcessor } from '../helpers/processors';
 
 const corpus = loadCorpus();
 const formats = [...new Set(corpus.map((c) => c.format))];
@@ -28,10 +24,9 @@ describe('severity corpus', () => {
   describe.each(formats)('%s', (format) => {
     const lines = corpus.filter((c) => c.format === format);
     it.each(lines.map((c) => [c.lineNo, c.expected, c] as const))('line %i → %s', (_lineNo, expected, c) => {
-      const processor = severityProcessor.create(defaults, { logger: pino({ level: 'silent' }), clock: { now: () => 0 }, env: {} });
       const rec = newLogRecord({ body: stringValue(c.body) });
-      processor.process({ resourceLogs: [{ resource: null, schemaUrl: '', scopeLogs: [{ scope: null, schemaUrl: '', logRecords: [rec] }] }] }, { drop() {} });
-      expect(baseLevel(rec.severityNumber)).toBe(expected);
+      const { out } = runProcessor(createProcessor(severityProcessor), { resourceLogs: [{ resource: null, schemaUrl: '', scopeLogs: [{ scope: null, schemaUrl: '', logRecords: [rec] }] }] });
+      expect(baseLevel(out.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.severityNumber)).toBe(expected);
     });
   });
 });
