@@ -5,8 +5,8 @@
  * built-in ones are fixed JavaScript expressions written without nested quantifiers.
  */
 import { RE2JS } from 're2js';
-import type { KeyValue } from '../otlp/model';
-import { anyValueToString, asString, findAttribute } from '../otlp/values';
+import type { Attributes } from '../records/types';
+import { anyValueToString } from '../records/values';
 import { BigramSet, LiteralFilter } from './literal-filter';
 
 export interface CategoryRule {
@@ -129,6 +129,9 @@ export const DEFAULT_RULES: readonly CategoryRule[] = Object.freeze([
   builtin('lifecycle', /\bstart(?:ed|ing|up)\b|\bshut ?down\b|\bshutting down\b|\bstop(?:ped|ping)\b|\brestart(?:ed|ing)?\b|\binitiali[sz](?:ed|ing|ation)\b|\bboot(?:ed|ing|up)\b|\bterminat(?:ed|ing)\b|\bexit(?:ed|ing)\b|\blistening on\b|\bis ready\b|\breload(?:ed|ing)\b/i),
 ]);
 
+/** What attribute rules read: a record's attributes, or any map in tests and tools. */
+export type AttributeLookup = Pick<Attributes, 'get'>;
+
 /** Evaluates an ordered rule list against one record. */
 export class RuleEngine {
   /** Bigrams of the message being classified, loaded at the first rule with a filter. */
@@ -140,7 +143,7 @@ export class RuleEngine {
   ) {}
 
   /** The category of the first matching rule, else the default (empty when none). */
-  classify(text: string | undefined, attributes: readonly KeyValue[]): string {
+  classify(text: string | undefined, attributes: AttributeLookup): string {
     const body = text === undefined ? undefined : text.length > RULE_SCAN_CHARS ? text.slice(0, RULE_SCAN_CHARS) : text;
     const rules = this.rules;
     // 0: bigrams not loaded yet; 1: loaded; 2: the text cannot be filtered (beyond ASCII).
@@ -156,10 +159,9 @@ export class RuleEngine {
           if (loaded === 1 && !filter.possible(this.bigrams)) continue;
         }
       } else {
-        const j = findAttribute(attributes, rule.attribute);
-        if (j >= 0) {
-          const v = attributes[j]!.value;
-          subject = asString(v) ?? anyValueToString(v);
+        const v = attributes.get(rule.attribute);
+        if (v !== undefined) {
+          subject = v.stringValue ?? anyValueToString(v);
           if (subject.length > RULE_SCAN_CHARS) subject = subject.slice(0, RULE_SCAN_CHARS);
         }
       }

@@ -19,8 +19,8 @@
 import { z } from 'zod';
 import { opt } from '../config/options';
 import { OptionError, defineProcessor } from './contract';
-import type { AnyValue, KeyValue, LogRecord, LogsData } from '../otlp/model';
-import { anyValueKind, anyValueToString, asString, stringValue, upsertAttribute } from '../otlp/values';
+import type { AnyValue, LogBatch } from '../records/types';
+import { anyValueToString, stringValue } from '../records/values';
 import { DEFAULT_MINER_OPTIONS, TemplateMiner } from '../classify/template-miner';
 import { DEFAULT_RULES, RuleEngine, RULE_SCAN_CHARS, compileRules, parseRuleSpecs, type CategoryRule, type RuleSpec } from '../classify/rules';
 import { decodeSnapshot, encodeSnapshot } from '../classify/snapshot';
@@ -39,24 +39,20 @@ function nonBlank(text: string): boolean {
 const MESSAGE_KEYS: ReadonlySet<string> = new Set(['message', 'msg', 'Message', 'MESSAGE', 'MSG']);
 
 /** The text templates are mined from: a string body, or the message of a key-value body. */
-export function messageText(body: AnyValue | null | undefined): string | undefined {
-  switch (anyValueKind(body)) {
-    case 'stringValue':
-      return body!.stringValue as string;
-    case 'kvlistValue': {
-      const values = body!.kvlistValue!.values;
-      for (let i = 0; i < values.length; i++) {
-        const kv = values[i]!;
-        if (MESSAGE_KEYS.has(kv.key)) {
-          const s = asString(kv.value);
-          if (s !== undefined) return s;
-        }
-      }
-      return undefined;
+export function messageText(body: AnyValue | undefined): string | undefined {
+  if (body === undefined) return undefined;
+  if (body.stringValue !== undefined) return body.stringValue;
+  const kvs = body.kvlistValue;
+  if (kvs === undefined) return undefined;
+  const values = kvs.values;
+  for (let i = 0; i < values.length; i++) {
+    const kv = values[i]!;
+    if (MESSAGE_KEYS.has(kv.key)) {
+      const s = kv.value.stringValue;
+      if (s !== undefined) return s;
     }
-    default:
-      return undefined;
   }
+  return undefined;
 }
 
 const specSchema = z.object({ category: z.string(), pattern: z.string(), attribute: z.string().optional() });
@@ -117,39 +113,35 @@ export const classifyProcessor = defineProcessor({
       : undefined;
     const parameters = o.parameters;
 
-    const classifyRecord = (rec: LogRecord, now: number): void => {
-      const text = messageText(rec.body);
-      const attrs: KeyValue[] = rec.attributes;
-      if (miner && text !== undefined && nonBlank(text)) {
-        const shape = miner.add(text);
-        miner.note(shape, now, rec.severityNumber, text);
-        const template = miner.template(shape);
-        upsertAttribute(attrs, TEMPLATE_ATTRIBUTE, stringValue(template.text));
-        upsertAttribute(attrs, TEMPLATE_ID_ATTRIBUTE, stringValue(template.id));
-        if (parameters) upsertAttribute(attrs, TEMPLATE_PARAMETERS_ATTRIBUTE, { arrayValue: { values: miner.parameters(shape).map(stringValue) } });
-      }
-      if (engine) {
-        // Structured bodies without a message are searched in their rendering.
-        const subject = text ?? (rec.body ? anyValueToString(rec.body).slice(0, RULE_SCAN_CHARS) : undefined);
-        const category = engine.classify(subject, attrs);
-        if (category !== '') upsertAttribute(attrs, categoryAttribute, stringValue(category));
-      }
-    };
-
     ctx.logger.debug({ rules: engine?.rules.length ?? 0, templates: o.templates, state: o.state_path || undefined }, 'classify processor created');
     return {
-      process(batch: LogsData): LogsData {
+      process(batch: LogBatch): void {
         // One clock read per batch: first / last seen need no finer grain.
         const now = ctx.clock.now();
-        const rls = batch.resourceLogs;
-        for (let i = 0; i < rls.length; i++) {
-          const sls = rls[i]!.scopeLogs;
-          for (let j = 0; j < sls.length; j++) {
-            const recs = sls[j]!.logRecords;
-            for (let k = 0; k < recs.length; k++) classifyRecord(recs[k]!, now);
+        for (const rec of batch) {
+          // The cheap string read first; a structured body is decoded only when there is none.
+          let text = rec.bodyString;
+          let body: AnyValue | undefined;
+          if (text === undefined) {
+            body = rec.body;
+            text = messageText(body);
+          }
+          const attrs = rec.attributes;
+          if (miner && text !== undefined && nonBlank(text)) {
+            const shape = miner.add(text);
+            miner.note(shape, now, rec.severityNumber, text);
+            const template = miner.template(shape);
+            attrs.set(TEMPLATE_ATTRIBUTE, template.text);
+            attrs.set(TEMPLATE_ID_ATTRIBUTE, template.id);
+            if (parameters) attrs.set(TEMPLATE_PARAMETERS_ATTRIBUTE, { arrayValue: { values: miner.parameters(shape).map(stringValue) } });
+          }
+          if (engine) {
+            // Structured bodies without a message are searched in their rendering.
+            const subject = text ?? (body ? anyValueToString(body).slice(0, RULE_SCAN_CHARS) : undefined);
+            const category = engine.classify(subject, attrs);
+            if (category !== '') attrs.set(categoryAttribute, category);
           }
         }
-        return batch;
       },
       ...(miner ? { templates: (limit: number) => miner.summaries(limit) } : {}),
       ...(miner && o.state_path !== ''

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { opt } from '../config/options';
 import { parseList } from '../config/values';
 import { OptionError, defineProcessor, type Processor } from './contract';
-import type { LogsData } from '../otlp/model';
+import type { LogBatch } from '../records/types';
 import { BUILTIN_DETECTORS, createBuiltinDetectors, type BuiltinDetectorName } from '../redact/detectors';
 import { PatternError, compileUserPattern, parseUserPatterns, userPatternsSchema, type UserPattern } from '../redact/patterns';
 import { ATTRIBUTE_KEY_LABEL, MASK_PLACEHOLDER, Redactor, TOO_DEEP_LABEL, redactedPrefixes } from '../redact/redactor';
@@ -89,9 +89,8 @@ export const redactProcessor = defineProcessor({
       resource: o.resource,
     });
     const processor: RedactProcessor = {
-      process(batch: LogsData): LogsData {
+      process(batch: LogBatch): void {
         redactor.redactBatch(batch);
-        return batch;
       },
       counts: redactor.counts,
     };

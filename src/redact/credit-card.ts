@@ -12,7 +12,9 @@
  * letter, digit or underscore, nor be part of a decimal number. A run that is longer than a
  * card ("order 12 4111 1111 1111 1111", two cards side by side) is searched for cards aligned
  * on its groups, leftmost first, and from a start the longest that passes: hiding a few
- * digits too many is preferred to leaving some of a card behind.
+ * digits too many is preferred to leaving some of a card behind. Digits right after an
+ * already redacted prefix (a `sha256:` digest that happens to be all decimal) start no card,
+ * so that redacting twice changes nothing.
  */
 import { luhnValid } from './luhn';
 import { isDigit, isWordChar, type Detector, type Spans } from './spans';
@@ -42,6 +44,9 @@ export class CreditCardDetector implements Detector {
   private readonly groupEnd: number[] = [];
   private readonly digitOffset: number[] = [];
 
+  /** @param skipPrefixes text that starts an already redacted value (mask or hash text). */
+  constructor(private readonly skipPrefixes: readonly string[] = []) {}
+
   find(s: string, out: Spans, id: number): void {
     if (s.length < MIN_DIGITS) return;
     const re = this.candidate;
@@ -55,7 +60,7 @@ export class CreditCardDetector implements Detector {
     // A run inside a decimal number (3.14159…, 4111….5) is not a card.
     if (left === DOT && a >= 2 && isDigit(s.charCodeAt(a - 2))) return;
     if (right === DOT && b + 1 < s.length && isDigit(s.charCodeAt(b + 1))) return;
-    const leftOk = !isWordChar(left);
+    const leftOk = !isWordChar(left) && !this.afterRedacted(s, a);
     const rightOk = !isWordChar(right);
 
     const gs = this.groupStart;
@@ -94,5 +99,11 @@ export class CreditCardDetector implements Detector {
         i = best;
       }
     }
+  }
+
+  private afterRedacted(s: string, a: number): boolean {
+    const ps = this.skipPrefixes;
+    for (let i = 0; i < ps.length; i++) if (a >= ps[i]!.length && s.startsWith(ps[i]!, a - ps[i]!.length)) return true;
+    return false;
   }
 }

@@ -26,7 +26,7 @@ export function createBuiltinDetectors(names: readonly BuiltinDetectorName[], sk
         out.push(new BearerDetector(skipPrefixes));
         break;
       case 'credit_card':
-        out.push(new CreditCardDetector());
+        out.push(new CreditCardDetector(skipPrefixes));
         break;
       case 'email':
         out.push(new EmailDetector());

@@ -5,11 +5,12 @@
  * All detectors scan the original string and their spans are merged before anything is
  * replaced (see Spans), so a replacement is never scanned again. Everything that can be
  * prepared is prepared in the constructor; per string the work is the detectors' pre-checks,
- * and per record there are no closures or allocations unless something is replaced.
+ * and per record there are no closures or allocations unless something is replaced. Nested
+ * values are copied on write: only the path down to a replaced value is new.
  */
 import { createHmac } from 'node:crypto';
-import type { AnyValue, KeyValue, LogRecord, LogsData } from '../otlp/model';
-import { anyValueKind, anyValueToString, asString } from '../otlp/values';
+import type { AnyValue, Attributes, KeyValue, LogBatch, LogRecord, Resource } from '../records/types';
+import { anyValueKind, anyValueToString } from '../records/values';
 import { isSecretKeyName } from './secrets';
 import { Spans, type Detector } from './spans';
 
@@ -74,6 +75,10 @@ export class Redactor {
   private readonly spans = new Spans();
   // Attribute keys repeat across records: their classification is cached (cleared when full).
   private readonly keyActions = new Map<string, number>();
+  // Replacements found in an attribute map, applied after its iteration (reused, emptied after use).
+  private readonly pendingKeys: string[] = [];
+  private readonly pendingValues: AnyValue[] = [];
+  private readonly pendingAt: number[] = [];
 
   constructor(s: RedactorSettings) {
     this.detectors = s.detectors;
@@ -93,26 +98,34 @@ export class Redactor {
     if (s.attributeKeys.length > 0) this.counts.set(ATTRIBUTE_KEY_LABEL, 0);
   }
 
-  redactBatch(batch: LogsData): void {
-    const rls = batch.resourceLogs;
-    for (let i = 0; i < rls.length; i++) {
-      const rl = rls[i]!;
-      if (this.resource && rl.resource) this.keyValues(rl.resource.attributes, 0);
-      const sls = rl.scopeLogs;
-      for (let j = 0; j < sls.length; j++) {
-        const recs = sls[j]!.logRecords;
-        for (let k = 0; k < recs.length; k++) this.record(recs[k]!);
+  redactBatch(batch: LogBatch): void {
+    let resource: Resource | undefined;
+    for (const rec of batch) {
+      if (this.resource && rec.resource !== resource) {
+        // Records of a group share one resource: its attributes are redacted once per group.
+        resource = rec.resource;
+        if (resource.attributes.size > 0) this.attributes(resource.attributes);
       }
+      this.record(rec);
     }
   }
 
-  record(rec: LogRecord): void {
-    const body = rec.body;
-    if (body) {
-      const r = this.value(body, 0);
-      if (r !== undefined) rec.body = r;
+  private record(rec: LogRecord): void {
+    const str = rec.bodyString;
+    if (str !== undefined) {
+      if (str !== '') {
+        const out = this.redactString(str);
+        if (out !== str) rec.body = { stringValue: out };
+      }
+    } else {
+      const body = rec.body;
+      if (body !== undefined) {
+        const r = this.value(body, 0);
+        if (r !== undefined) rec.body = r;
+      }
     }
-    if (rec.attributes.length > 0) this.keyValues(rec.attributes, 0);
+    const attrs = rec.attributes;
+    if (attrs.size > 0) this.attributes(attrs);
   }
 
   /** The string with every detected span replaced, or `s` itself when nothing was found. */
@@ -137,51 +150,107 @@ export class Redactor {
   /** A replacement for `v`, or undefined to keep it. */
   private value(v: AnyValue, depth: number): AnyValue | undefined {
     if (depth > MAX_DEPTH) return this.whole(v, this.tooDeepId);
-    // Decoded messages carry prototype defaults: "" and null for the unset members.
     const str = v.stringValue;
-    if (typeof str === 'string' && str !== '') {
+    if (str !== undefined) {
+      if (str === '') return undefined;
       const out = this.redactString(str);
       return out === str ? undefined : { stringValue: out };
     }
     const kvs = v.kvlistValue;
     if (kvs) {
-      this.keyValues(kvs.values, depth + 1);
-      return undefined;
+      const values = this.keyValues(kvs.values, depth + 1);
+      return values === undefined ? undefined : { kvlistValue: { values } };
     }
     const arr = v.arrayValue;
     if (arr) {
       const values = arr.values;
+      let out: AnyValue[] | undefined;
       for (let i = 0; i < values.length; i++) {
-        const item = values[i];
-        if (!item) continue;
-        const r = this.value(item, depth + 1);
-        if (r !== undefined) values[i] = r;
+        const r = this.value(values[i]!, depth + 1);
+        if (r !== undefined) (out ??= values.slice())[i] = r;
       }
+      return out === undefined ? undefined : { arrayValue: { values: out } };
     }
     return undefined;
   }
 
-  private keyValues(list: KeyValue[], depth: number): void {
+  /** A copy of a map body's entries with replacements, or undefined when nothing is replaced. */
+  private keyValues(list: readonly KeyValue[], depth: number): KeyValue[] | undefined {
+    let out: KeyValue[] | undefined;
     for (let i = 0; i < list.length; i++) {
       const kv = list[i]!;
-      const v = kv.value;
-      if (!v) continue;
-      let r: AnyValue | undefined;
-      switch (this.keyAction(kv.key)) {
-        case KEY_ALLOW:
-          continue;
-        case KEY_ATTRIBUTE:
-          r = this.whole(v, this.attributeId);
-          break;
-        case KEY_SECRET:
-          // A flag cannot be a credential: `has_token: true` stays.
-          r = anyValueKind(v) === 'boolValue' ? undefined : this.whole(v, this.secretId);
-          break;
-        default:
-          r = this.value(v, depth);
+      const r = this.entry(kv.key, kv.value, depth);
+      if (r !== undefined) (out ??= list.slice())[i] = { key: kv.key, value: r };
+    }
+    return out;
+  }
+
+  /** Redacts an attribute map (record or resource) through its setter. */
+  private attributes(attrs: Attributes): void {
+    const keys = this.pendingKeys;
+    const values = this.pendingValues;
+    const at = this.pendingAt;
+    // Emptied first too: a throw (caught by the runner) may have left entries behind.
+    keys.length = 0;
+    values.length = 0;
+    at.length = 0;
+    let i = 0;
+    for (const [key, v] of attrs) {
+      const r = this.entry(key, v, 0);
+      if (r !== undefined) {
+        keys.push(key);
+        values.push(r);
+        at.push(i);
       }
-      // A new KeyValue rather than a mutation: the old one may be shared with another record.
-      if (r !== undefined) list[i] = { key: kv.key, value: r };
+      i++;
+    }
+    if (keys.length === 0) return;
+    if (this.repeatsPending(attrs)) this.collapse(attrs);
+    else for (let k = 0; k < keys.length; k++) attrs.set(keys[k]!, values[k]!);
+    keys.length = 0;
+    values.length = 0;
+    at.length = 0;
+  }
+
+  /** Whether a key with a pending replacement occurs more than once in the map (malformed, but received). */
+  private repeatsPending(attrs: Attributes): boolean {
+    const keys = this.pendingKeys;
+    const at = this.pendingAt;
+    let j = 0;
+    for (const key of attrs.keys()) {
+      for (let k = 0; k < keys.length; k++) if (keys[k] === key && at[k] !== j) return true;
+      j++;
+    }
+    return false;
+  }
+
+  /**
+   * `set` replaces only the first entry of a repeated key, so a later one would keep its
+   * secret: the map is rewritten with the replacements and only the first entry of each key
+   * (the one `get` answers). Fails closed on malformed input; well-formed maps never get here.
+   */
+  private collapse(attrs: Attributes): void {
+    const entries = [...attrs];
+    const keys = this.pendingKeys;
+    const values = this.pendingValues;
+    const at = this.pendingAt;
+    for (let k = 0; k < keys.length; k++) entries[at[k]!] = [keys[k]!, values[k]!];
+    attrs.clear();
+    for (const [key, value] of entries) if (!attrs.has(key)) attrs.set(key, value);
+  }
+
+  /** A replacement for the value of map entry `key`, or undefined to keep it. */
+  private entry(key: string, v: AnyValue, depth: number): AnyValue | undefined {
+    switch (this.keyAction(key)) {
+      case KEY_ALLOW:
+        return undefined;
+      case KEY_ATTRIBUTE:
+        return this.whole(v, this.attributeId);
+      case KEY_SECRET:
+        // A flag cannot be a credential: `has_token: true` stays.
+        return v.boolValue !== undefined ? undefined : this.whole(v, this.secretId);
+      default:
+        return this.value(v, depth);
     }
   }
 
@@ -202,7 +271,7 @@ export class Redactor {
   private whole(v: AnyValue, id: number): AnyValue | undefined {
     const kind = anyValueKind(v);
     if (kind === undefined) return undefined;
-    const str = asString(v);
+    const str = v.stringValue;
     if (str !== undefined && (str === '' || this.alreadyRedacted(str))) return undefined;
     const text = str ?? anyValueToString(v);
     return { stringValue: this.replacement(id, text, 0, text.length) };

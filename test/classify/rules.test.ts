@@ -1,5 +1,10 @@
 import { DEFAULT_RULES, RuleEngine, compileRules, parseRuleSpecs } from '../../src/classify/rules';
-import { attrs } from '../helpers/builders';
+import type { AnyValue } from '../../src/records/types';
+import { intValue, stringValue } from '../../src/records/values';
+
+/** String attributes as the rules look them up. */
+const attrs = (map: Record<string, string>): Map<string, AnyValue> => new Map(Object.entries(map).map(([k, v]) => [k, stringValue(v)]));
+const NONE = attrs({});
 
 const defaults = new RuleEngine(DEFAULT_RULES, 'other');
 
@@ -26,7 +31,7 @@ describe('default category rules', () => {
     ['Shutting down gracefully', 'lifecycle'],
     ['all good here', 'other'],
   ])('%s → %s', (text, category) => {
-    expect(defaults.classify(text, [])).toBe(category);
+    expect(defaults.classify(text, NONE)).toBe(category);
   });
 
   test('an exception.type attribute makes an exception whatever the text', () => {
@@ -34,7 +39,7 @@ describe('default category rules', () => {
   });
 
   test('text is searched in its first KiB only', () => {
-    expect(defaults.classify('x'.repeat(2000) + ' timeout', [])).toBe('other');
+    expect(defaults.classify('x'.repeat(2000) + ' timeout', NONE)).toBe('other');
   });
 });
 
@@ -67,17 +72,22 @@ describe('user rules', () => {
 
   test('come first and match in order', () => {
     const engine = new RuleEngine([...compileRules(parseRuleSpecs('payments=stripe;billing=invoice')), ...DEFAULT_RULES], 'other');
-    expect(engine.classify('stripe call timeout', [])).toBe('payments');
-    expect(engine.classify('invoice stripe', [])).toBe('payments');
-    expect(engine.classify('invoice sent', [])).toBe('billing');
-    expect(engine.classify('call timeout', [])).toBe('timeout');
+    expect(engine.classify('stripe call timeout', NONE)).toBe('payments');
+    expect(engine.classify('invoice stripe', NONE)).toBe('payments');
+    expect(engine.classify('invoice sent', NONE)).toBe('billing');
+    expect(engine.classify('call timeout', NONE)).toBe('timeout');
   });
 
   test('can test an attribute', () => {
     const engine = new RuleEngine(compileRules(parseRuleSpecs('audit[event.domain]=^audit$')), '');
     expect(engine.classify('x', attrs({ 'event.domain': 'audit' }))).toBe('audit');
     expect(engine.classify('x', attrs({ 'event.domain': 'auditing' }))).toBe('');
-    expect(engine.classify('audit', [])).toBe('');
+    expect(engine.classify('audit', NONE)).toBe('');
+  });
+
+  test('test a non-string attribute in its rendering', () => {
+    const engine = new RuleEngine(compileRules(parseRuleSpecs('teapot[http.response.status_code]=^418$')), '');
+    expect(engine.classify('x', new Map([['http.response.status_code', intValue(418)]]))).toBe('teapot');
   });
 
   test('are compiled with RE2: backtracking-only syntax is refused, pathological input stays linear', () => {

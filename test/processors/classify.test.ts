@@ -13,7 +13,8 @@ import { decodeSnapshot } from '../../src/classify/snapshot';
 import { parseRuleSpecs } from '../../src/classify/rules';
 import type { LogRecord } from '../../src/otlp/model';
 import { getAttribute, intValue, newLogRecord, stringValue } from '../../src/otlp/values';
-import { createProcessor, RecordingDrops } from '../helpers/processors';
+import type { Processor } from '../../src/processors/contract';
+import { createProcessor, runProcessor } from '../helpers/processors';
 import { attrs, record, request } from '../helpers/builders';
 import { OtlpTestServer } from '../helpers/otlp-test-server';
 import { startTestService, type TestService } from '../helpers/service';
@@ -21,9 +22,15 @@ import { exportLogs } from '../helpers/grpc-client';
 
 type Overrides = Parameters<typeof createProcessor<typeof classifyProcessor.options>>[1];
 
+/** The records `p` writes for `records` (one request); classify never drops. */
+function classify(p: Processor, records: LogRecord[]): LogRecord[] {
+  const { out, drops } = runProcessor(p, request(records));
+  expect(drops).toEqual({});
+  return out.resourceLogs[0]!.scopeLogs[0]!.logRecords;
+}
+
 function run(records: LogRecord[], overrides: Overrides = {}): LogRecord[] {
-  const p = createProcessor(classifyProcessor, overrides);
-  return p.process(request(records), new RecordingDrops()).resourceLogs[0]!.scopeLogs[0]!.logRecords;
+  return classify(createProcessor(classifyProcessor, overrides), records);
 }
 
 const attr = (rec: LogRecord, key: string): string | undefined => getAttribute(rec.attributes, key)?.stringValue ?? undefined;
@@ -40,8 +47,8 @@ describe('classify processor', () => {
 
   test('keeps earlier records\' template ids resolvable after the template generalised (state has the alias)', () => {
     const p = createProcessor(classifyProcessor, { state_path: '/nonexistent/state' });
-    const [a] = p.process(request([record('job finished after retry for tenant alpha with status done')]), new RecordingDrops()).resourceLogs[0]!.scopeLogs[0]!.logRecords;
-    const [b] = p.process(request([record('job finished after retry for tenant beta with status done')]), new RecordingDrops()).resourceLogs[0]!.scopeLogs[0]!.logRecords;
+    const [a] = classify(p, [record('job finished after retry for tenant alpha with status done')]);
+    const [b] = classify(p, [record('job finished after retry for tenant beta with status done')]);
     const state = decodeSnapshot(p.state!.snapshot());
     expect(state.aliases).toContainEqual([attr(a!, 'log.template.id'), attr(b!, 'log.template.id')]);
   });
@@ -131,17 +138,18 @@ describe('classify processor', () => {
 
   test('restore rejects nonsense and keeps what was learnt', () => {
     const p = createProcessor(classifyProcessor, { state_path: '/tmp/x' });
-    const [rec] = p.process(request([record('cache warmed for tenant')]), new RecordingDrops()).resourceLogs[0]!.scopeLogs[0]!.logRecords;
+    const [rec] = classify(p, [record('cache warmed for tenant')]);
     expect(() => p.state!.restore(Buffer.from('{"format":"something else"}'))).toThrow(/invalid template snapshot/);
-    const [again] = p.process(request([record('cache warmed for tenant')]), new RecordingDrops()).resourceLogs[0]!.scopeLogs[0]!.logRecords;
+    const [again] = classify(p, [record('cache warmed for tenant')]);
     expect(attr(again!, 'log.template.id')).toBe(attr(rec!, 'log.template.id'));
   });
 
   test('messageText reads string bodies and message keys only', () => {
-    expect(messageText(stringValue('x'))).toBe('x');
-    expect(messageText({ kvlistValue: { values: [{ key: 'message', value: stringValue('m') }] } })).toBe('m');
-    expect(messageText({ kvlistValue: { values: [{ key: 'message', value: intValue(1) }] } })).toBeUndefined();
+    expect(messageText({ stringValue: 'x' })).toBe('x');
+    expect(messageText({ kvlistValue: { values: [{ key: 'message', value: { stringValue: 'm' } }] } })).toBe('m');
+    expect(messageText({ kvlistValue: { values: [{ key: 'message', value: { intValue: 1n } }] } })).toBeUndefined();
     expect(messageText({ boolValue: true })).toBeUndefined();
+    expect(messageText(undefined)).toBeUndefined();
   });
 });
 

@@ -136,6 +136,15 @@ describe('hash mode', () => {
     expect(r.redactString('Bob@Example.COM')).toBe(r.redactString('bob@example.com'));
     expect(normalizeForHash('ipv4', 'A')).toBe('A');
   });
+
+  test('a digest that reads as a card number is not redacted again; a card after it still is', () => {
+    const r = redactor('hash');
+    // The digest of this card is 16 decimal digits with a card prefix that pass the Luhn check.
+    const once = r.redactString(' 2221549475714510 ');
+    expect(once).toBe(' sha256:5596407019788849 ');
+    expect(r.redactString(once)).toBe(once);
+    expect(r.redactString(`${once}4111 1111 1111 1111`)).toMatch(/^ sha256:5596407019788849 sha256:[0-9a-f]{16}$/);
+  });
 });
 
 describe('user patterns', () => {
