@@ -1,7 +1,7 @@
 /** The records the aggregate processor emits for closed windows, and its window metrics. */
-import type { KeyValue, LogRecord, LogsData, Long } from '../otlp/model';
-import { intValue, newLogRecord, stringValue, unixNanosFromMillis } from '../otlp/values';
+import type { AnyValue, KeyValue, LogBatch, NewOrigin, NewRecord, ValueInput } from '../records/types';
 import type { Spike } from './spike';
+import { nanosFromMillis } from './time';
 import { topValues, type Group, type Window } from './windows';
 
 export const AGGREGATE_SCOPE = 'otlp-log-processor/aggregate';
@@ -28,6 +28,8 @@ export interface OutputOptions {
   readonly resource: readonly (readonly [string, string])[];
 }
 
+type Attribute = readonly [string, ValueInput];
+
 export class WindowOutput {
   private readonly seconds: number;
 
@@ -36,32 +38,26 @@ export class WindowOutput {
   }
 
   /**
-   * One ResourceLogs per closed window and group (resource = the group-by attributes): the
-   * summary record (when on) and the anomaly record (when a spike). Undefined when empty.
+   * Adds to `out`, per closed window and group, the summary record (when on) and the anomaly
+   * record (when a spike), both under one resource (the group-by attributes) and scope.
    */
-  records(closed: readonly Closed[], now: number): LogsData | undefined {
-    const observed = unixNanosFromMillis(Math.max(0, Math.floor(now)));
-    const out: LogsData = { resourceLogs: [] };
+  emit(closed: readonly Closed[], now: number, out: LogBatch): void {
+    const observed = nanosFromMillis(Math.max(0, Math.floor(now)));
     for (const { group, window, spike } of closed) {
+      if (!this.o.summary && spike === undefined) continue;
       const startMs = window.index * this.o.windowMs;
       const startIso = new Date(startMs).toISOString();
-      const end = unixNanosFromMillis(startMs + this.o.windowMs);
-      const logRecords: LogRecord[] = [];
-      if (this.o.summary) logRecords.push(this.summary(window, startIso, end, observed));
-      if (spike !== undefined) logRecords.push(this.anomaly(window, spike, startIso, end, observed));
-      if (logRecords.length === 0) continue;
-      out.resourceLogs.push({
-        resource: { attributes: this.resourceOf(group).map(([key, v]) => ({ key, value: stringValue(v) })), droppedAttributesCount: 0, entityRefs: [] },
-        schemaUrl: '',
-        scopeLogs: [{ scope: { name: AGGREGATE_SCOPE, version: '', attributes: [], droppedAttributesCount: 0 }, schemaUrl: '', logRecords }],
-      });
+      const end = nanosFromMillis(startMs + this.o.windowMs);
+      // One origin object per window and group: its records share one resource and scope.
+      const origin: NewOrigin = { resource: this.resourceOf(group), scope: { name: AGGREGATE_SCOPE } };
+      if (this.o.summary) out.add(this.summary(window, startIso, end, observed), origin);
+      if (spike !== undefined) out.add(this.anomaly(window, spike, startIso, end, observed), origin);
     }
-    return out.resourceLogs.length > 0 ? out : undefined;
   }
 
   /** The group-by attributes, after the service's own resource attributes they do not name. */
-  private resourceOf(group: Group): (readonly [string, string])[] {
-    if (this.o.resource.length === 0) return [...group.resource];
+  private resourceOf(group: Group): readonly (readonly [string, string])[] {
+    if (this.o.resource.length === 0) return group.resource;
     const named = new Set(group.resource.map(([k]) => k));
     return [...this.o.resource.filter(([k]) => !named.has(k)), ...group.resource];
   }
@@ -84,55 +80,57 @@ export class WindowOutput {
     return new Map(dims.map((dim, d) => [dim, new Map(topValues(merged[d]!, other[d]!, this.o.top))]));
   }
 
-  private windowAttributes(w: Window, startIso: string): KeyValue[] {
+  /** Integers as bigint: a number would be written as a double. */
+  private windowAttributes(w: Window, startIso: string): Attribute[] {
     return [
-      { key: 'log.aggregate.window.start', value: stringValue(startIso) },
-      { key: 'log.aggregate.window.seconds', value: intValue(this.seconds) },
-      { key: 'log.aggregate.records', value: intValue(w.records) },
-      { key: 'log.aggregate.errors', value: intValue(w.errors) },
+      ['log.aggregate.window.start', startIso],
+      ['log.aggregate.window.seconds', BigInt(this.seconds)],
+      ['log.aggregate.records', BigInt(w.records)],
+      ['log.aggregate.errors', BigInt(w.errors)],
     ];
   }
 
-  private summary(w: Window, startIso: string, end: Long, observed: Long): LogRecord {
+  private summary(w: Window, startIso: string, end: bigint, observed: bigint): NewRecord {
     const attributes = this.windowAttributes(w, startIso);
     const dims = this.o.dimensions;
     for (let d = 0; d < dims.length; d++) {
-      const values = topValues(w.values[d]!, w.other[d]!, this.o.top).map(([v, n]) => ({ key: v, value: intValue(n) }));
-      attributes.push({ key: `log.aggregate.by.${dims[d]}`, value: { kvlistValue: { values } } });
+      const values: KeyValue[] = topValues(w.values[d]!, w.other[d]!, this.o.top).map(([v, n]) => ({ key: v, value: { intValue: BigInt(n) } }));
+      const byValue: AnyValue = { kvlistValue: { values } };
+      attributes.push([`log.aggregate.by.${dims[d]}`, byValue]);
     }
-    return newLogRecord({
+    return {
       timeUnixNano: end,
       observedTimeUnixNano: observed,
       severityNumber: INFO_SEVERITY,
       severityText: 'INFO',
       eventName: WINDOW_EVENT,
-      body: stringValue(`${this.seconds}s window from ${startIso}: ${plural(w.records, 'record')}, ${plural(w.errors, 'error')}`),
+      body: `${this.seconds}s window from ${startIso}: ${plural(w.records, 'record')}, ${plural(w.errors, 'error')}`,
       attributes,
-    });
+    };
   }
 
-  private anomaly(w: Window, s: Spike, startIso: string, end: Long, observed: Long): LogRecord {
+  private anomaly(w: Window, s: Spike, startIso: string, end: bigint, observed: bigint): NewRecord {
     const k = this.o.k;
-    return newLogRecord({
+    // Numbers are doubles here (baseline statistics, k).
+    return {
       timeUnixNano: end,
       observedTimeUnixNano: observed,
       severityNumber: WARN_SEVERITY,
       severityText: 'WARN',
       eventName: ANOMALY_EVENT,
-      body: stringValue(
+      body:
         `error spike: ${s.errors} errors in the ${this.seconds}s window from ${startIso}, above the threshold ${s.threshold.toFixed(2)} ` +
-          `(mean ${s.mean.toFixed(2)} + ${k} × max(stddev ${s.stddev.toFixed(2)}, √mean, 1) over the previous ${s.windows} windows)`,
-      ),
+        `(mean ${s.mean.toFixed(2)} + ${k} × max(stddev ${s.stddev.toFixed(2)}, √mean, 1) over the previous ${s.windows} windows)`,
       attributes: [
-        { key: 'log.anomaly', value: stringValue('error_spike') },
+        ['log.anomaly', 'error_spike'],
         ...this.windowAttributes(w, startIso),
-        { key: 'log.anomaly.baseline.mean', value: { doubleValue: s.mean } },
-        { key: 'log.anomaly.baseline.stddev', value: { doubleValue: s.stddev } },
-        { key: 'log.anomaly.baseline.windows', value: intValue(s.windows) },
-        { key: 'log.anomaly.threshold', value: { doubleValue: s.threshold } },
-        { key: 'log.anomaly.k', value: { doubleValue: k } },
+        ['log.anomaly.baseline.mean', s.mean],
+        ['log.anomaly.baseline.stddev', s.stddev],
+        ['log.anomaly.baseline.windows', BigInt(s.windows)],
+        ['log.anomaly.threshold', s.threshold],
+        ['log.anomaly.k', k],
       ],
-    });
+    };
   }
 }
 

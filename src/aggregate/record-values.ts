@@ -1,6 +1,6 @@
 /** What a record counts as in the aggregate dimensions: its severity class and attribute values. */
-import type { AnyValue, KeyValue, LogRecord } from '../otlp/model';
-import { anyValueKind, anyValueToString, asString, findAttribute } from '../otlp/values';
+import type { AnyValue, Attributes, LogRecord } from '../records/types';
+import { anyValueKind, anyValueToString } from '../records/values';
 import { SEVERITY_SHORT_NAMES, severityFromText } from '../processors/severity';
 
 /** Dimension values are cut to this many characters. */
@@ -30,6 +30,7 @@ export class SeverityClassifier {
   classify(rec: LogRecord): SeverityClass {
     const n = rec.severityNumber;
     if (n > 0 && n < BY_NUMBER.length) return BY_NUMBER[n]!;
+    // Only read (decoded) when the number does not decide.
     const text = rec.severityText;
     if (!text) return UNSPECIFIED;
     let c = this.texts.get(text);
@@ -48,8 +49,8 @@ export class SeverityClassifier {
 }
 
 /** Dimension value of an attribute: strings as they are, other values rendered; cut to a bounded length. */
-export function valueText(v: AnyValue | null | undefined): string | undefined {
-  let s = asString(v);
+export function valueText(v: AnyValue | undefined): string | undefined {
+  let s = v?.stringValue;
   if (s === undefined) {
     if (anyValueKind(v) === undefined) return undefined;
     s = anyValueToString(v);
@@ -57,8 +58,6 @@ export function valueText(v: AnyValue | null | undefined): string | undefined {
   return s.length > MAX_VALUE_CHARS ? s.slice(0, MAX_VALUE_CHARS) : s;
 }
 
-export function attributeText(attrs: readonly KeyValue[] | null | undefined, key: string): string | undefined {
-  if (!attrs) return undefined;
-  const i = findAttribute(attrs, key);
-  return i < 0 ? undefined : valueText(attrs[i]!.value);
+export function attributeText(attrs: Attributes, key: string): string | undefined {
+  return valueText(attrs.get(key));
 }

@@ -24,8 +24,7 @@ import { splitInstance } from '../config/instances';
 import { z } from 'zod';
 import { opt } from '../config/options';
 import { OptionError, defineProcessor } from './contract';
-import type { LogsData, ResourceLogs } from '../otlp/model';
-import { boolValue, upsertAttribute } from '../otlp/values';
+import type { LogBatch, Resource } from '../records/types';
 import { OTHER, Group } from '../aggregate/windows';
 import { millisFromNanos } from '../aggregate/time';
 import { SeenSet } from '../aggregate/seen';
@@ -146,8 +145,8 @@ export const aggregateProcessor = defineProcessor({
     /** Insertion order is recency: a group is moved to the end when seen. */
     const groups = new Map<string, Group>();
     let recentKey: string | undefined;
-    const groupOf = (rl: ResourceLogs): Group => {
-      const attrs = rl.resource?.attributes;
+    const groupOf = (resource: Resource): Group => {
+      const attrs = resource.attributes;
       let key = '';
       for (let i = 0; i < groupBy.length; i++) {
         const v = attributeText(attrs, groupBy[i]!);
@@ -188,7 +187,7 @@ export const aggregateProcessor = defineProcessor({
         return windowCounts;
       },
 
-      process(batch: LogsData): LogsData {
+      process(batch: LogBatch): void {
         const now = ctx.clock.now();
         const clockIndex = Math.floor(now / windowMs);
         // Windows below `open` are closable at `now` ((i + 1)·W + lateness ≤ now).
@@ -198,52 +197,53 @@ export const aggregateProcessor = defineProcessor({
         let future = 0;
         let overflow = 0;
         let flagged = 0;
-        const rls = batch.resourceLogs;
-        for (let i = 0; i < rls.length; i++) {
-          const rl = rls[i]!;
-          const sls = rl.scopeLogs;
-          let any = false;
-          for (let j = 0; j < sls.length && !any; j++) any = sls[j]!.logRecords.length > 0;
-          if (!any) continue;
-          const group = groupOf(rl);
-          const lo = Math.max(open, group.minOpen);
-          const current = Math.max(clockIndex, group.minOpen);
-          const resAttrs = rl.resource?.attributes;
-          for (let a = 0; a < nAttr; a++) resourceValues[a] = attributeText(resAttrs, attrKeys[a]!);
-          for (let j = 0; j < sls.length; j++) {
-            const recs = sls[j]!.logRecords;
-            for (let r = 0; r < recs.length; r++) {
-              const rec = recs[r]!;
-              let t = millisFromNanos(rec.observedTimeUnixNano);
-              if (t < 0) t = millisFromNanos(rec.timeUnixNano);
-              let index = t < 0 ? current : Math.floor(t / windowMs);
-              if (index < lo) {
-                late++;
-                index = current;
-              } else if (index > ahead) {
-                future++;
-                index = current;
-              }
-              const w = group.window(index, nDims);
-              w.records++;
-              const sev = severities.classify(rec);
-              if (sev.number >= ERROR_SEVERITY) w.errors++;
-              if (sevSlot >= 0 && !w.add(sevSlot, sev.name, maxKeys)) overflow++;
-              const attrs = rec.attributes;
-              let template: string | undefined;
-              for (let a = 0; a < nAttr; a++) {
-                const own = attributeText(attrs, attrKeys[a]!);
-                if (a === templateAttr) template = own;
-                const v = own ?? resourceValues[a];
-                if (v !== undefined && !w.add(attrSlots[a]!, v, maxKeys)) overflow++;
-              }
-              if (seen !== undefined) {
-                const id = templateAttr >= 0 ? template : attributeText(attrs, TEMPLATE_ID_ATTRIBUTE);
-                if (id !== undefined && id !== '' && seen.add(id)) {
-                  upsertAttribute(attrs, TEMPLATE_NEW_ATTRIBUTE, boolValue(true));
-                  flagged++;
-                }
-              }
+        // Per resource (one object for the records of a resource group): its aggregate group,
+        // window bounds and resource dimension values, looked up when the resource changes.
+        let resource: Resource | undefined;
+        let group: Group | undefined;
+        let lo = 0;
+        let current = 0;
+        for (const rec of batch) {
+          const res = rec.resource;
+          if (res !== resource) {
+            resource = res;
+            group = groupOf(res);
+            lo = Math.max(open, group.minOpen);
+            current = Math.max(clockIndex, group.minOpen);
+            if (nAttr > 0) {
+              const resAttrs = res.attributes;
+              for (let a = 0; a < nAttr; a++) resourceValues[a] = attributeText(resAttrs, attrKeys[a]!);
+            }
+          }
+          let t = millisFromNanos(rec.observedTimeUnixNano);
+          if (t < 0) t = millisFromNanos(rec.timeUnixNano);
+          let index = t < 0 ? current : Math.floor(t / windowMs);
+          if (index < lo) {
+            late++;
+            index = current;
+          } else if (index > ahead) {
+            future++;
+            index = current;
+          }
+          const w = group!.window(index, nDims);
+          w.records++;
+          const sev = severities.classify(rec);
+          if (sev.number >= ERROR_SEVERITY) w.errors++;
+          if (sevSlot >= 0 && !w.add(sevSlot, sev.name, maxKeys)) overflow++;
+          if (nAttr === 0 && seen === undefined) continue;
+          const attrs = rec.attributes;
+          let template: string | undefined;
+          for (let a = 0; a < nAttr; a++) {
+            const own = attributeText(attrs, attrKeys[a]!);
+            if (a === templateAttr) template = own;
+            const v = own ?? resourceValues[a];
+            if (v !== undefined && !w.add(attrSlots[a]!, v, maxKeys)) overflow++;
+          }
+          if (seen !== undefined) {
+            const id = templateAttr >= 0 ? template : attributeText(attrs, TEMPLATE_ID_ATTRIBUTE);
+            if (id !== undefined && id !== '' && seen.add(id)) {
+              attrs.set(TEMPLATE_NEW_ATTRIBUTE, true);
+              flagged++;
             }
           }
         }
@@ -251,10 +251,9 @@ export const aggregateProcessor = defineProcessor({
         bump('future', future);
         bump('overflow', overflow);
         bump('new_templates', flagged);
-        return batch;
       },
 
-      flush(now: number, final: boolean): LogsData | undefined {
+      flush(now: number, final: boolean, out: LogBatch): void {
         const before = final ? Infinity : Math.floor((now - latenessMs) / windowMs);
         const closed: Closed[] = [];
         for (const group of groups.values()) {
@@ -266,7 +265,7 @@ export const aggregateProcessor = defineProcessor({
             closed.push({ group, window, spike: group.baseline.observe(window.errors, k, minErrors) });
           }
         }
-        if (closed.length === 0) return undefined;
+        if (closed.length === 0) return;
         // Chronological, then by group key: the output does not depend on group recency.
         closed.sort((a, b) => a.window.index - b.window.index || (a.group.key < b.group.key ? -1 : a.group.key > b.group.key ? 1 : 0));
         windowCounts = output.windowCounts(closed);
@@ -274,7 +273,7 @@ export const aggregateProcessor = defineProcessor({
         for (const c of closed) if (c.spike !== undefined) spikes++;
         bump('windows', closed.length);
         bump('error_spikes', spikes);
-        return output.records(closed, now);
+        output.emit(closed, now, out);
       },
 
       ...(seen !== undefined && o.state_path !== ''

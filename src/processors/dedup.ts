@@ -21,8 +21,8 @@ import { randomBytes } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { opt } from '../config/options';
 import { OptionError, defineProcessor } from './contract';
-import { pruneEmptied, type AnyValue, type KeyValue, type LogsData, type Long, type ScopeLogs } from '../otlp/model';
-import { anyValueKind, intValue, upsertAttribute } from '../otlp/values';
+import type { AnyValue, Attributes, LogBatch, Resource, Scope } from '../records/types';
+import { anyValueKind } from '../records/values';
 
 export const DEDUPLICATED = 'deduplicated';
 
@@ -64,21 +64,18 @@ class Hasher {
     this.h2 = h2;
   }
 
-  value(v: AnyValue | null | undefined): void {
+  value(v: AnyValue | undefined): void {
     const kind = anyValueKind(v);
     switch (kind) {
       case 'stringValue':
         this.code(1);
-        this.str(v!.stringValue as string);
+        this.str(v!.stringValue!);
         break;
       case 'intValue': {
-        const n = v!.intValue as Long | number;
+        const n = v!.intValue!;
         this.code(2);
-        if (typeof n === 'number') this.str(String(n));
-        else {
-          this.code(n.low);
-          this.code(n.high);
-        }
+        this.code(Number(BigInt.asIntN(32, n)));
+        this.code(Number(BigInt.asIntN(32, n >> 32n)));
         break;
       }
       case 'boolValue':
@@ -89,7 +86,7 @@ class Hasher {
         this.str(String(v!.doubleValue));
         break;
       case 'bytesValue': {
-        const b = v!.bytesValue as Uint8Array;
+        const b = v!.bytesValue!;
         this.code(6);
         this.code(b.length);
         for (let i = 0; i < b.length; i++) this.code(b[i]!);
@@ -180,16 +177,15 @@ export const dedupProcessor = defineProcessor({
     const h = new Hasher();
     const sub = new Hasher();
     /** Order-independent: per-attribute hashes are summed (duplicated keys are the sender's problem). */
-    const attributes = (attrs: readonly KeyValue[], skip: ReadonlySet<string> | undefined): void => {
+    const attributes = (attrs: Attributes, skip: ReadonlySet<string> | undefined): void => {
       let s1 = 0;
       let s2 = 0;
       let n = 0;
-      for (let i = 0; i < attrs.length; i++) {
-        const kv = attrs[i]!;
-        if (skip !== undefined && skip.has(kv.key)) continue;
+      for (const [key, value] of attrs) {
+        if (skip !== undefined && skip.has(key)) continue;
         sub.reset(seed1, seed2);
-        sub.str(kv.key);
-        sub.value(kv.value);
+        sub.str(key);
+        sub.value(value);
         s1 = (s1 + sub.h1) | 0;
         s2 = (s2 + sub.h2) | 0;
         n++;
@@ -214,67 +210,69 @@ export const dedupProcessor = defineProcessor({
     return {
       counts,
       thins: true,
-      process(batch: LogsData, drops): LogsData {
+      process(batch: LogBatch): void {
         const now = ctx.clock.now();
-        let dropped = 0;
         let reported = 0;
-        const rls = batch.resourceLogs;
-        const emptied: ScopeLogs[] = [];
-        for (let i = 0; i < rls.length; i++) {
-          const rl = rls[i]!;
-          h.reset(seed1, seed2);
-          if (byResource) attributes(rl.resource?.attributes ?? [], undefined);
-          const r1 = h.h1;
-          const r2 = h.h2;
-          const sls = rl.scopeLogs;
-          for (let j = 0; j < sls.length; j++) {
-            const sl = sls[j]!;
+        // Resource and scope hashes, recomputed only when the record's resource or scope object
+        // changes (one object per group of records).
+        let resource: Resource | undefined;
+        let scope: Scope | undefined;
+        let r1 = 0;
+        let r2 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        for (const rec of batch) {
+          const sc = rec.scope;
+          if (sc !== scope) {
+            const res = rec.resource;
+            if (res !== resource) {
+              resource = res;
+              h.reset(seed1, seed2);
+              if (byResource) attributes(res.attributes, undefined);
+              r1 = h.h1;
+              r2 = h.h2;
+            }
+            scope = sc;
             h.reset(r1, r2);
             if (byScope) {
-              h.str(sl.scope?.name ?? '');
-              h.str(sl.scope?.version ?? '');
-              attributes(sl.scope?.attributes ?? [], undefined);
+              h.str(sc.name);
+              h.str(sc.version);
+              attributes(sc.attributes, undefined);
             }
-            const s1 = h.h1;
-            const s2 = h.h2;
-            const recs = sl.logRecords;
-            const had = recs.length;
-            let w = 0;
-            for (let k = 0; k < recs.length; k++) {
-              const rec = recs[k]!;
-              h.reset(s1, s2);
-              if (byEventName) h.str(rec.eventName ?? '');
-              if (bySevNumber) h.code(rec.severityNumber || 0);
-              if (bySevText) h.str(rec.severityText ?? '');
-              if (byBody) h.value(rec.body);
-              if (byAttributes) attributes(rec.attributes, exclude);
-              const key = h.digest();
-              const entry = entries.get(key);
-              if (entry === undefined) {
-                entries.set(key, { start: now, suppressed: 0 });
-              } else if (now - entry.start < windowMs && now >= entry.start) {
-                entry.suppressed++;
-                dropped++;
-                continue;
-              } else {
-                // Window over (or the clock stepped back): this record passes and reports the last window.
-                if (entry.suppressed > 0 && countAttribute !== '') {
-                  upsertAttribute(rec.attributes, countAttribute, intValue(entry.suppressed));
-                  reported++;
-                }
-                entry.start = now;
-                entry.suppressed = 0;
-              }
-              recs[w++] = rec;
+            s1 = h.h1;
+            s2 = h.h2;
+          }
+          h.reset(s1, s2);
+          if (byEventName) h.str(rec.eventName);
+          if (bySevNumber) h.code(rec.severityNumber);
+          if (bySevText) h.str(rec.severityText);
+          if (byBody) {
+            // The string body without building a value; other bodies decoded.
+            const text = rec.bodyString;
+            if (text !== undefined) {
+              h.code(1);
+              h.str(text);
+            } else h.value(rec.body);
+          }
+          if (byAttributes) attributes(rec.attributes, exclude);
+          const key = h.digest();
+          const entry = entries.get(key);
+          if (entry === undefined) {
+            entries.set(key, { start: now, suppressed: 0 });
+          } else if (now - entry.start < windowMs && now >= entry.start) {
+            entry.suppressed++;
+            rec.drop(DEDUPLICATED);
+          } else {
+            // Window over (or the clock stepped back): this record passes and reports the last window.
+            if (entry.suppressed > 0 && countAttribute !== '') {
+              rec.attributes.set(countAttribute, BigInt(entry.suppressed));
+              reported++;
             }
-            recs.length = w;
-            if (w === 0 && had > 0) emptied.push(sl);
+            entry.start = now;
+            entry.suppressed = 0;
           }
         }
-        pruneEmptied(batch, emptied);
-        if (dropped > 0) drops.drop(DEDUPLICATED, dropped);
         if (reported > 0) counts.set('reported', counts.get('reported')! + reported);
-        return batch;
       },
     };
   },

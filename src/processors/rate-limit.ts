@@ -12,8 +12,8 @@ import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { opt } from '../config/options';
 import { OptionError, defineProcessor } from './contract';
-import { pruneEmptied, type AnyValue, type KeyValue, type LogRecord, type LogsData, type ResourceLogs, type ScopeLogs } from '../otlp/model';
-import { anyValueKind, anyValueToString, getAttribute } from '../otlp/values';
+import type { AnyValue, LogBatch, LogRecord, Resource, Scope } from '../records/types';
+import { anyValueToString } from '../records/values';
 import { parseNumber } from './sample';
 
 export const RATE_LIMITED = 'rate_limited';
@@ -30,33 +30,31 @@ interface Bucket {
 
 /** Where a key part is read: once per resource, once per scope, or per record. */
 type Part =
-  | { level: 0; get: (rl: ResourceLogs) => AnyValue | string | undefined }
-  | { level: 1; get: (sl: ScopeLogs) => AnyValue | string | undefined }
+  | { level: 0; get: (resource: Resource) => AnyValue | string | undefined }
+  | { level: 1; get: (scope: Scope) => AnyValue | string | undefined }
   | { level: 2; get: (rec: LogRecord) => AnyValue | string | undefined };
-
-const attribute = (attrs: readonly KeyValue[] | undefined, key: string): AnyValue | undefined => (attrs ? getAttribute(attrs, key) : undefined);
 
 /** Field paths accepted in `key`. */
 export function parseKeyPart(path: string): Part | undefined {
   if (path.startsWith('resource.') && path.length > 9) {
     const k = path.slice(9);
-    return { level: 0, get: (rl) => attribute(rl.resource?.attributes, k) };
+    return { level: 0, get: (resource) => resource.attributes.get(k) };
   }
   if (path.startsWith('attributes.') && path.length > 11) {
     const k = path.slice(11);
-    return { level: 2, get: (rec) => attribute(rec.attributes, k) };
+    return { level: 2, get: (rec) => rec.attributes.get(k) };
   }
   if (path.startsWith('scope.attributes.') && path.length > 17) {
     const k = path.slice(17);
-    return { level: 1, get: (sl) => attribute(sl.scope?.attributes, k) };
+    return { level: 1, get: (scope) => scope.attributes.get(k) };
   }
   switch (path) {
     case 'scope.name':
-      return { level: 1, get: (sl) => sl.scope?.name };
+      return { level: 1, get: (scope) => scope.name };
     case 'severity_text':
       return { level: 2, get: (rec) => rec.severityText };
     case 'severity_number':
-      return { level: 2, get: (rec) => String(rec.severityNumber || 0) };
+      return { level: 2, get: (rec) => String(rec.severityNumber) };
     case 'event_name':
       return { level: 2, get: (rec) => rec.eventName };
     default:
@@ -65,7 +63,7 @@ export function parseKeyPart(path: string): Part | undefined {
 }
 
 function render(v: AnyValue | string | undefined): string {
-  const s = typeof v === 'string' ? v : anyValueKind(v) === 'stringValue' ? (v!.stringValue as string) : anyValueToString(v);
+  const s = typeof v === 'string' ? v : (v?.stringValue ?? anyValueToString(v));
   return s.length > MAX_KEY_CHARS ? s.slice(0, MAX_KEY_CHARS) : s;
 }
 
@@ -110,6 +108,7 @@ export const rateLimitProcessor = defineProcessor({
     const recordParts = parts.filter((p) => p.level === 2) as Extract<Part, { level: 2 }>[];
     // Key parts are joined in a fixed order (resource, scope, record); the order given does not matter.
     const join = (prefix: string, value: string, first: boolean): string => (first ? value : `${prefix}|${value}`);
+    const firstAtRecord = resourceParts.length + scopeParts.length === 0;
 
     const counts = new Map<string, number>();
     let counted = 0;
@@ -129,8 +128,8 @@ export const rateLimitProcessor = defineProcessor({
       counts.set(event, (counts.get(event) ?? 0) + n);
     };
 
-    /** Takes up to `want` tokens from the key's bucket at `now`; returns how many it got. */
-    const take = (key: string, now: number, want: number): number => {
+    /** The key's bucket, refilled up to `now`. */
+    const refill = (key: string, now: number): Bucket => {
       let b = buckets.get(key);
       if (b === undefined) {
         b = { tokens: burst, last: now };
@@ -142,10 +141,7 @@ export const rateLimitProcessor = defineProcessor({
         // The clock stepped back: restart the refill from here, granting nothing.
         b.last = now;
       }
-      // The epsilon absorbs float drift: ten refills of 0.1 must make a whole token.
-      const got = Math.min(want, Math.floor(b.tokens + 1e-9));
-      b.tokens -= got;
-      return got;
+      return b;
     };
 
     ctx.logger.debug({ rate: o.rate, burst, key: o.key }, 'rate_limit configured');
@@ -153,59 +149,52 @@ export const rateLimitProcessor = defineProcessor({
     return {
       counts,
       thins: true,
-      process(batch: LogsData, drops): LogsData {
+      process(batch: LogBatch): void {
         const now = ctx.clock.now();
-        let dropped = 0;
-        const dropsByKey = new Map<string, number>();
-        const rls = batch.resourceLogs;
-        const emptied: ScopeLogs[] = [];
-        for (let i = 0; i < rls.length; i++) {
-          const rl = rls[i]!;
-          let rkey = '';
-          for (let p = 0; p < resourceParts.length; p++) rkey = join(rkey, render(resourceParts[p]!.get(rl)), p === 0);
-          const sls = rl.scopeLogs;
-          for (let j = 0; j < sls.length; j++) {
-            const sl = sls[j]!;
-            let skey = rkey;
-            for (let p = 0; p < scopeParts.length; p++) skey = join(skey, render(scopeParts[p]!.get(sl)), p === 0 && resourceParts.length === 0);
-            const recs = sl.logRecords;
-            const had = recs.length;
-            if (recordParts.length === 0) {
-              // One bucket for the whole scope: keep the first records it has tokens for.
-              const got = had === 0 ? 0 : take(skey, now, had);
-              if (got < had) {
-                dropsByKey.set(skey, (dropsByKey.get(skey) ?? 0) + had - got);
-                dropped += had - got;
-                recs.length = got;
-              }
-            } else {
-              let w = 0;
-              for (let k = 0; k < had; k++) {
-                const rec = recs[k]!;
-                let key = skey;
-                const firstAt = resourceParts.length + scopeParts.length === 0;
-                for (let p = 0; p < recordParts.length; p++) key = join(key, render(recordParts[p]!.get(rec)), p === 0 && firstAt);
-                if (take(key, now, 1) === 1) recs[w++] = rec;
-                else {
-                  dropsByKey.set(key, (dropsByKey.get(key) ?? 0) + 1);
-                  dropped++;
-                }
-              }
-              recs.length = w;
+        let dropsByKey: Map<string, number> | undefined;
+        // Resource and scope key parts, rebuilt only when the record's resource or scope object
+        // changes (one object per group of records).
+        let resource: Resource | undefined;
+        let scope: Scope | undefined;
+        let rkey = '';
+        let skey = '';
+        // The bucket of the previous record's key: consecutive records of one key (all of a
+        // scope when no part is per record) take their tokens without an LRU lookup each.
+        let key: string | undefined;
+        let bucket: Bucket | undefined;
+        for (const rec of batch) {
+          const sc = rec.scope;
+          if (sc !== scope) {
+            const res = rec.resource;
+            if (res !== resource) {
+              resource = res;
+              rkey = '';
+              for (let p = 0; p < resourceParts.length; p++) rkey = join(rkey, render(resourceParts[p]!.get(res)), p === 0);
             }
-            if (recs.length === 0 && had > 0) emptied.push(sl);
+            scope = sc;
+            skey = rkey;
+            for (let p = 0; p < scopeParts.length; p++) skey = join(skey, render(scopeParts[p]!.get(sc)), p === 0 && resourceParts.length === 0);
+          }
+          let k = skey;
+          for (let p = 0; p < recordParts.length; p++) k = join(k, render(recordParts[p]!.get(rec)), p === 0 && firstAtRecord);
+          if (k !== key || bucket === undefined) {
+            key = k;
+            bucket = refill(k, now);
+          }
+          // The epsilon absorbs float drift: ten refills of 0.1 must make a whole token.
+          if (bucket.tokens + 1e-9 >= 1) {
+            bucket.tokens -= 1;
+          } else {
+            rec.drop(RATE_LIMITED);
+            dropsByKey ??= new Map();
+            dropsByKey.set(k, (dropsByKey.get(k) ?? 0) + 1);
           }
         }
-        pruneEmptied(batch, emptied);
-        if (dropped > 0) {
-          drops.drop(RATE_LIMITED, dropped);
-          for (const [key, n] of dropsByKey) countDrops(key, n);
-        }
+        if (dropsByKey) for (const [k, n] of dropsByKey) countDrops(k, n);
         if (evicted > 0) {
           counts.set('buckets_evicted', (counts.get('buckets_evicted') ?? 0) + evicted);
           evicted = 0;
         }
-        return batch;
       },
     };
   },

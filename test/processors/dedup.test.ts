@@ -6,7 +6,7 @@ import { getAttribute, intValue, stringValue } from '../../src/otlp/values';
 import { type Processor } from '../../src/processors/contract';
 import { DEDUPLICATED, dedupProcessor } from '../../src/processors/dedup';
 import { attrs, record, request } from '../helpers/builders';
-import { RecordingDrops, expectOptionError } from '../helpers/processors';
+import { expectOptionError, runProcessor } from '../helpers/processors';
 
 type Options = OptionValues<typeof dedupProcessor.options>;
 
@@ -26,19 +26,26 @@ function records(batch: LogsData): LogRecord[] {
   return batch.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
 }
 
+/** Runs the processor over `data`: the records it passed on. */
+const pass = (p: Processor, data: LogsData): LogRecord[] => records(runProcessor(p, data).out);
+
 const count = (r: LogRecord): number | undefined => getAttribute(r.attributes, 'log.dedup.count')?.intValue?.toNumber();
 
 describe('dedup', () => {
   it('passes the first record, drops repeats within the window, reports them on the first record after it', () => {
     const clock = new FakeClock();
     const p = make({}, clock);
-    const drops = new RecordingDrops();
-    const send = (...bodies: string[]) => records(p.process(request(bodies.map((b) => record(b, { severityText: 'ERROR' }))), drops));
+    let deduplicated = 0;
+    const send = (...bodies: string[]) => {
+      const { out, drops } = runProcessor(p, request(bodies.map((b) => record(b, { severityText: 'ERROR' }))));
+      deduplicated += drops[DEDUPLICATED] ?? 0;
+      return records(out);
+    };
 
     expect(send('disk full', 'disk full', 'other', 'disk full').map((r) => r.body?.stringValue)).toEqual(['disk full', 'other']);
     clock.t += 9_999;
     expect(send('disk full')).toEqual([]);
-    expect(drops.counts[DEDUPLICATED]).toBe(3);
+    expect(deduplicated).toBe(3);
 
     clock.t += 1; // 10 s after the first: the window is over
     const [next, ...rest] = send('disk full', 'disk full');
@@ -51,33 +58,33 @@ describe('dedup', () => {
     expect(send('disk full').map(count)).toEqual([1]);
     clock.t += 10_000;
     expect(send('disk full').map(count)).toEqual([undefined]);
-    expect(drops.counts[DEDUPLICATED]).toBe(4);
+    expect(deduplicated).toBe(4);
   });
 
   it('ignores timestamps, trace ids and flags', () => {
     const p = make();
     const a = record('x', { timeUnixNano: Long.fromNumber(1, true), observedTimeUnixNano: Long.fromNumber(2, true), traceId: new Uint8Array(16).fill(1), flags: 1 });
     const b = record('x', { timeUnixNano: Long.fromNumber(3, true), observedTimeUnixNano: Long.fromNumber(4, true), traceId: new Uint8Array(16).fill(2), flags: 0 });
-    expect(records(p.process(request([a, b]), new RecordingDrops()))).toHaveLength(1);
+    expect(pass(p, request([a, b]))).toHaveLength(1);
   });
 
   const base = (): LogRecord => record('msg', { severityNumber: 9, severityText: 'INFO', attributes: attrs({ a: '1', b: '2' }), eventName: 'e' });
-  it.each<[string, (r: LogRecord) => void, boolean]>([
-    ['an identical record', () => {}, true],
-    ['attributes in another order', (r) => r.attributes.reverse(), true],
-    ['another body', (r) => (r.body = stringValue('msg2')), false],
-    ['a body of another type', (r) => (r.body = { bytesValue: Buffer.from('msg') }), false],
-    ['another severity text', (r) => (r.severityText = 'WARN'), false],
-    ['another severity number', (r) => (r.severityNumber = 10), false],
-    ['another attribute value', (r) => (r.attributes[0]!.value = stringValue('9')), false],
-    ['an int instead of a string attribute', (r) => (r.attributes[0]!.value = intValue(1)), false],
-    ['one more attribute', (r) => r.attributes.push({ key: 'c', value: stringValue('') }), false],
-    ['another event name', (r) => (r.eventName = 'f'), false],
-    ['ambiguous concatenation', (r) => (r.attributes = attrs({ a: '1b', '': '2' })), false],
-  ])('with the default fields, %s is a duplicate: %s', (_name, change, duplicate) => {
+  it.each<[string, boolean, (r: LogRecord) => void]>([
+    ['an identical record', true, () => {}],
+    ['attributes in another order', true, (r) => r.attributes.reverse()],
+    ['another body', false, (r) => (r.body = stringValue('msg2'))],
+    ['a body of another type', false, (r) => (r.body = { bytesValue: Buffer.from('msg') })],
+    ['another severity text', false, (r) => (r.severityText = 'WARN')],
+    ['another severity number', false, (r) => (r.severityNumber = 10)],
+    ['another attribute value', false, (r) => (r.attributes[0]!.value = stringValue('9'))],
+    ['an int instead of a string attribute', false, (r) => (r.attributes[0]!.value = intValue(1))],
+    ['one more attribute', false, (r) => r.attributes.push({ key: 'c', value: stringValue('') })],
+    ['another event name', false, (r) => (r.eventName = 'f')],
+    ['ambiguous concatenation', false, (r) => (r.attributes = attrs({ a: '1b', '': '2' }))],
+  ])('with the default fields, %s is a duplicate: %s', (_name, duplicate, change) => {
     const other = base();
     change(other);
-    expect(records(make().process(request([base(), other]), new RecordingDrops()))).toHaveLength(duplicate ? 1 : 2);
+    expect(pass(make(), request([base(), other]))).toHaveLength(duplicate ? 1 : 2);
   });
 
   it('tells resources and scopes apart by default, and not when they are left out of fields', () => {
@@ -89,8 +96,8 @@ describe('dedup', () => {
       b.resourceLogs.push(other);
       return b;
     };
-    expect(records(make().process(batch(), new RecordingDrops()))).toHaveLength(3);
-    const out = make({ fields: ['body'] }).process(batch(), new RecordingDrops());
+    expect(pass(make(), batch())).toHaveLength(3);
+    const { out } = runProcessor(make({ fields: ['body'] }), batch());
     expect(records(out)).toHaveLength(1);
     // Resources left without records are removed.
     expect(out.resourceLogs).toHaveLength(1);
@@ -99,34 +106,39 @@ describe('dedup', () => {
   it('compares structured bodies deeply', () => {
     const kv = (v: AnyValue): AnyValue => ({ kvlistValue: { values: [{ key: 'user', value: v }, { key: 'n', value: { arrayValue: { values: [intValue(1), { doubleValue: 1.5 }] } } }] } });
     const p = make();
-    const out = p.process(request([record('', { body: kv(stringValue('a')) }), record('', { body: kv(stringValue('a')) }), record('', { body: kv(stringValue('b')) })]), new RecordingDrops());
-    expect(records(out)).toHaveLength(2);
+    const out = pass(p, request([record('', { body: kv(stringValue('a')) }), record('', { body: kv(stringValue('a')) }), record('', { body: kv(stringValue('b')) })]));
+    expect(out).toHaveLength(2);
+  });
+
+  it('compares int values over all 64 bits', () => {
+    const withInt = (n: bigint) => record('x', { attributes: [{ key: 'n', value: intValue(n) }] });
+    expect(pass(make(), request([withInt(1n), withInt(1n + (1n << 32n)), withInt(-1n), withInt(1n + (1n << 32n))]))).toHaveLength(3);
   });
 
   it('exclude_attributes ignores volatile keys', () => {
     const recs = () => [record('x', { attributes: attrs({ 'request.id': '1', user: 'u' }) }), record('x', { attributes: attrs({ 'request.id': '2', user: 'u' }) })];
-    expect(records(make().process(request(recs()), new RecordingDrops()))).toHaveLength(2);
-    expect(records(make({ exclude_attributes: ['request.id'] }).process(request(recs()), new RecordingDrops()))).toHaveLength(1);
+    expect(pass(make(), request(recs()))).toHaveLength(2);
+    expect(pass(make({ exclude_attributes: ['request.id'] }), request(recs()))).toHaveLength(1);
   });
 
   it('a record carrying a count is still a duplicate of its kind', () => {
     const clock = new FakeClock();
     const p = make({ window: 1000 }, clock);
-    p.process(request([record('x'), record('x')]), new RecordingDrops());
+    pass(p, request([record('x'), record('x')]));
     clock.t += 1000;
-    const [withCount] = records(p.process(request([record('x')]), new RecordingDrops()));
+    const [withCount] = pass(p, request([record('x')]));
     expect(count(withCount!)).toBe(1);
     // Fed again (e.g. through a second hop) it matches records without the attribute.
-    expect(records(p.process(request([withCount!, record('x')]), new RecordingDrops()))).toHaveLength(0);
+    expect(pass(p, request([withCount!, record('x')]))).toHaveLength(0);
   });
 
   it('count_attribute can be renamed or turned off', () => {
     const clock = new FakeClock();
     const run = (count_attribute: string) => {
       const p = make({ count_attribute }, clock);
-      p.process(request([record('x'), record('x')]), new RecordingDrops());
+      pass(p, request([record('x'), record('x')]));
       clock.t += 10_000;
-      return records(p.process(request([record('x')]), new RecordingDrops()))[0]!.attributes;
+      return pass(p, request([record('x')]))[0]!.attributes;
     };
     expect(run('dup.count')).toEqual([{ key: 'dup.count', value: intValue(1) }]);
     expect(run('')).toEqual([]);
@@ -135,8 +147,7 @@ describe('dedup', () => {
   it('remembers at most max_entries records, forgetting the least recently seen', () => {
     const clock = new FakeClock();
     const p = make({ max_entries: 2 }, clock);
-    const drops = new RecordingDrops();
-    const send = (...bodies: string[]) => records(p.process(request(bodies.map((b) => record(b))), drops)).map((r) => r.body?.stringValue);
+    const send = (...bodies: string[]) => pass(p, request(bodies.map((b) => record(b)))).map((r) => r.body?.stringValue);
     expect(send('a', 'a', 'b', 'c')).toEqual(['a', 'b', 'c']); // c evicts a (with one unreported drop)
     expect(send('a', 'c')).toEqual(['a']); // a is new again; c is still remembered
     expect(p.counts!.get('evicted_unreported')).toBe(1);
@@ -145,10 +156,10 @@ describe('dedup', () => {
   it('a clock that steps back starts a new window instead of suppressing forever', () => {
     const clock = new FakeClock();
     const p = make({}, clock);
-    p.process(request([record('x')]), new RecordingDrops());
+    pass(p, request([record('x')]));
     clock.t -= 60_000;
-    expect(records(p.process(request([record('x')]), new RecordingDrops()))).toHaveLength(1);
-    expect(records(p.process(request([record('x')]), new RecordingDrops()))).toHaveLength(0);
+    expect(pass(p, request([record('x')]))).toHaveLength(1);
+    expect(pass(p, request([record('x')]))).toHaveLength(0);
   });
 
   it.each<[string, Partial<Options>, string]>([

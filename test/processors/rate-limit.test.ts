@@ -8,7 +8,7 @@ import { OTHER_KEYS_EVENT, RATE_LIMITED, rateLimitProcessor } from '../../src/pr
 import { builtinProcessors } from '../../src/processors/registry';
 import { attrs, record, request } from '../helpers/builders';
 import { exportLogs } from '../helpers/grpc-client';
-import { RecordingDrops, expectOptionError } from '../helpers/processors';
+import { expectOptionError, runProcessor } from '../helpers/processors';
 import { useServiceFixture } from '../helpers/service-fixture';
 import { startTestService } from '../helpers/service';
 
@@ -30,24 +30,31 @@ function records(batch: LogsData): LogRecord[] {
   return batch.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords));
 }
 
+/** Runs the processor over `data`: the records it passed on. */
+const pass = (p: Processor, data: LogsData): LogRecord[] => records(runProcessor(p, data).out);
+
 const lines = (n: number, fields: (i: number) => Partial<LogRecord> = () => ({})): LogRecord[] => Array.from({ length: n }, (_, i) => record(`line ${i}`, fields(i)));
 
 describe('rate_limit', () => {
   it('passes a burst, then refills at the rate, never above the burst', () => {
     const clock = new FakeClock();
     const p = make({ rate: 10, burst: 5 }, clock);
-    const drops = new RecordingDrops();
-    const pass = (n: number) => records(p.process(request(lines(n)), drops)).length;
-    expect(pass(20)).toBe(5);
-    expect(drops.counts[RATE_LIMITED]).toBe(15);
+    let limited = 0;
+    const passed = (n: number) => {
+      const { out, drops } = runProcessor(p, request(lines(n)));
+      limited += drops[RATE_LIMITED] ?? 0;
+      return records(out).length;
+    };
+    expect(passed(20)).toBe(5);
+    expect(limited).toBe(15);
     // Tokens accrue fractionally: 50 ms is half a record.
     clock.t += 50;
-    expect(pass(5)).toBe(0);
+    expect(passed(5)).toBe(0);
     clock.t += 50;
-    expect(pass(5)).toBe(1);
+    expect(passed(5)).toBe(1);
     clock.t += 60_000;
-    expect(pass(20)).toBe(5);
-    expect(drops.counts[RATE_LIMITED]).toBe(15 + 5 + 4 + 15);
+    expect(passed(20)).toBe(5);
+    expect(limited).toBe(15 + 5 + 4 + 15);
   });
 
   it.each<[number, number, number, number]>([
@@ -61,7 +68,7 @@ describe('rate_limit', () => {
     const p = make({ rate, burst }, clock);
     let passed = 0;
     for (let t = 0; t <= seconds * 10; t++) {
-      passed += records(p.process(request(lines(1000)), new RecordingDrops())).length;
+      passed += pass(p, request(lines(1000))).length;
       clock.t += 100;
     }
     expect(passed).toBe(expected);
@@ -73,7 +80,7 @@ describe('rate_limit', () => {
     batch.resourceLogs.push(request(lines(5), { 'service.name': 'b' }).resourceLogs[0]!);
     batch.resourceLogs.push(request(lines(5), {}).resourceLogs[0]!);
     batch.resourceLogs.push(request(lines(5), { 'service.name': 'a' }).resourceLogs[0]!);
-    const out = p.process(batch, new RecordingDrops());
+    const { out } = runProcessor(p, batch);
     expect(out.resourceLogs.map((rl) => getAttribute(rl.resource!.attributes, 'service.name')?.stringValue)).toEqual(['a', 'b', undefined]);
     expect(out.resourceLogs.map((rl) => rl.scopeLogs[0]!.logRecords.map((r) => r.body?.stringValue))).toEqual([
       ['line 0', 'line 1'],
@@ -92,24 +99,24 @@ describe('rate_limit', () => {
     ['nothing (one bucket)', [], () => ({}), 1],
   ])('keys by %s', (_name, key, fields, buckets) => {
     const p = make({ rate: 1, burst: 1, key });
-    expect(records(p.process(request(lines(60, fields)), new RecordingDrops()))).toHaveLength(buckets);
+    expect(pass(p, request(lines(60, fields)))).toHaveLength(buckets);
   });
 
   it('keys by scope name and scope attributes', () => {
     const batch = request(lines(3));
     batch.resourceLogs[0]!.scopeLogs.push({ scope: { name: 'other', version: '', attributes: attrs({ tier: 'x' }), droppedAttributesCount: 0 }, schemaUrl: '', logRecords: lines(3) });
-    expect(records(make({ rate: 1, burst: 1, key: ['scope.name'] }).process(batch, new RecordingDrops()))).toHaveLength(2);
+    expect(pass(make({ rate: 1, burst: 1, key: ['scope.name'] }), batch)).toHaveLength(2);
   });
 
   it('counts drops separately for max_counted_keys values, the rest together', () => {
     const p = make({ rate: 1, burst: 1, key: ['attributes.k'], max_counted_keys: 2 });
-    p.process(request(lines(12, (i) => ({ attributes: attrs({ k: `v${i % 4}` }) }))), new RecordingDrops());
+    runProcessor(p, request(lines(12, (i) => ({ attributes: attrs({ k: `v${i % 4}` }) }))));
     expect(Object.fromEntries(p.counts!)).toEqual({ [`${RATE_LIMITED}:v0`]: 2, [`${RATE_LIMITED}:v1`]: 2, [OTHER_KEYS_EVENT]: 4 });
   });
 
   it('keeps at most max_keys buckets: an evicted key starts again with a full bucket', () => {
     const p = make({ rate: 1, burst: 1, key: ['attributes.k'], max_keys: 2 });
-    const send = (...keys: string[]) => records(p.process(request(keys.map((k) => record(k, { attributes: attrs({ k }) }))), new RecordingDrops())).map((r) => r.body?.stringValue);
+    const send = (...keys: string[]) => pass(p, request(keys.map((k) => record(k, { attributes: attrs({ k }) })))).map((r) => r.body?.stringValue);
     expect(send('a', 'a', 'b', 'c')).toEqual(['a', 'b', 'c']);
     expect(send('a', 'c')).toEqual(['a']);
     expect(p.counts!.get('buckets_evicted')).toBe(2);
@@ -118,11 +125,11 @@ describe('rate_limit', () => {
   it('a clock that steps back grants nothing', () => {
     const clock = new FakeClock();
     const p = make({ rate: 1, burst: 1 }, clock);
-    expect(records(p.process(request(lines(2)), new RecordingDrops()))).toHaveLength(1);
+    expect(pass(p, request(lines(2)))).toHaveLength(1);
     clock.t -= 10_000;
-    expect(records(p.process(request(lines(2)), new RecordingDrops()))).toHaveLength(0);
+    expect(pass(p, request(lines(2)))).toHaveLength(0);
     clock.t += 1_000;
-    expect(records(p.process(request(lines(2)), new RecordingDrops()))).toHaveLength(1);
+    expect(pass(p, request(lines(2)))).toHaveLength(1);
   });
 
   it.each<[string, Partial<Options>, string]>([
