@@ -6,14 +6,16 @@
  * Rules are tried in order. With `mode=first` a record goes to the exporters of the first rule it
  * matches; with `mode=all` to the union over every rule it matches. A record matching no rule goes
  * to `default` (every exporter when unset; `none` drops it, counted as `unrouted`). The choice is
- * a mark on the record that the pipeline reads after the chain: it encodes one batch per exporter.
+ * a mark on the record that the pipeline reads after the chain: it encodes one batch per set of
+ * records an exporter gets.
  * Records the route processor never saw (outside its `where`, or added by later processors) go to
  * every exporter.
  */
 import { z } from 'zod';
 import { opt } from '../config/options';
 import { compileCondition, type Condition } from '../conditions';
-import { retainRecords, routeMark, type LogsData } from '../otlp/model';
+import type { RecordImpl } from '../records/batch';
+import type { LogBatch, LogRecord } from '../records/types';
 import { OptionError, defineProcessor } from './contract';
 
 export const UNROUTED = 'unrouted';
@@ -51,6 +53,14 @@ export function parseRouteRules(raw: unknown): RouteRule[] {
     rules.push({ exporters, when: text.slice(eq + 1).trim() });
   }
   return rules;
+}
+
+/**
+ * Marks the exporters `rec` goes to (bit per exporter index). The mark lives on the batch that
+ * holds the record: the batch a processor gets may be a `where` view, which has no setRoutes.
+ */
+export function setRecordRoutes(rec: LogRecord, mask: number): void {
+  (rec as RecordImpl).group.resource.batch.setRoutes(rec, mask);
 }
 
 /** Splits at `;` outside single- or double-quoted CEL string literals. */
@@ -123,22 +133,22 @@ export const routeProcessor = defineProcessor({
 
     return {
       counts,
-      process(batch: LogsData, drops): LogsData {
+      process(batch: LogBatch): void {
         for (const rule of compiled) rule.when.reset();
         const errorsBefore = compiled.reduce((n, r) => n + r.when.errors, 0);
-        const unrouted = retainRecords(batch, (rec, rl, sl) => {
+        for (const rec of batch) {
           let mask = 0;
           for (let r = 0; r < compiled.length; r++) {
-            if (!compiled[r]!.when.matches(rec, rl.resource, sl.scope)) continue;
+            if (!compiled[r]!.when.matches(rec)) continue;
             mask |= compiled[r]!.mask;
             matched[r]!++;
             if (first) break;
           }
           if (mask === 0) mask = defaultMask;
-          if (mask === 0) return false;
-          rec[routeMark] = mask;
-          return true;
-        });
+          if (mask === 0) rec.drop(UNROUTED);
+          // Unmarked records go to every exporter: such a record needs no mark, unless an earlier route marked it.
+          else if (mask !== all || (rec as RecordImpl).routes !== undefined) setRecordRoutes(rec, mask);
+        }
         const errors = compiled.reduce((n, r) => n + r.when.errors, 0) - errorsBefore;
         if (errors > 0) counts.set('evaluation_errors', counts.get('evaluation_errors')! + errors);
         for (let r = 0; r < matched.length; r++) {
@@ -146,8 +156,6 @@ export const routeProcessor = defineProcessor({
           counts.set(matchedKeys[r]!, counts.get(matchedKeys[r]!)! + matched[r]!);
           matched[r] = 0;
         }
-        if (unrouted > 0) drops.drop(UNROUTED, unrouted);
-        return batch;
       },
     };
   },

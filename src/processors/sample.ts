@@ -15,9 +15,8 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { opt } from '../config/options';
 import { OptionError, defineProcessor } from './contract';
-import { pruneEmptied, type LogRecord, type LogsData, type ScopeLogs } from '../otlp/model';
-import { upsertAttribute } from '../otlp/values';
-import { severityFromText } from './severity';
+import type { LogBatch, LogRecord } from '../records/types';
+import { severityFromText } from '../severity/levels';
 
 export const SAMPLED_OUT = 'sampled_out';
 
@@ -82,8 +81,8 @@ export function murmur3(data: Uint8Array, seed: number): number {
 }
 
 /** A trace id worth hashing: 16 bytes, not all zero (the OTLP "invalid" id). */
-function validTraceId(id: Uint8Array | null | undefined): id is Uint8Array {
-  if (!id || id.length !== 16) return false;
+function validTraceId(id: Uint8Array): boolean {
+  if (id.length !== 16) return false;
   for (let i = 0; i < 16; i++) if (id[i] !== 0) return true;
   return false;
 }
@@ -124,10 +123,11 @@ class Prng {
 }
 
 function severityOf(rec: LogRecord): number {
-  const n = rec.severityNumber || 0;
-  if (n !== 0 || !rec.severityText) return n;
+  const n = rec.severityNumber;
+  if (n !== 0) return n;
   // No number (severity processor not in the chain): read the text so that "ERROR" is still kept.
-  return severityFromText(rec.severityText) ?? 0;
+  const text = rec.severityText;
+  return text === '' ? 0 : (severityFromText(text) ?? 0);
 }
 
 export const sampleProcessor = defineProcessor({
@@ -156,8 +156,6 @@ export const sampleProcessor = defineProcessor({
     const seed = o.hash_seed >>> 0;
     const prng = new Prng(o.random_seed !== 0 ? o.random_seed : randomBytes(4).readUInt32LE(0));
     const rateAttribute = o.rate_attribute.trim();
-    const rateValue = { doubleValue: rate };
-    const oneValue = { doubleValue: 1 };
     const counts = new Map<string, number>([
       ['kept_severity', 0],
       ['kept_trace', 0],
@@ -167,53 +165,34 @@ export const sampleProcessor = defineProcessor({
     return {
       counts,
       thins: true,
-      process(batch: LogsData, drops): LogsData {
+      process(batch: LogBatch): void {
         let bySeverity = 0;
         let byTrace = 0;
         let byRandom = 0;
-        let dropped = 0;
-        const rls = batch.resourceLogs;
-        const emptied: ScopeLogs[] = [];
-        for (let i = 0; i < rls.length; i++) {
-          const rl = rls[i]!;
-          const sls = rl.scopeLogs;
-          for (let j = 0; j < sls.length; j++) {
-            const sl = sls[j]!;
-            const recs = sl.logRecords;
-            const had = recs.length;
-            let w = 0;
-            for (let k = 0; k < recs.length; k++) {
-              const rec = recs[k]!;
-              let keep: boolean;
-              let sampled = true;
-              if (severityOf(rec) >= floor) {
-                keep = true;
-                sampled = false;
-                bySeverity++;
-              } else if (validTraceId(rec.traceId)) {
-                keep = (murmur3(rec.traceId, seed) & HASH_MASK) < hashThreshold;
-                if (keep) byTrace++;
-              } else {
-                keep = prng.next() < randomThreshold;
-                if (keep) byRandom++;
-              }
-              if (!keep) {
-                dropped++;
-                continue;
-              }
-              if (rateAttribute !== '') upsertAttribute(rec.attributes, rateAttribute, { ...(sampled ? rateValue : oneValue) });
-              recs[w++] = rec;
+        for (const rec of batch) {
+          let keep: boolean;
+          let sampled = true;
+          // keep_severity none: the severity is not read at all.
+          if (floor !== Infinity && severityOf(rec) >= floor) {
+            keep = true;
+            sampled = false;
+            bySeverity++;
+          } else {
+            const traceId = rec.traceId;
+            if (validTraceId(traceId)) {
+              keep = (murmur3(traceId, seed) & HASH_MASK) < hashThreshold;
+              if (keep) byTrace++;
+            } else {
+              keep = prng.next() < randomThreshold;
+              if (keep) byRandom++;
             }
-            recs.length = w;
-            if (w === 0 && had > 0) emptied.push(sl);
           }
+          if (!keep) rec.drop(SAMPLED_OUT);
+          else if (rateAttribute !== '') rec.attributes.set(rateAttribute, sampled ? rate : 1);
         }
-        pruneEmptied(batch, emptied);
-        if (dropped > 0) drops.drop(SAMPLED_OUT, dropped);
         counts.set('kept_severity', counts.get('kept_severity')! + bySeverity);
         counts.set('kept_trace', counts.get('kept_trace')! + byTrace);
         counts.set('kept_random', counts.get('kept_random')! + byRandom);
-        return batch;
       },
     };
   },

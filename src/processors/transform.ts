@@ -3,21 +3,22 @@
  * delete, hash, truncate, limit, convert and set-from-template — over record body, attributes,
  * typed record fields, scope attributes and resource attributes.
  *
- * Each action runs over every record of a ResourceLogs before the next action starts, so a
- * later action sees the effect of an earlier one on the shared resource and scope. Writing a
- * resource (or scope) field from record values happens only when every record of that
- * ResourceLogs (ScopeLogs) has the value and all values are equal: the resource describes all
- * of its records, and picking one record's value would mislabel the others. Otherwise nothing
- * changes and the conflict is counted.
+ * Each action runs over every record of a resource before the next action starts, so a later
+ * action sees the effect of an earlier one on the shared resource and scope. Writing a resource
+ * (or scope) field from record values happens only when every record of that resource (scope)
+ * the processor sees has the value and all values are equal: the resource describes all of its
+ * records, and picking one record's value would mislabel the others. Otherwise nothing changes
+ * and the conflict is counted.
  */
 import { z } from 'zod';
 import { opt } from '../config/options';
-import { defineProcessor, type DropSink, type Processor } from './contract';
-import type { AnyValue, LogRecord, LogsData, ResourceLogs, ScopeLogs } from '../otlp/model';
+import { defineProcessor, type Processor } from './contract';
+import type { AnyValue, LogBatch, LogRecord } from '../records/types';
+import { anyValueEquals } from '../records/values';
 import { parseTransformActions, transformActionSchema, type TransformAction } from '../transform/actions';
 import { deleteField, getField, parseFieldPath, setField, type FieldPath } from '../transform/fields';
 import { compileTemplate, renderTemplate, type Template } from '../transform/template';
-import { cloneValue, convertValue, hashValue, truncateValue, valuesEqual, type ConvertType } from '../transform/values';
+import { cloneValue, convertValue, hashValue, truncateValue, type ConvertType } from '../transform/values';
 
 type Compiled =
   | { readonly op: 'copy' | 'move'; readonly from: FieldPath; readonly to: FieldPath }
@@ -71,100 +72,112 @@ export class TransformProcessor implements Processor {
     this.actions = actions.map(compile).filter((a): a is Compiled => a !== undefined);
   }
 
-  /** Never drops records, so `drops` is unused. */
-  process(batch: LogsData, _drops?: DropSink): LogsData {
-    if (this.actions.length === 0) return batch;
-    for (const rl of batch.resourceLogs) {
-      for (const a of this.actions) {
-        switch (a.op) {
-          case 'copy':
-          case 'move':
-          case 'set':
-            if (a.to.level === 'record') this.assignRecords(a, rl);
-            else if (a.to.level === 'scope') for (const sl of rl.scopeLogs) this.assignGroup(a, rl, sl, [sl]);
-            else this.assignGroup(a, rl, undefined, rl.scopeLogs);
-            break;
-          case 'limit':
-            for (const sl of rl.scopeLogs) for (const rec of sl.logRecords) limitAttributes(rec, a.max);
-            break;
-          default:
-            // Scope and resource fields are modified once per holder, not once per record.
-            if (a.field.level === 'resource') this.modify(a, rl, undefined, undefined);
-            else if (a.field.level === 'scope') for (const sl of rl.scopeLogs) this.modify(a, rl, sl, undefined);
-            else for (const sl of rl.scopeLogs) for (const rec of sl.logRecords) this.modify(a, rl, sl, rec);
-        }
+  process(batch: LogBatch): void {
+    if (this.actions.length === 0) return;
+    // Records of one resource (and of one scope) are adjacent in a batch and in a `where` view.
+    const recs = Array.from(batch);
+    for (let start = 0; start < recs.length; ) {
+      const end = runEnd(recs, start, recs.length, false);
+      this.processResource(recs, start, end);
+      start = end;
+    }
+  }
+
+  /** Runs every action over `recs[start, end)`, the records of one resource. */
+  private processResource(recs: readonly LogRecord[], start: number, end: number): void {
+    for (const a of this.actions) {
+      switch (a.op) {
+        case 'copy':
+        case 'move':
+        case 'set':
+          if (a.to.level === 'record') this.assignRecords(a, recs, start, end);
+          else if (a.to.level === 'scope') {
+            for (let s = start; s < end; ) {
+              const scopeEnd = runEnd(recs, s, end, true);
+              this.assignGroup(a, recs, s, scopeEnd, true);
+              s = scopeEnd;
+            }
+          } else this.assignGroup(a, recs, start, end, false);
+          break;
+        case 'limit':
+          for (let i = start; i < end; i++) limitAttributes(recs[i]!, a.max);
+          break;
+        default:
+          // Scope and resource fields are modified once per holder (through its first record), not once per record.
+          if (a.field.level === 'resource') this.modify(a, recs[start]!);
+          else if (a.field.level === 'scope') for (let s = start; s < end; s = runEnd(recs, s, end, true)) this.modify(a, recs[s]!);
+          else for (let i = start; i < end; i++) this.modify(a, recs[i]!);
       }
     }
-    return batch;
   }
 
-  private value(a: Assign, rl: ResourceLogs, sl: ScopeLogs, rec: LogRecord): AnyValue | undefined {
-    return a.op === 'set' ? { stringValue: renderTemplate(a.template, rl, sl, rec) } : getField(a.from, rl, sl, rec);
+  private value(a: Assign, rec: LogRecord): AnyValue | undefined {
+    return a.op === 'set' ? { stringValue: renderTemplate(a.template, rec) } : getField(a.from, rec);
   }
 
-  /** Copy, move or set into a record field, record by record. */
-  private assignRecords(a: Assign, rl: ResourceLogs): void {
+  /** Copy, move or set into a record field, record by record, over the records of one resource. */
+  private assignRecords(a: Assign, recs: readonly LogRecord[], start: number, end: number): void {
     const from = a.op === 'set' ? undefined : a.from;
     // A value taken from a scope or resource field lands in many records: each gets its own copy.
     const clone = a.op === 'copy' || (from !== undefined && from.level !== 'record');
     let movedAny = false;
-    for (const sl of rl.scopeLogs) {
+    for (let s = start; s < end; ) {
+      const scopeEnd = runEnd(recs, s, end, true);
       let movedHere = false;
-      for (const rec of sl.logRecords) {
-        const v = this.value(a, rl, sl, rec);
+      for (let i = s; i < scopeEnd; i++) {
+        const rec = recs[i]!;
+        const v = this.value(a, rec);
         if (v === undefined) continue;
-        if (!setField(a.to, rl, sl, rec, clone ? cloneValue(v) : v)) {
+        if (!setField(a.to, rec, clone ? cloneValue(v) : v)) {
           this.count(TRANSFORM_EVENTS.invalidSeverityNumber);
           continue;
         }
         if (a.op !== 'move') continue;
         movedHere = true;
-        if (a.from.level === 'record') deleteField(a.from, rl, sl, rec);
+        if (a.from.level === 'record') deleteField(a.from, rec);
       }
-      if (movedHere && a.op === 'move' && a.from.level === 'scope') deleteField(a.from, rl, sl, undefined);
+      if (movedHere && a.op === 'move' && a.from.level === 'scope') deleteField(a.from, recs[s]!);
       movedAny ||= movedHere;
+      s = scopeEnd;
     }
-    if (movedAny && a.op === 'move' && a.from.level === 'resource') deleteField(a.from, rl, undefined, undefined);
+    if (movedAny && a.op === 'move' && a.from.level === 'resource') deleteField(a.from, recs[start]!);
   }
 
   /**
-   * Copy, move or set into the scope `target` (or the resource when undefined) from the records
-   * of `groups`: only when every record yields a value and all are equal.
+   * Copy, move or set into the scope (`scope` true) or the resource of `recs[start, end)`, the
+   * records of that scope or resource: only when every record yields a value and all are equal.
    */
-  private assignGroup(a: Assign, rl: ResourceLogs, target: ScopeLogs | undefined, groups: readonly ScopeLogs[]): void {
+  private assignGroup(a: Assign, recs: readonly LogRecord[], start: number, end: number, scope: boolean): void {
     let first: AnyValue | undefined;
     let present = 0;
-    let total = 0;
     let equal = true;
-    for (const sl of groups) {
-      for (const rec of sl.logRecords) {
-        total++;
-        const v = this.value(a, rl, sl, rec);
-        if (v === undefined) continue;
-        present++;
-        if (first === undefined) first = v;
-        else if (equal && !valuesEqual(first, v)) equal = false;
-      }
+    for (let i = start; i < end; i++) {
+      const v = this.value(a, recs[i]!);
+      if (v === undefined) continue;
+      present++;
+      if (first === undefined) first = v;
+      else if (equal && !anyValueEquals(first, v)) equal = false;
     }
     if (present === 0) return;
-    if (present < total || !equal) {
-      this.count(target ? TRANSFORM_EVENTS.scopeConflict : TRANSFORM_EVENTS.resourceConflict);
+    if (present < end - start || !equal) {
+      this.count(scope ? TRANSFORM_EVENTS.scopeConflict : TRANSFORM_EVENTS.resourceConflict);
       return;
     }
-    setField(a.to, rl, target, undefined, cloneValue(first!));
+    setField(a.to, recs[start]!, cloneValue(first!));
     if (a.op !== 'move') return;
     const from = a.from;
-    if (from.level === 'resource') deleteField(from, rl, undefined, undefined);
-    else if (from.level === 'scope') for (const sl of groups) deleteField(from, rl, sl, undefined);
-    else for (const sl of groups) for (const rec of sl.logRecords) deleteField(from, rl, sl, rec);
+    if (from.level === 'resource') deleteField(from, recs[start]!);
+    else if (from.level === 'scope') for (let s = start; s < end; s = runEnd(recs, s, end, true)) deleteField(from, recs[s]!);
+    else for (let i = start; i < end; i++) deleteField(from, recs[i]!);
   }
 
-  private modify(a: Modify, rl: ResourceLogs, sl: ScopeLogs | undefined, rec: LogRecord | undefined): void {
+  /** Applies a delete, hash, truncate or convert to the field of `rec` (or of its scope or resource). */
+  private modify(a: Modify, rec: LogRecord): void {
     if (a.op === 'delete') {
-      deleteField(a.field, rl, sl, rec);
+      deleteField(a.field, rec);
       return;
     }
-    const v = getField(a.field, rl, sl, rec);
+    const v = getField(a.field, rec);
     if (v === undefined) return;
     let out: AnyValue | undefined;
     if (a.op === 'hash') out = { stringValue: hashValue(v) };
@@ -176,7 +189,7 @@ export class TransformProcessor implements Processor {
         return;
       }
     }
-    if (out !== undefined && out !== v) setField(a.field, rl, sl, rec, out);
+    if (out !== undefined && out !== v) setField(a.field, rec, out);
   }
 
   private count(event: string): void {
@@ -184,12 +197,44 @@ export class TransformProcessor implements Processor {
   }
 }
 
-/** Keeps the first `max` attributes and adds the number removed to dropped_attributes_count, as SDK attribute limits do. */
+/** End of the run of records from `start` (before `end`) that share the first one's scope (`scope` true) or resource. */
+function runEnd(recs: readonly LogRecord[], start: number, end: number, scope: boolean): number {
+  let i = start + 1;
+  if (scope) {
+    const holder = recs[start]!.scope;
+    while (i < end && recs[i]!.scope === holder) i++;
+  } else {
+    const holder = recs[start]!.resource;
+    while (i < end && recs[i]!.resource === holder) i++;
+  }
+  return i;
+}
+
+/**
+ * Keeps the first `max` attributes and adds the number removed to dropped_attributes_count, as
+ * SDK attribute limits do.
+ */
 function limitAttributes(rec: LogRecord, max: number): void {
-  const removed = rec.attributes.length - max;
-  if (removed <= 0) return;
-  rec.attributes.length = max;
-  rec.droppedAttributesCount += removed;
+  const attrs = rec.attributes;
+  const before = attrs.size;
+  if (before <= max) return;
+  const keys = Array.from(attrs.keys());
+  // `delete` removes every entry of a key: a repeated key both kept and cut needs a rebuild.
+  let repeated = false;
+  for (let i = max; i < keys.length && !repeated; i++) repeated = keys.indexOf(keys[i]!) < max;
+  if (repeated) {
+    const kept: [string, AnyValue][] = [];
+    for (const entry of attrs) {
+      if (kept.length === max) break;
+      kept.push(entry);
+    }
+    attrs.clear();
+    // The first entry of a repeated key is the one `get` answers: that one stays.
+    for (const [key, value] of kept) if (!attrs.has(key)) attrs.set(key, value);
+  } else {
+    for (let i = max; i < keys.length; i++) attrs.delete(keys[i]!);
+  }
+  rec.droppedAttributesCount += before - attrs.size;
 }
 
 export const transformProcessor = defineProcessor({

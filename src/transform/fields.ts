@@ -3,9 +3,8 @@
  * `body`, `severity_text`, `severity_number`, `event_name`, `attributes.<key>` (record),
  * `scope.<key>` (scope attributes), `resource.<key>`; any other text is a record attribute key.
  */
-import Long from 'long';
-import type { AnyValue, LogRecord, ResourceLogs, ScopeLogs } from '../otlp/model';
-import { anyValueKind, anyValueToString, deleteAttribute, getAttribute, upsertAttribute } from '../otlp/values';
+import type { AnyValue, LogRecord } from '../records/types';
+import { anyValueKind, anyValueToString } from '../records/values';
 
 export type FieldKind = 'body' | 'attribute' | 'scope' | 'resource' | 'severity_text' | 'severity_number' | 'event_name';
 /** Which part of the request holds the field: a resource field is shared by every record of its ResourceLogs. */
@@ -45,24 +44,54 @@ export function parseFieldPath(text: string): FieldPath {
 
 /** Highest severity number defined by the OTel log data model. */
 const MAX_SEVERITY = 24;
+const MAX_SEVERITY_INT = 24n;
 
-/** The value at `p`, or undefined when absent (proto3 defaults — '', 0, unset body — count as absent). */
-export function getField(p: FieldPath, rl: ResourceLogs, sl: ScopeLogs | undefined, rec: LogRecord | undefined): AnyValue | undefined {
+/**
+ * The value at `p` for `rec`, or undefined when absent (proto3 defaults — '', 0, unset body —
+ * count as absent). Scope and resource fields are those of the record's scope and resource.
+ */
+export function getField(p: FieldPath, rec: LogRecord): AnyValue | undefined {
   switch (p.kind) {
     case 'resource':
-      return rl.resource ? getAttribute(rl.resource.attributes, p.key) : undefined;
+      return rec.resource.attributes.get(p.key);
     case 'scope':
-      return sl?.scope ? getAttribute(sl.scope.attributes, p.key) : undefined;
+      return rec.scope.attributes.get(p.key);
     case 'attribute':
-      return rec ? getAttribute(rec.attributes, p.key) : undefined;
-    case 'body':
-      return rec?.body && anyValueKind(rec.body) !== undefined ? rec.body : undefined;
+      return rec.attributes.get(p.key);
+    case 'body': {
+      const body = rec.body;
+      return anyValueKind(body) !== undefined ? body : undefined;
+    }
+    case 'severity_text': {
+      const text = rec.severityText;
+      return text !== '' ? { stringValue: text } : undefined;
+    }
+    case 'event_name': {
+      const name = rec.eventName;
+      return name !== '' ? { stringValue: name } : undefined;
+    }
+    case 'severity_number': {
+      const n = rec.severityNumber;
+      return n !== 0 ? { intValue: BigInt(n) } : undefined;
+    }
+  }
+}
+
+/** The string form of the value at `p` ('' when absent); typed fields are read without building a value. */
+export function fieldText(p: FieldPath, rec: LogRecord): string {
+  switch (p.kind) {
     case 'severity_text':
-      return rec && rec.severityText !== '' ? { stringValue: rec.severityText } : undefined;
+      return rec.severityText;
     case 'event_name':
-      return rec && rec.eventName ? { stringValue: rec.eventName } : undefined;
-    case 'severity_number':
-      return rec && rec.severityNumber ? { intValue: Long.fromInt(rec.severityNumber) } : undefined;
+      return rec.eventName;
+    case 'severity_number': {
+      const n = rec.severityNumber;
+      return n !== 0 ? String(n) : '';
+    }
+    case 'body':
+      return rec.bodyString ?? anyValueToString(rec.body);
+    default:
+      return anyValueToString(getField(p, rec));
   }
 }
 
@@ -70,36 +99,29 @@ export function getField(p: FieldPath, rl: ResourceLogs, sl: ScopeLogs | undefin
  * Writes `v` at `p` (overwriting). Text fields take the string form of the value; severity_number
  * takes an int (or integer string) in 0..24 and returns false otherwise, leaving the record unchanged.
  */
-export function setField(p: FieldPath, rl: ResourceLogs, sl: ScopeLogs | undefined, rec: LogRecord | undefined, v: AnyValue): boolean {
+export function setField(p: FieldPath, rec: LogRecord, v: AnyValue): boolean {
   switch (p.kind) {
     case 'resource':
-      rl.resource ??= { attributes: [], droppedAttributesCount: 0, entityRefs: [] };
-      upsertAttribute(rl.resource.attributes, p.key, v);
+      rec.resource.attributes.set(p.key, v);
       return true;
     case 'scope':
-      if (!sl) return false;
-      sl.scope ??= { name: '', version: '', attributes: [], droppedAttributesCount: 0 };
-      upsertAttribute(sl.scope.attributes, p.key, v);
+      rec.scope.attributes.set(p.key, v);
       return true;
     case 'attribute':
-      if (!rec) return false;
-      upsertAttribute(rec.attributes, p.key, v);
+      rec.attributes.set(p.key, v);
       return true;
     case 'body':
-      if (!rec) return false;
       rec.body = v;
       return true;
     case 'severity_text':
-      if (!rec) return false;
       rec.severityText = anyValueToString(v);
       return true;
     case 'event_name':
-      if (!rec) return false;
       rec.eventName = anyValueToString(v);
       return true;
     case 'severity_number': {
       const n = severityNumberOf(v);
-      if (!rec || n === undefined) return false;
+      if (n === undefined) return false;
       rec.severityNumber = n;
       return true;
     }
@@ -107,44 +129,42 @@ export function setField(p: FieldPath, rl: ResourceLogs, sl: ScopeLogs | undefin
 }
 
 /** Removes the value at `p` (typed fields go back to their proto3 default); returns whether it was there. */
-export function deleteField(p: FieldPath, rl: ResourceLogs, sl: ScopeLogs | undefined, rec: LogRecord | undefined): boolean {
+export function deleteField(p: FieldPath, rec: LogRecord): boolean {
   switch (p.kind) {
     case 'resource':
-      return rl.resource ? deleteAttribute(rl.resource.attributes, p.key) : false;
+      return rec.resource.attributes.delete(p.key);
     case 'scope':
-      return sl?.scope ? deleteAttribute(sl.scope.attributes, p.key) : false;
+      return rec.scope.attributes.delete(p.key);
     case 'attribute':
-      return rec ? deleteAttribute(rec.attributes, p.key) : false;
+      return rec.attributes.delete(p.key);
     case 'body':
-      if (!rec?.body) return false;
-      rec.body = null;
+      if (rec.body === undefined) return false;
+      rec.body = undefined;
       return true;
     case 'severity_text':
-      if (!rec?.severityText) return false;
+      if (rec.severityText === '') return false;
       rec.severityText = '';
       return true;
     case 'event_name':
-      if (!rec?.eventName) return false;
+      if (rec.eventName === '') return false;
       rec.eventName = '';
       return true;
     case 'severity_number':
-      if (!rec?.severityNumber) return false;
+      if (rec.severityNumber === 0) return false;
       rec.severityNumber = 0;
       return true;
   }
 }
 
 function severityNumberOf(v: AnyValue): number | undefined {
-  let n: number;
   const kind = anyValueKind(v);
   if (kind === 'intValue') {
-    const l = v.intValue!;
-    if (l.high !== 0) return undefined; // far outside 0..24; avoids any 64-bit → number conversion
-    n = l.low;
-  } else if (kind === 'stringValue' && /^\s*\d{1,2}\s*$/.test(v.stringValue!)) {
-    n = Number(v.stringValue);
-  } else {
-    return undefined;
+    const n = v.intValue!;
+    return n >= 0n && n <= MAX_SEVERITY_INT ? Number(n) : undefined;
   }
-  return n >= 0 && n <= MAX_SEVERITY ? n : undefined;
+  if (kind === 'stringValue' && /^\s*\d{1,2}\s*$/.test(v.stringValue!)) {
+    const n = Number(v.stringValue);
+    return n <= MAX_SEVERITY ? n : undefined;
+  }
+  return undefined;
 }

@@ -2,9 +2,8 @@
  * Templates for `set`: literal text with `{field.path}` placeholders, compiled once at start-up.
  * `{{` and `}}` are literal braces; a missing field renders as the empty string.
  */
-import type { LogRecord, ResourceLogs, ScopeLogs } from '../otlp/model';
-import { anyValueToString } from '../otlp/values';
-import { getField, parseFieldPath, type FieldPath } from './fields';
+import type { LogRecord } from '../records/types';
+import { fieldText, parseFieldPath, type FieldPath } from './fields';
 
 /** Alternating literal text and field paths. */
 export type Template = readonly (string | FieldPath)[];
@@ -43,14 +42,12 @@ export function compileTemplate(text: string): Template {
   return parts;
 }
 
-export function renderTemplate(t: Template, rl: ResourceLogs, sl: ScopeLogs, rec: LogRecord): string {
+/** The template for `rec` (scope and resource placeholders read the record's scope and resource). */
+export function renderTemplate(t: Template, rec: LogRecord): string {
   let out = '';
-  for (const part of t) {
-    if (typeof part === 'string') out += part;
-    else {
-      const v = getField(part, rl, sl, rec);
-      if (v !== undefined) out += anyValueToString(v);
-    }
+  for (let i = 0; i < t.length; i++) {
+    const part = t[i]!;
+    out += typeof part === 'string' ? part : fieldText(part, rec);
   }
   return out;
 }

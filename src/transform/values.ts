@@ -1,8 +1,7 @@
-/** Value operations of the `transform` processor: type conversion, UTF-8 truncation, hashing, deep clone and equality. */
+/** Value operations of the `transform` processor: type conversion, UTF-8 truncation, hashing and deep clone. */
 import { hash } from 'node:crypto';
-import Long from 'long';
-import type { AnyValue } from '../otlp/model';
-import { anyValueKind, anyValueToString } from '../otlp/values';
+import type { AnyValue } from '../records/types';
+import { anyValueKind, anyValueToString } from '../records/values';
 
 export const CONVERT_TYPES = ['string', 'int', 'double', 'bool'] as const;
 export type ConvertType = (typeof CONVERT_TYPES)[number];
@@ -16,7 +15,7 @@ const FLOAT_TEXT = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 /**
  * `v` converted to `type`: the same object when it already has that type, undefined when it
  * cannot be converted (structured and bytes values, unparsable text, out-of-range numbers).
- * 64-bit ints go through BigInt/strings only, so values beyond 2^53 stay exact.
+ * Ints are bigint throughout, so values beyond 2^53 stay exact.
  */
 export function convertValue(v: AnyValue, type: ConvertType): AnyValue | undefined {
   const kind = anyValueKind(v);
@@ -27,31 +26,28 @@ export function convertValue(v: AnyValue, type: ConvertType): AnyValue | undefin
       return undefined;
     case 'int':
       if (kind === 'intValue') return v;
-      if (kind === 'boolValue') return { intValue: v.boolValue ? Long.ONE : Long.ZERO };
+      if (kind === 'boolValue') return { intValue: v.boolValue ? 1n : 0n };
       if (kind === 'stringValue') {
         const s = v.stringValue!;
-        if (!INT_TEXT.test(s)) return undefined;
-        // Up to 15 characters is at most 15 digits, below 2^53: a JS number is exact and much faster.
-        if (s.length <= 15) return { intValue: Long.fromNumber(Number(s)) };
-        return intFromBigInt(BigInt(s.trim()));
+        return INT_TEXT.test(s) ? int64(BigInt(s)) : undefined;
       }
       if (kind === 'doubleValue') {
         // Truncates toward zero, as OTTL's Int() does.
         const d = v.doubleValue!;
         if (!Number.isFinite(d) || d >= TWO_63 || d < -TWO_63) return undefined;
-        const t = Math.trunc(d);
-        return Number.isSafeInteger(t) ? { intValue: Long.fromNumber(t) } : intFromBigInt(BigInt(t));
+        return { intValue: BigInt(Math.trunc(d)) };
       }
       return undefined;
     case 'double':
       if (kind === 'doubleValue') return v;
-      if (kind === 'intValue') return { doubleValue: toDouble(v.intValue!) };
+      // Number(bigint) rounds to the nearest double once (exact below 2^53).
+      if (kind === 'intValue') return { doubleValue: Number(v.intValue!) };
       if (kind === 'boolValue') return { doubleValue: v.boolValue ? 1 : 0 };
       if (kind === 'stringValue') return FLOAT_TEXT.test(v.stringValue!) ? { doubleValue: Number(v.stringValue!.trim()) } : undefined;
       return undefined;
     case 'bool':
       if (kind === 'boolValue') return v;
-      if (kind === 'intValue') return { boolValue: !v.intValue!.isZero() };
+      if (kind === 'intValue') return { boolValue: v.intValue! !== 0n };
       if (kind === 'doubleValue') return Number.isNaN(v.doubleValue) ? undefined : { boolValue: v.doubleValue !== 0 };
       if (kind === 'stringValue') {
         const s = v.stringValue!.trim().toLowerCase();
@@ -62,14 +58,8 @@ export function convertValue(v: AnyValue, type: ConvertType): AnyValue | undefin
   }
 }
 
-/** Nearest double; exact below 2^53, and rounded once (via the decimal string) above. */
-function toDouble(l: Long): number {
-  return l.high >= -0x200000 && l.high < 0x200000 && !l.unsigned ? l.toNumber() : Number(l.toString());
-}
-
-function intFromBigInt(b: bigint): AnyValue | undefined {
-  if (b < INT64_MIN || b > INT64_MAX) return undefined;
-  return { intValue: Long.fromString(b.toString()) };
+function int64(b: bigint): AnyValue | undefined {
+  return b < INT64_MIN || b > INT64_MAX ? undefined : { intValue: b };
 }
 
 /** `s` cut to at most `maxBytes` UTF-8 bytes, never inside a code point (a surrogate pair is one 4-byte code point). */
@@ -127,7 +117,10 @@ export function hashValue(v: AnyValue): string {
   return hash('sha256', anyValueToString(v), 'hex');
 }
 
-/** Deep copy, so that records never share value objects. Longs are immutable and shared. */
+/**
+ * Deep copy, for a value that lands in several places (a copy, a resource value written into
+ * every record): no two fields share a value object, so one changed in place changes one field.
+ */
 export function cloneValue(v: AnyValue): AnyValue {
   switch (anyValueKind(v)) {
     case 'stringValue':
@@ -143,39 +136,8 @@ export function cloneValue(v: AnyValue): AnyValue {
     case 'arrayValue':
       return { arrayValue: { values: v.arrayValue!.values.map(cloneValue) } };
     case 'kvlistValue':
-      return { kvlistValue: { values: v.kvlistValue!.values.map((kv) => ({ key: kv.key, value: kv.value ? cloneValue(kv.value) : null })) } };
+      return { kvlistValue: { values: v.kvlistValue!.values.map((kv) => ({ key: kv.key, value: cloneValue(kv.value) })) } };
     default:
       return {};
-  }
-}
-
-/** Deep equality of two values (same type and content; kvlists compare in order). */
-export function valuesEqual(a: AnyValue | null | undefined, b: AnyValue | null | undefined): boolean {
-  if (a === b) return true;
-  const kind = anyValueKind(a);
-  if (kind !== anyValueKind(b)) return false;
-  switch (kind) {
-    case undefined:
-      return true;
-    case 'stringValue':
-      return a!.stringValue === b!.stringValue;
-    case 'intValue':
-      return a!.intValue!.toString() === b!.intValue!.toString();
-    case 'boolValue':
-      return a!.boolValue === b!.boolValue;
-    case 'doubleValue':
-      return Object.is(a!.doubleValue, b!.doubleValue);
-    case 'bytesValue':
-      return Buffer.from(a!.bytesValue!).equals(b!.bytesValue!);
-    case 'arrayValue': {
-      const x = a!.arrayValue!.values;
-      const y = b!.arrayValue!.values;
-      return x.length === y.length && x.every((e, i) => valuesEqual(e, y[i]));
-    }
-    case 'kvlistValue': {
-      const x = a!.kvlistValue!.values;
-      const y = b!.kvlistValue!.values;
-      return x.length === y.length && x.every((kv, i) => kv.key === y[i]!.key && valuesEqual(kv.value, y[i]!.value));
-    }
   }
 }

@@ -1,16 +1,18 @@
 import pino from 'pino';
 import { resolveConfig } from '../../src/config/resolve';
 import { ConfigError } from '../../src/config/load';
-import { countRecords, routeMark, type LogRecord, type LogsData } from '../../src/otlp/model';
-import { parseRouteRules, routeProcessor, type RouteRule } from '../../src/processors/route';
+import { decodeLogsData, encodeLogsData } from '../../src/otlp/codec';
+import type { LogRecord, LogsData } from '../../src/otlp/model';
+import { parseRouteRules, routeProcessor, setRecordRoutes, type RouteRule } from '../../src/processors/route';
+import type { Processor } from '../../src/processors/contract';
 import { builtinProcessors } from '../../src/processors/registry';
-import { partitionByRoute } from '../../src/pipeline/routes';
 import { createStages } from '../../src/pipeline/stages';
+import { BatchView, RecordBatch } from '../../src/records/batch';
 import { explainBatches, formatText } from '../../src/cli/explain';
 import { bodies, record, request } from '../helpers/builders';
 import { exportLogs } from '../helpers/grpc-client';
 import { OtlpTestServer } from '../helpers/otlp-test-server';
-import { RecordingDrops, expectOptionError } from '../helpers/processors';
+import { batchToLogsData, expectOptionError } from '../helpers/processors';
 import { useServiceFixture } from '../helpers/service-fixture';
 import { eventually } from '../helpers/eventually';
 
@@ -24,17 +26,28 @@ function route(rules: RouteRule[] | string, extra: { mode?: 'first' | 'all'; def
 const sev = (body: string, n: number, attributes: LogRecord['attributes'] = []) => record(body, { severityNumber: n, attributes });
 const audited = (body: string, n: number) => sev(body, n, [{ key: 'audit', value: { boolValue: true } }]);
 
-/** Exporter names per record body, from the marks route set. */
-function destinations(batch: LogsData): Record<string, string[]> {
+const ALL = Number.MAX_SAFE_INTEGER;
+
+/** Runs `p` over `data` as the chain runner does and returns the batch, with the drops by reason. */
+function runBatch(p: Processor, data: LogsData | RecordBatch): { batch: RecordBatch; drops: Record<string, number> } {
+  const batch = data instanceof RecordBatch ? data : new RecordBatch(encodeLogsData(data));
+  batch.begin();
+  p.process(batch);
+  batch.commit();
+  return { batch, drops: Object.fromEntries(batch.takeDrops() ?? []) };
+}
+
+/** Record bodies of what the batch sends to exporter `i`, from the requests it encodes for it. */
+function sentTo(batch: RecordBatch, i: number): string[] {
+  return batch.encode(ALL, i).flatMap((part) => bodies(decodeLogsData(part.bytes).resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords))));
+}
+
+/** Exporter names per record body, from what the batch encodes for each exporter. */
+function destinations(batch: RecordBatch): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const rl of batch.resourceLogs) {
-    for (const sl of rl.scopeLogs) {
-      for (const r of sl.logRecords) {
-        const mask = r[routeMark];
-        out[r.body!.stringValue as string] = mask === undefined ? ['*'] : EXPORTERS.filter((_, i) => mask & (1 << i));
-      }
-    }
-  }
+  EXPORTERS.forEach((name, i) => {
+    for (const body of sentTo(batch, i)) (out[body] ??= []).push(name);
+  });
   return out;
 }
 
@@ -59,22 +72,34 @@ describe('route processor', () => {
       want: { info: ['otlp'], error: ['errors'], 'audited info': ['audit'], 'audited error': ['errors'] },
     },
   ])('mode $mode with default $default routes each record', ({ mode, default: def, want }) => {
-    const drops = new RecordingDrops();
-    const out = route(rules, { mode, default: def }).process(input(), drops);
-    expect(destinations(out)).toEqual(want);
-    expect(drops.counts).toEqual({});
+    const { batch, drops } = runBatch(route(rules, { mode, default: def }), input());
+    expect(destinations(batch)).toEqual(want);
+    expect(drops).toEqual({});
   });
 
   test('drops records matching no rule when the default is none, and counts them as unrouted', () => {
-    const drops = new RecordingDrops();
-    const out = route(rules, { default: ['none'] }).process(input(), drops);
-    expect(bodies(out.resourceLogs[0]!.scopeLogs[0]!.logRecords)).toEqual(['error', 'audited info', 'audited error']);
-    expect(drops.counts).toEqual({ unrouted: 1 });
+    const { batch, drops } = runBatch(route(rules, { default: ['none'] }), input());
+    expect(bodies(batchToLogsData(batch).resourceLogs[0]!.scopeLogs[0]!.logRecords)).toEqual(['error', 'audited info', 'audited error']);
+    expect(drops).toEqual({ unrouted: 1 });
+  });
+
+  test('marks records through a where view on the batch that holds them; the others go everywhere', () => {
+    const batch = new RecordBatch(encodeLogsData(input()));
+    batch.begin();
+    route(rules, { default: ['otlp'] }).process(new BatchView(batch, batch.records().filter((r) => r.bodyString !== 'error')));
+    batch.commit();
+    expect(destinations(batch)).toEqual({ info: ['otlp'], error: ['otlp', 'errors', 'audit'], 'audited info': ['audit'], 'audited error': ['errors'] });
+  });
+
+  test('a later route replaces the exporters an earlier one chose, even with every exporter', () => {
+    const { batch } = runBatch(route('errors=true'), input());
+    runBatch(route('audit=false'), batch);
+    expect(destinations(batch)).toEqual({ info: EXPORTERS, error: EXPORTERS, 'audited info': EXPORTERS, 'audited error': EXPORTERS });
   });
 
   test('counts matches per rule and evaluation errors as events', () => {
     const p = route('errors=severity_number >= 17;audit=attributes.audit == true');
-    p.process(input(), new RecordingDrops());
+    runBatch(p, input());
     // Only "info" reaches the second rule without the attribute (first match stops the others).
     expect(Object.fromEntries(p.counts!)).toEqual({ evaluation_errors: 1, 'matched:errors': 2, 'matched:audit': 1 });
   });
@@ -97,23 +122,26 @@ describe('route processor', () => {
   });
 });
 
-describe('partitionByRoute', () => {
-  test('returns nothing to split when every record goes everywhere', () => {
-    expect(partitionByRoute(request([record('a'), record('b')]), 3)).toBeUndefined();
+describe('encoding a routed batch per exporter', () => {
+  test('sends the batch as it came to every exporter when no record is marked', () => {
+    const bytes = encodeLogsData(request([record('a'), record('b')]));
+    const batch = new RecordBatch(bytes);
+    for (let i = 0; i < EXPORTERS.length; i++) expect(batch.encode(ALL, i)).toEqual([{ bytes, records: 2 }]);
   });
 
-  test('gives each exporter its records, the whole batch when it gets all, and nothing when it gets none', () => {
-    const batch = request([record('a'), record('b'), record('c')], { 'service.name': 's' });
-    const [a, b, c] = batch.resourceLogs[0]!.scopeLogs[0]!.logRecords;
-    a![routeMark] = 0b001;
-    b![routeMark] = 0b011;
-    c![routeMark] = 0b011;
-    const parts = partitionByRoute(batch, 3)!;
-    expect(parts[0]).toBe(batch);
-    expect(bodies(parts[1]!.resourceLogs[0]!.scopeLogs[0]!.logRecords)).toEqual(['b', 'c']);
-    expect(parts[1]!.resourceLogs[0]!.resource).toBe(batch.resourceLogs[0]!.resource);
-    expect(parts[2]).toBeUndefined();
-    expect(countRecords(batch)).toBe(3);
+  test('gives each exporter its records under their resource, all when it gets all, and nothing when it gets none', () => {
+    const batch = new RecordBatch(encodeLogsData(request([record('a'), record('b'), record('c')], { 'service.name': 's' })));
+    const [a, b, c] = batch.records();
+    setRecordRoutes(a!, 0b001);
+    setRecordRoutes(b!, 0b011);
+    setRecordRoutes(c!, 0b011);
+    expect(sentTo(batch, 0)).toEqual(['a', 'b', 'c']);
+    expect(sentTo(batch, 1)).toEqual(['b', 'c']);
+    const second = decodeLogsData(batch.encode(ALL, 1)[0]!.bytes).resourceLogs[0]!;
+    expect(second.resource!.attributes.map((kv) => [kv.key, kv.value?.stringValue])).toEqual([['service.name', 's']]);
+    expect(batch.encode(ALL, 2)).toEqual([]);
+    expect(batch.countFor(1)).toBe(2);
+    expect(batch.size).toBe(3);
   });
 });
 

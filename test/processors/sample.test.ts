@@ -6,7 +6,7 @@ import { getAttribute } from '../../src/otlp/values';
 import { OptionError, type Processor } from '../../src/processors/contract';
 import { SAMPLED_OUT, murmur3, parseNumber, sampleProcessor } from '../../src/processors/sample';
 import { record, request } from '../helpers/builders';
-import { RecordingDrops } from '../helpers/processors';
+import { runProcessor } from '../helpers/processors';
 
 type Options = OptionValues<typeof sampleProcessor.options>;
 
@@ -21,6 +21,11 @@ function records(batch: LogsData): LogRecord[] {
 
 function many(n: number, fields: (i: number) => Partial<LogRecord> = () => ({})): LogsData {
   return request(Array.from({ length: n }, (_, i) => record(`line ${i}`, { severityNumber: 9, ...fields(i) })));
+}
+
+/** What `p` kept of `data`, decoded. */
+function sampled(p: Processor, data: LogsData): LogsData {
+  return runProcessor(p, data).out;
 }
 
 /** 4 standard deviations of a binomial count. */
@@ -50,21 +55,20 @@ describe('sample', () => {
     [0.5, 10_000],
     [0.01, 20_000],
   ])('keeps records without a trace id at rate %d within 4σ', (rate, n) => {
-    const drops = new RecordingDrops();
-    const out = make({ rate }).process(many(n), drops);
-    const kept = countRecords(out);
-    expect(Math.abs(kept - n * rate)).toBeLessThan(bound(n, rate));
-    expect(drops.counts[SAMPLED_OUT]).toBe(n - kept);
+    const { out, drops } = runProcessor(make({ rate }), many(n));
+    const keptCount = countRecords(out);
+    expect(Math.abs(keptCount - n * rate)).toBeLessThan(bound(n, rate));
+    expect(drops[SAMPLED_OUT]).toBe(n - keptCount);
   });
 
   it('is reproducible with a random_seed and varies with a crypto seed', () => {
-    const keptOf = (seed: number) => records(make({ rate: 0.5, random_seed: seed }).process(many(200), new RecordingDrops())).map((r) => r.body?.stringValue);
+    const keptOf = (seed: number) => records(sampled(make({ rate: 0.5, random_seed: seed }), many(200))).map((r) => r.body?.stringValue);
     expect(keptOf(7)).toEqual(keptOf(7));
     expect(keptOf(7)).not.toEqual(keptOf(8));
     // random_seed 0: each instance seeds from crypto, so two of them choose differently (equal only with odds 2^-32).
     expect(keptOf(0)).not.toEqual(keptOf(0));
-    const kept = countRecords(make({ rate: 0.1, random_seed: 0 }).process(many(10_000), new RecordingDrops()));
-    expect(Math.abs(kept - 1000)).toBeLessThan(bound(10_000, 0.1));
+    const n = countRecords(sampled(make({ rate: 0.1, random_seed: 0 }), many(10_000)));
+    expect(Math.abs(n - 1000)).toBeLessThan(bound(10_000, 0.1));
   });
 
   it('keeps or drops all logs of a trace together, across batches and replicas, at the rate', () => {
@@ -74,15 +78,15 @@ describe('sample', () => {
     const keptTraces = new Map<string, Set<boolean>>();
     // Three batches, each with one log of every trace, alternating between two replicas.
     for (const [round, p] of [a, b, a].entries()) {
-      const out = p.process(
+      const out = sampled(
+        p,
         many(traces.length, (i) => ({ traceId: traces[i]!, body: { stringValue: `${round}:${i}` } })),
-        new RecordingDrops(),
       );
-      const kept = new Set(records(out).map((r) => Buffer.from(r.traceId).toString('hex')));
+      const keptIds = new Set(records(out).map((r) => Buffer.from(r.traceId).toString('hex')));
       for (const t of traces) {
         const hex = t.toString('hex');
         if (!keptTraces.has(hex)) keptTraces.set(hex, new Set());
-        keptTraces.get(hex)!.add(kept.has(hex));
+        keptTraces.get(hex)!.add(keptIds.has(hex));
       }
     }
     expect([...keptTraces.values()].every((s) => s.size === 1)).toBe(true);
@@ -93,7 +97,7 @@ describe('sample', () => {
   it('decides traces by hash: a different hash_seed keeps different traces', () => {
     const traces = Array.from({ length: 500 }, () => randomBytes(16));
     const batch = () => many(traces.length, (i) => ({ traceId: traces[i]! }));
-    const keptWith = (hash_seed: number) => records(make({ rate: 0.5, hash_seed }).process(batch(), new RecordingDrops())).map((r) => Buffer.from(r.traceId).toString('hex'));
+    const keptWith = (hash_seed: number) => records(sampled(make({ rate: 0.5, hash_seed }), batch())).map((r) => Buffer.from(r.traceId).toString('hex'));
     expect(keptWith(1)).toEqual(keptWith(1));
     expect(keptWith(1)).not.toEqual(keptWith(2));
     // The rule itself: kept iff the low 14 bits of the hash are below rate × 16384.
@@ -106,7 +110,7 @@ describe('sample', () => {
     ['8-byte', new Uint8Array(8).fill(1)],
     ['empty', new Uint8Array(0)],
   ])('samples records with an %s trace id at random', (_name, traceId) => {
-    const out = make({ rate: 0.5 }).process(many(4000, () => ({ traceId })), new RecordingDrops());
+    const out = sampled(make({ rate: 0.5 }), many(4000, () => ({ traceId })));
     // Hashing one shared id would keep all or none.
     expect(Math.abs(countRecords(out) - 2000)).toBeLessThan(bound(4000, 0.5));
   });
@@ -129,46 +133,44 @@ describe('sample', () => {
   ])('keep_severity %s: severity %i %j kept at rate 0 → %s', (keep_severity, severityNumber, severityText, kept) => {
     const traced = record('x', { severityNumber, severityText, traceId: randomBytes(16) });
     const plain = record('y', { severityNumber, severityText });
-    const out = make({ rate: 0, keep_severity }).process(request([traced, plain]), new RecordingDrops());
+    const out = sampled(make({ rate: 0, keep_severity }), request([traced, plain]));
     expect(countRecords(out)).toBe(kept ? 2 : 0);
   });
 
   it('rate 0 drops everything below the floor and removes the emptied containers', () => {
     const batch = request([record('a', { severityNumber: 9 }), record('b', { severityNumber: 9, traceId: randomBytes(16) })]);
     batch.resourceLogs.push(request([record('err', { severityNumber: 17 })], { 'service.name': 'other' }).resourceLogs[0]!);
-    const drops = new RecordingDrops();
-    const out = make({ rate: 0 }).process(batch, drops);
-    expect(drops.counts).toEqual({ [SAMPLED_OUT]: 2 });
+    const { out, drops } = runProcessor(make({ rate: 0 }), batch);
+    expect(drops).toEqual({ [SAMPLED_OUT]: 2 });
     expect(out.resourceLogs).toHaveLength(1);
     expect(records(out).map((r) => r.body?.stringValue)).toEqual(['err']);
   });
 
   it('rate 1 keeps everything, traced or not, and reports no drops', () => {
-    const drops = new RecordingDrops();
     const batch = many(3000, (i) => (i % 2 === 0 ? { traceId: randomBytes(16) } : {}));
-    const out = make({ rate: 1 }).process(batch, drops);
+    const { out, drops } = runProcessor(make({ rate: 1 }), batch);
     expect(countRecords(out)).toBe(3000);
-    expect(drops.counts).toEqual({});
+    expect(drops).toEqual({});
   });
 
   it('percent is the rate in percent', () => {
-    const a = records(make({ percent: 25, hash_seed: 9 }).process(many(1000, (i) => ({ traceId: Buffer.alloc(16, i + 1) })), new RecordingDrops()));
-    const b = records(make({ rate: 0.25, hash_seed: 9 }).process(many(1000, (i) => ({ traceId: Buffer.alloc(16, i + 1) })), new RecordingDrops()));
+    const a = records(sampled(make({ percent: 25, hash_seed: 9 }), many(1000, (i) => ({ traceId: Buffer.alloc(16, i + 1) }))));
+    const b = records(sampled(make({ rate: 0.25, hash_seed: 9 }), many(1000, (i) => ({ traceId: Buffer.alloc(16, i + 1) }))));
     expect(a.map((r) => r.body?.stringValue)).toEqual(b.map((r) => r.body?.stringValue));
   });
 
   it('rate_attribute marks sampled records with the rate and severity-kept ones with 1', () => {
-    const out = make({ rate: 0.5, rate_attribute: 'sampling.rate' }).process(many(200, (i) => ({ severityNumber: i === 0 ? 17 : 9 })), new RecordingDrops());
+    const out = sampled(make({ rate: 0.5, rate_attribute: 'sampling.rate' }), many(200, (i) => ({ severityNumber: i === 0 ? 17 : 9 })));
     const recs = records(out);
     expect(getAttribute(recs[0]!.attributes, 'sampling.rate')).toEqual({ doubleValue: 1 });
     expect(recs.slice(1).every((r) => getAttribute(r.attributes, 'sampling.rate')?.doubleValue === 0.5)).toBe(true);
     // Off by default: records are not changed.
-    expect(records(make({ rate: 1 }).process(many(1), new RecordingDrops()))[0]!.attributes).toEqual([]);
+    expect(records(sampled(make({ rate: 1 }), many(1)))[0]!.attributes).toEqual([]);
   });
 
   it('counts why records were kept', () => {
     const p = make({ rate: 1 });
-    p.process(request([record('a', { severityNumber: 17 }), record('b', { traceId: randomBytes(16) }), record('c')]), new RecordingDrops());
+    runProcessor(p, request([record('a', { severityNumber: 17 }), record('b', { traceId: randomBytes(16) }), record('c')]));
     expect(Object.fromEntries(p.counts!)).toEqual({ kept_severity: 1, kept_trace: 1, kept_random: 1 });
   });
 

@@ -2,9 +2,11 @@ import Long from 'long';
 import { builtinProcessors } from '../../src/processors/registry';
 import { transformProcessor, type TransformProcessor } from '../../src/processors/transform';
 import { parseTransformActions } from '../../src/transform/actions';
+import { encodeLogsData } from '../../src/otlp/codec';
 import type { AnyValue, KeyValue, LogRecord, LogsData } from '../../src/otlp/model';
 import { anyValueKind, anyValueToString, getAttribute, intValue, stringValue } from '../../src/otlp/values';
-import { createProcessor, RecordingDrops } from '../helpers/processors';
+import { BatchView, RecordBatch } from '../../src/records/batch';
+import { batchToLogsData, createProcessor, runProcessor } from '../helpers/processors';
 import { attrs, record, request } from '../helpers/builders';
 import { exportLogs } from '../helpers/grpc-client';
 import { useServiceFixture } from '../helpers/service-fixture';
@@ -15,10 +17,18 @@ function make(actions: unknown): TransformProcessor {
 }
 
 function run(p: TransformProcessor, data: LogsData): LogsData {
-  const drops = new RecordingDrops();
-  const out = p.process(data, drops);
-  expect(drops.counts).toEqual({});
+  const { out, drops } = runProcessor(p, data);
+  expect(drops).toEqual({});
   return out;
+}
+
+/** Runs the processor on a record batch of `data` and returns the batch, to look at the records themselves. */
+function runBatch(p: TransformProcessor, data: LogsData | Uint8Array): RecordBatch {
+  const batch = new RecordBatch(data instanceof Uint8Array ? data : encodeLogsData(data));
+  batch.begin();
+  p.process(batch);
+  batch.commit();
+  return batch;
 }
 
 function records(data: LogsData): LogRecord[] {
@@ -108,9 +118,20 @@ describe('transform processor: record attributes', () => {
     expect(rec.droppedAttributesCount).toBe(2);
   });
 
+  test('limit with a repeated key keeps its first entry and cuts the later ones', () => {
+    const repeated = [...attrs({ a: '1', b: '2' }), { key: 'a', value: stringValue('3') }, ...attrs({ c: '4' })];
+    const rec = records(run(make('limit 2'), request([record('x', { attributes: repeated })])))[0]!;
+    expect(rec.attributes.map((e) => [e.key, show(e.value)])).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+    ]);
+    expect(rec.droppedAttributesCount).toBe(2);
+  });
+
   test('copies get their own value objects', () => {
-    const out = records(run(make('copy a=b'), request([record('x', { attributes: attrs({ a: '1' }) })])))[0]!;
-    expect(getAttribute(out.attributes, 'a')).not.toBe(getAttribute(out.attributes, 'b'));
+    const [rec] = runBatch(make('copy a=b'), request([record('x', { attributes: attrs({ a: '1' }) })]));
+    expect(rec!.attributes.get('b')).toEqual({ stringValue: '1' });
+    expect(rec!.attributes.get('a')).not.toBe(rec!.attributes.get('b'));
   });
 });
 
@@ -158,9 +179,9 @@ describe('transform processor: body and typed fields', () => {
 
   test('convert leaves a structured body unchanged and counts it', () => {
     const p = make('convert body=string');
-    const body = kv({ a: stringValue('1') });
-    const rec = records(run(p, request([record('x', { body })])))[0]!;
-    expect(rec.body).toBe(body);
+    const bytes = encodeLogsData(request([record('x', { body: kv({ a: stringValue('1') }) })]));
+    // Nothing written: the batch goes out as the bytes it came as.
+    expect(runBatch(p, bytes).encode(Number.MAX_SAFE_INTEGER)[0]!.bytes).toBe(bytes);
     expect(p.counts.get('convert_failed')).toBe(1);
   });
 });
@@ -187,6 +208,29 @@ describe('transform processor: resource and scope', () => {
     expect(p.counts.get('resource_conflict')).toBe(1);
   });
 
+  test('scope fields are decided per scope and modified once per scope', () => {
+    const data = request([record('a', { attributes: attrs({ lib: 'x' }) })]);
+    const second = request([record('b', { attributes: attrs({ lib: 'y' }) }), record('c', { attributes: attrs({ lib: 'y' }) })]).resourceLogs[0]!.scopeLogs[0]!;
+    second.scope!.attributes = attrs({ n: '5' });
+    data.resourceLogs[0]!.scopeLogs.push(second);
+    const out = run(make('move lib=scope.lib; convert scope.n=int'), data);
+    expect(out.resourceLogs[0]!.scopeLogs.map((sl) => plain(sl.scope!.attributes))).toEqual([{ lib: 'x' }, { n: 'int:5', lib: 'y' }]);
+    expect(records(out).map((r) => plain(r.attributes))).toEqual([{}, {}, {}]);
+  });
+
+  test('under a where, the resource is decided on the records the processor sees', () => {
+    const data = request([record('a', { attributes: attrs({ h: '1' }) }), record('b', { attributes: attrs({ h: '2' }) }), record('c', { attributes: attrs({ h: '1' }) })]);
+    const batch = new RecordBatch(encodeLogsData(data));
+    const p = make('move h=resource.h');
+    batch.begin();
+    p.process(new BatchView(batch, batch.records().filter((r) => r.bodyString !== 'b')));
+    batch.commit();
+    const out = batchToLogsData(batch);
+    expect(plain(out.resourceLogs[0]!.resource!.attributes)).toEqual({ 'service.name': 'test', h: '1' });
+    expect(records(out).map((r) => plain(r.attributes))).toEqual([{}, { h: '2' }, {}]);
+    expect(p.counts.size).toBe(0);
+  });
+
   test('each ResourceLogs is decided on its own records', () => {
     const data = request([record('a', { attributes: attrs({ h: '1' }) })]);
     data.resourceLogs.push(request([record('b', { attributes: attrs({ h: '2' }) })], {}).resourceLogs[0]!);
@@ -203,9 +247,9 @@ describe('transform processor: resource and scope', () => {
     const data = request([record('a'), record('b')], { 'service.name': 'svc', 'host.name': 'h' });
     const out = run(make('move resource.host.name=attributes.host'), data);
     expect(plain(out.resourceLogs[0]!.resource!.attributes)).toEqual({ 'service.name': 'svc' });
-    const [a, b] = records(out);
-    expect(plain(a!.attributes)).toEqual({ host: 'h' });
-    expect(getAttribute(a!.attributes, 'host')).not.toBe(getAttribute(b!.attributes, 'host'));
+    expect(records(out).map((r) => plain(r.attributes))).toEqual([{ host: 'h' }, { host: 'h' }]);
+    const [a, b] = runBatch(make('move resource.host.name=attributes.host'), data);
+    expect(a!.attributes.get('host')).not.toBe(b!.attributes.get('host'));
   });
 
   test('reads resource and scope fields in templates, and writes scope attributes', () => {

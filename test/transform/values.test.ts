@@ -1,13 +1,13 @@
-import Long from 'long';
 import fc from 'fast-check';
-import type { AnyValue } from '../../src/otlp/model';
+import type { AnyValue } from '../../src/records/types';
+import { anyValueEquals } from '../../src/records/values';
 import { parseFieldPath } from '../../src/transform/fields';
 import { compileTemplate } from '../../src/transform/template';
-import { cloneValue, convertValue, hashValue, truncateUtf8, truncateValue, valuesEqual, type ConvertType } from '../../src/transform/values';
+import { cloneValue, convertValue, hashValue, truncateUtf8, truncateValue, type ConvertType } from '../../src/transform/values';
 
-const int = (s: string): AnyValue => ({ intValue: Long.fromString(s) });
+const int = (s: string): AnyValue => ({ intValue: BigInt(s) });
 const show = (v: AnyValue | undefined): unknown =>
-  v === undefined ? undefined : v.intValue ? `int:${v.intValue.toString()}` : v.stringValue ?? v.boolValue ?? v.doubleValue ?? JSON.stringify(v);
+  v === undefined ? undefined : v.intValue !== undefined ? `int:${v.intValue.toString()}` : (v.stringValue ?? v.boolValue ?? v.doubleValue ?? JSON.stringify(v));
 
 describe('convertValue', () => {
   test.each<[string, AnyValue, ConvertType, unknown]>([
@@ -29,6 +29,7 @@ describe('convertValue', () => {
     ['double → string', { doubleValue: 1.5 }, 'string', '1.5'],
     ['bool → string', { boolValue: false }, 'string', 'false'],
     ['int → double', int('12'), 'double', 12],
+    ['int → double beyond 2^53 rounds to the nearest', int('9007199254740995'), 'double', 9007199254740996],
     ['string → double', { stringValue: '1e3' }, 'double', 1000],
     ['hex string → double fails', { stringValue: '0x10' }, 'double', undefined],
     ['string → bool', { stringValue: 'TRUE' }, 'bool', true],
@@ -107,15 +108,15 @@ describe('hashValue', () => {
   });
 });
 
-describe('cloneValue and valuesEqual', () => {
+describe('cloneValue', () => {
   test('clones deeply and compares by content', () => {
     const v: AnyValue = { kvlistValue: { values: [{ key: 'a', value: { arrayValue: { values: [int('9007199254740993'), { bytesValue: new Uint8Array([1, 2]) }] } } }] } };
     const c = cloneValue(v);
     expect(c).not.toBe(v);
     expect(c.kvlistValue!.values[0]!.value).not.toBe(v.kvlistValue!.values[0]!.value);
-    expect(valuesEqual(c, v)).toBe(true);
-    expect(valuesEqual(int('1'), { doubleValue: 1 })).toBe(false);
-    expect(valuesEqual({ stringValue: 'a' }, { stringValue: 'b' })).toBe(false);
+    expect(anyValueEquals(c, v)).toBe(true);
+    expect(anyValueEquals(int('1'), { doubleValue: 1 })).toBe(false);
+    expect(anyValueEquals({ stringValue: 'a' }, { stringValue: 'b' })).toBe(false);
   });
 });
 
