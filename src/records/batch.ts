@@ -28,6 +28,11 @@ const R_SPAN = 10;
 const R_OBSERVED = 11;
 const R_EVENT = 12;
 const R_MAX = 13;
+// Journal entries that are not a field (negative: never a field number).
+const J_MASK = -1;
+const J_DROP = -2;
+const J_ROUTES = -3;
+const J_BODY_LOADED = -4;
 
 // InstrumentationScope and Resource (common.proto, resource.proto).
 const S_NAME = 1;
@@ -168,7 +173,7 @@ class ResourceImpl implements Resource, ChangeListener {
       this.droppedValue = dropped;
       if (attrs) this.attrs!.restore(attrs);
       this.savedAt = -1;
-    });
+    }, 0, 0);
   }
 
   touch(): void {
@@ -289,7 +294,7 @@ class ScopeImpl implements Scope, ChangeListener {
       Object.assign(this, { changedMask, nameValue, versionValue, droppedValue });
       if (attrs) this.attrs!.restore(attrs);
       this.savedAt = -1;
-    });
+    }, 0, 0);
   }
 
   touch(): void {
@@ -372,21 +377,82 @@ export class RecordImpl implements LogRecord, ChangeListener {
   }
 
   private savedAt = -1;
+  private attrsSavedAt = -1;
 
+  /**
+   * Notes in the batch's journal what a change is about to overwrite (the record's change mask
+   * once per pass, then the field's previous value): flat entries, no allocation per change.
+   */
+  private remember(field: number, old: unknown): void {
+    const batch = this.group.resource.batch;
+    const j = batch.journal;
+    if (j === undefined) return;
+    if (this.savedAt !== batch.stage) {
+      this.savedAt = batch.stage;
+      j.push(this, J_MASK, this.changedMask);
+    }
+    j.push(this, field, old);
+  }
+
+  /** Before the attribute map changes (it calls this): its entries once per pass. */
   willChange(): void {
     const batch = this.group.resource.batch;
-    if (!batch.journal || this.savedAt === batch.stage) return;
-    this.savedAt = batch.stage;
-    const attrs = this.attrs?.save();
-    const had = this.attrs !== undefined;
-    const { changedMask, dropReason, routes, vTime, vObserved, vSevNum, vSevText, vBody, bodyLoaded, vDropped, vFlags, vTrace, vSpan, vEvent } = this;
-    batch.journal.push(() => {
-      Object.assign(this, { changedMask, dropReason, routes, vTime, vObserved, vSevNum, vSevText, vBody, bodyLoaded, vDropped, vFlags, vTrace, vSpan, vEvent });
-      this.encStart = -1;
-      if (attrs) this.attrs!.restore(attrs);
-      else if (!had) this.attrs = undefined;
-      this.savedAt = -1;
-    });
+    if (batch.journal === undefined || this.attrsSavedAt === batch.stage) return;
+    this.attrsSavedAt = batch.stage;
+    this.remember(R_ATTRS, this.attrs!.save());
+  }
+
+  /** Puts back one journal entry. */
+  undo(field: number, old: unknown): void {
+    switch (field) {
+      case J_MASK:
+        this.changedMask = old as number;
+        this.encStart = -1;
+        this.savedAt = -1;
+        this.attrsSavedAt = -1;
+        return;
+      case J_DROP:
+        this.dropReason = old as string | undefined;
+        return;
+      case J_ROUTES:
+        this.routes = old as number | undefined;
+        return;
+      case J_BODY_LOADED:
+        this.bodyLoaded = old as boolean;
+        return;
+      case R_TIME:
+        this.vTime = old as bigint;
+        return;
+      case R_OBSERVED:
+        this.vObserved = old as bigint;
+        return;
+      case R_SEV_NUM:
+        this.vSevNum = old as number;
+        return;
+      case R_SEV_TEXT:
+        this.vSevText = old as string;
+        return;
+      case R_BODY:
+        this.vBody = old as AnyValue | undefined;
+        return;
+      case R_ATTRS:
+        this.attrs!.restore(old as ReturnType<AttributeMap['save']>);
+        return;
+      case R_DROPPED:
+        this.vDropped = old as number;
+        return;
+      case R_FLAGS:
+        this.vFlags = old as number;
+        return;
+      case R_TRACE:
+        this.vTrace = old as Uint8Array;
+        return;
+      case R_SPAN:
+        this.vSpan = old as Uint8Array;
+        return;
+      case R_EVENT:
+        this.vEvent = old as string;
+    }
   }
 
   touch(): void {
@@ -409,7 +475,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
   }
 
   set timeUnixNano(v: bigint) {
-    this.willChange();
+    this.remember(R_TIME, this.vTime);
     this.vTime = BigInt.asUintN(64, v);
     this.set(R_TIME);
   }
@@ -421,7 +487,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
   }
 
   set observedTimeUnixNano(v: bigint) {
-    this.willChange();
+    this.remember(R_OBSERVED, this.vObserved);
     this.vObserved = BigInt.asUintN(64, v);
     this.set(R_OBSERVED);
   }
@@ -434,7 +500,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   set severityNumber(v: number) {
     if (v === this.severityNumber) return;
-    this.willChange();
+    this.remember(R_SEV_NUM, this.vSevNum);
     this.vSevNum = v | 0;
     this.set(R_SEV_NUM);
   }
@@ -449,7 +515,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   set severityText(v: string) {
     if (v === this.severityText) return;
-    this.willChange();
+    this.remember(R_SEV_TEXT, this.vSevText);
     this.vSevText = v;
     this.set(R_SEV_TEXT);
   }
@@ -467,7 +533,8 @@ export class RecordImpl implements LogRecord, ChangeListener {
   }
 
   set body(v: AnyValue | undefined) {
-    this.willChange();
+    this.remember(J_BODY_LOADED, this.bodyLoaded);
+    this.remember(R_BODY, this.vBody);
     this.vBody = v;
     this.bodyLoaded = true;
     this.set(R_BODY);
@@ -501,7 +568,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
   }
 
   set droppedAttributesCount(v: number) {
-    this.willChange();
+    this.remember(R_DROPPED, this.vDropped);
     this.vDropped = v >>> 0;
     this.set(R_DROPPED);
   }
@@ -513,7 +580,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
   }
 
   set flags(v: number) {
-    this.willChange();
+    this.remember(R_FLAGS, this.vFlags);
     this.vFlags = v >>> 0;
     this.set(R_FLAGS);
   }
@@ -525,7 +592,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
   }
 
   set traceId(v: Uint8Array) {
-    this.willChange();
+    this.remember(R_TRACE, this.vTrace);
     this.vTrace = v;
     this.set(R_TRACE);
   }
@@ -537,7 +604,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
   }
 
   set spanId(v: Uint8Array) {
-    this.willChange();
+    this.remember(R_SPAN, this.vSpan);
     this.vSpan = v;
     this.set(R_SPAN);
   }
@@ -549,7 +616,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
   }
 
   set eventName(v: string) {
-    this.willChange();
+    this.remember(R_EVENT, this.vEvent);
     this.vEvent = v;
     this.set(R_EVENT);
   }
@@ -564,7 +631,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   drop(reason: string): void {
     if (this.dropReason !== undefined) return;
-    this.willChange();
+    this.remember(J_DROP, this.dropReason);
     this.dropReason = reason;
     const g = this.group;
     g.dirty = true;
@@ -574,6 +641,11 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   get dropped(): boolean {
     return this.dropReason !== undefined;
+  }
+
+  setRoutes(mask: number): void {
+    this.remember(J_ROUTES, this.routes);
+    this.routes = mask;
   }
 
   /** Writes the changed record into the batch's arena once (one buffer for all, not one per record). */
@@ -776,7 +848,7 @@ export class RecordBatch implements LogBatch {
   private live = 0;
   private flat: RecordImpl[] | undefined;
   /** While a processor runs (begin … commit/rollback): how to undo each change it made. */
-  journal: (() => void)[] | undefined;
+  journal: unknown[] | undefined;
   /** Increments per begin(): an object saves its state once per stage. */
   stage = 0;
   private checkpoint: { live: number; groups: number; newGroups: NewOrigin[]; dirty: boolean; routed: boolean } | undefined;
@@ -903,7 +975,11 @@ export class RecordBatch implements LogBatch {
     const cp = this.checkpoint;
     if (!journal || !cp) return;
     this.journal = undefined;
-    for (let i = journal.length - 1; i >= 0; i--) journal[i]!();
+    for (let i = journal.length - 3; i >= 0; i -= 3) {
+      const target = journal[i];
+      if (typeof target === 'function') (target as () => void)();
+      else (target as RecordImpl).undo(journal[i + 1] as number, journal[i + 2]);
+    }
     this.live = cp.live;
     this.groups.length = cp.groups;
     const keep = new Set(cp.newGroups);
@@ -939,7 +1015,7 @@ export class RecordBatch implements LogBatch {
       const len = sg.records.length;
       this.journal.push(() => {
         sg.records.length = len;
-      });
+      }, 0, 0);
     }
     sg.records.push(rec);
     rec.init(init);
@@ -965,8 +1041,7 @@ export class RecordBatch implements LogBatch {
 
   /** Marks a record's exporters (route). */
   setRoutes(record: LogRecord, mask: number): void {
-    (record as RecordImpl).willChange();
-    (record as RecordImpl).routes = mask;
+    (record as RecordImpl).setRoutes(mask);
     this.routed = true;
   }
 
