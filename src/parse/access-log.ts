@@ -9,8 +9,7 @@
  * line is not `METHOD target [HTTP/x]`), status and size (integers), referer, agent,
  * forwarded_for. `-` means absent: such fields are left out.
  */
-import Long from 'long';
-import type { KeyValue } from '../otlp/model';
+import type { KeyValue } from '../records/types';
 import { QuotedReader } from './key-value';
 import { setField, trimmedEnd, type LineParser, type WellKnownFields } from './types';
 
@@ -62,8 +61,8 @@ export class AccessLogParser implements LineParser {
     if (user !== '-') setField(out, 'user', { stringValue: user });
     setField(out, 'timestamp', { stringValue: time });
     splitRequest(request, out);
-    setField(out, 'status', { intValue: Long.fromInt(Number(status)) });
-    if (size !== '-') setField(out, 'size', { intValue: size.length <= 15 ? Long.fromNumber(Number(size)) : Long.fromString(size) });
+    setField(out, 'status', { intValue: int64(status) });
+    if (size !== '-') setField(out, 'size', { intValue: int64(size) });
     if (referer !== undefined && referer !== '-') setField(out, 'referer', { stringValue: referer });
     if (agent !== undefined && agent !== '-') setField(out, 'agent', { stringValue: agent });
     if (forwarded !== undefined && forwarded !== '-') setField(out, 'forwarded_for', { stringValue: forwarded });
@@ -95,6 +94,11 @@ export class AccessLogParser implements LineParser {
     this.spaces();
     return v;
   }
+}
+
+/** Up to 19 digits: wraps to int64 as the wire would, so the value read back is the one sent. */
+function int64(digits: string): bigint {
+  return BigInt.asIntN(64, BigInt(digits));
 }
 
 function isDigits(t: string): boolean {

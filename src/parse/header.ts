@@ -25,8 +25,7 @@
  * Ambiguity: a message whose first word ends in a colon ("Starting: x") after a level with no
  * logger reads that word as the logger.
  */
-import Long from 'long';
-import type { KeyValue } from '../otlp/model';
+import type { KeyValue } from '../records/types';
 import type { TimestampParser } from './timestamp';
 import { setField, trimmedEnd, type LineParser, type WellKnownFields } from './types';
 
@@ -169,7 +168,7 @@ export class HeaderParser implements LineParser {
       i = next;
     }
     if (this.thread !== undefined) setField(out, 'thread', { stringValue: this.thread });
-    if (this.pid !== undefined) setField(out, 'pid', { intValue: Long.fromString(this.pid) });
+    if (this.pid !== undefined) setField(out, 'pid', { intValue: BigInt(this.pid) });
     // Logger: `name:` or `name - ` / `name : ` (padded, as Spring Boot writes it).
     let end = i;
     while (end < n && !isSpace(s.charCodeAt(end))) end++;

@@ -8,8 +8,7 @@
  * as they are (JSON.parse rejects them; checking would cost a pass over every string):
  * anything else is `invalid_json`.
  */
-import Long from 'long';
-import type { AnyValue, KeyValue } from '../otlp/model';
+import type { AnyValue, KeyValue } from '../records/types';
 import { FieldWriter, type LineParser } from './types';
 
 const MAX_DEPTH = 64;
@@ -250,15 +249,11 @@ export class JsonParser implements LineParser {
     this.i = i;
     if (!integer) return { doubleValue: Number(s.slice(start, i)) };
     const digits = intEnd - intStart;
-    if (digits <= 15) {
-      if (negative) v = -v;
-      // fromInt keeps a cache of small values.
-      return { intValue: v >= -2147483648 && v <= 2147483647 ? Long.fromInt(v) : Long.fromNumber(v) };
-    }
+    if (digits <= 15) return { intValue: BigInt(negative ? -v : v) };
     // Beyond 2^53 the digits themselves are the value: exact when it fits int64, a double otherwise.
     const text = s.slice(start, i);
     if (digits < 19 || (digits === 19 && s.slice(intStart, intEnd) <= (negative ? INT64_MIN_ABS : INT64_MAX))) {
-      return { intValue: Long.fromString(text) };
+      return { intValue: BigInt(text) };
     }
     return { doubleValue: Number(text) };
   }

@@ -12,7 +12,7 @@
  * (backslash escapes the quote); tokens without the key/value delimiter are skipped. A line
  * without any pair is an error.
  */
-import type { KeyValue } from '../otlp/model';
+import type { KeyValue } from '../records/types';
 import { FieldWriter, trimmedEnd, type LineParser } from './types';
 
 const QUOTE = 34;

@@ -6,8 +6,7 @@
  * Fields: level (info, warning, error, fatal), timestamp (`0102 15:04:05.123456`: no year,
  * which timestamp extraction infers), id (thread id, int), file, line (int), message.
  */
-import Long from 'long';
-import type { KeyValue } from '../otlp/model';
+import type { KeyValue } from '../records/types';
 import { setField, trimmedEnd, type LineParser, type WellKnownFields } from './types';
 
 const LEVELS: Readonly<Record<string, string>> = { I: 'info', W: 'warning', E: 'error', F: 'fatal' };
@@ -54,9 +53,9 @@ export class KlogParser implements LineParser {
 
     setField(out, 'level', { stringValue: level });
     setField(out, 'timestamp', { stringValue: s.slice(1, tsEnd) });
-    setField(out, 'id', { intValue: id.length <= 9 ? Long.fromInt(Number(id)) : Long.fromString(id) });
+    setField(out, 'id', { intValue: BigInt(id) });
     setField(out, 'file', { stringValue: s.slice(i, colon) });
-    setField(out, 'line', { intValue: Long.fromInt(Number(line)) });
+    setField(out, 'line', { intValue: BigInt(line) });
     setField(out, 'message', { stringValue: end + 2 <= n ? s.slice(end + 2, n) : '' });
     return undefined;
   }

@@ -5,7 +5,7 @@
  * group that took part in the match becomes a string field.
  */
 import { RE2JS, type Matcher } from 're2js';
-import type { KeyValue } from '../otlp/model';
+import type { KeyValue } from '../records/types';
 import type { LineParser } from './types';
 
 export class RegexParser implements LineParser {

@@ -12,8 +12,7 @@
  * whitespace; a first token that ends in `:` or holds `[` is read as the tag of a line
  * without hostname.
  */
-import Long from 'long';
-import type { AnyValue, KeyValue } from '../otlp/model';
+import type { KeyValue } from '../records/types';
 import { setField, trimmedEnd, type LineParser, type WellKnownFields } from './types';
 
 const FACILITIES = [
@@ -60,7 +59,7 @@ export class SyslogParser implements LineParser {
 
   private rfc5424(versionEnd: number, out: KeyValue[]): string | undefined {
     const s = this.s;
-    setField(out, 'version', { intValue: Long.fromInt(Number(s.slice(this.i, versionEnd))) });
+    setField(out, 'version', { intValue: BigInt(s.slice(this.i, versionEnd)) });
     this.i = versionEnd + 1;
     const timestamp = this.header();
     const hostname = this.header();
@@ -143,7 +142,7 @@ export class SyslogParser implements LineParser {
       }
       if (s.charCodeAt(i) !== 93) return undefined;
       this.i = i + 1;
-      setField(elements, id, { kvlistValue: { values: params } } as AnyValue);
+      setField(elements, id, { kvlistValue: { values: params } });
     }
     return elements.length === 0 ? undefined : elements;
   }

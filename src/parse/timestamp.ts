@@ -1,5 +1,5 @@
 /**
- * Timestamp extraction: turns a parsed time field into exact Unix nanoseconds (a Long; never
+ * Timestamp extraction: turns a parsed time field into exact Unix nanoseconds (a bigint; never
  * through a float). Layouts:
  *
  * - `auto`: RFC 3339 / ISO 8601 (`2024-01-02T03:04:05.123456789+01:00`, `T` or space,
@@ -18,12 +18,11 @@
  * it at most 1 hour after the reference. Times before 1970 or past 2554 (the range of unsigned
  * 64-bit nanoseconds) are unparseable.
  */
-import Long from 'long';
-import type { AnyValue } from '../otlp/model';
-import { anyValueKind } from '../otlp/values';
+import type { AnyValue } from '../records/types';
+import { anyValueKind } from '../records/values';
 import type { TimeZone } from './time-zone';
 
-const NANOS_PER_SECOND = Long.fromNumber(1_000_000_000, true);
+const NANOS_PER_SECOND = 1_000_000_000n;
 const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /** The latest instant unsigned 64-bit nanoseconds hold: 18446744073 s + 709551615 ns. */
@@ -73,6 +72,14 @@ interface Step {
 /** Epoch units as the power of ten of nanoseconds per unit; AUTO picks one by magnitude. */
 const EPOCH_AUTO = -1;
 const EPOCH_LAYOUTS: Readonly<Record<string, number>> = { epoch: EPOCH_AUTO, epoch_s: 9, epoch_ms: 6, epoch_us: 3, epoch_ns: 0 };
+
+/**
+ * What a time without year or date is placed near: the record's observed time (zero when
+ * unset). A record passes itself, so the field is only read for such times.
+ */
+export interface TimeReference {
+  readonly observedTimeUnixNano: bigint;
+}
 
 /** The layout names the `time_layout` option accepts besides an explicit layout. */
 export const NAMED_LAYOUTS: readonly string[] = ['auto', 'rfc3339', ...Object.keys(EPOCH_LAYOUTS)];
@@ -269,10 +276,10 @@ export class TimestampParser {
   }
 
   /**
-   * Parses a whole field value (surrounding whitespace ignored). `observed` (record's observed
-   * time; zero when unset) and `nowMs` are read only for times without year or date.
+   * Parses a whole field value (surrounding whitespace ignored). `ref` (its observed time, when
+   * not zero) and else `nowMs` are read only for times without year or date.
    */
-  parse(text: string, observed: Long, nowMs: number): Long | undefined {
+  parse(text: string, ref: TimeReference, nowMs: number): bigint | undefined {
     let a = 0;
     let b = text.length;
     while (a < b && text.charCodeAt(a) <= 32) a++;
@@ -281,23 +288,23 @@ export class TimestampParser {
     if (this.epochUnit !== undefined) return epochNanos(text, a, b, this.epochUnit);
     if (this.steps === undefined && isNumeric(text, a, b)) return epochNanos(text, a, b, EPOCH_AUTO);
     if (this.scanAt(text, a) !== b) return undefined;
-    return this.toNanos(observed, nowMs);
+    return this.toNanos(ref, nowMs);
   }
 
   /** A numeric field is an epoch time (by magnitude unless the layout names the unit); a string is parsed. */
-  parseValue(v: AnyValue | null | undefined, observed: Long, nowMs: number): Long | undefined {
+  parseValue(v: AnyValue | undefined, ref: TimeReference, nowMs: number): bigint | undefined {
     switch (anyValueKind(v)) {
       case 'stringValue':
-        return this.parse(v!.stringValue as string, observed, nowMs);
+        return this.parse(v!.stringValue!, ref, nowMs);
       case 'intValue': {
         if (this.steps !== undefined) return undefined;
-        const n = v!.intValue as Long;
-        if (n.isNegative()) return undefined;
+        const n = v!.intValue!;
+        if (n < 0n) return undefined;
         const digits = n.toString();
         return epochNanos(digits, 0, digits.length, this.epochUnit ?? EPOCH_AUTO);
       }
       case 'doubleValue': {
-        const d = v!.doubleValue as number;
+        const d = v!.doubleValue!;
         if (this.steps !== undefined || !(d >= 0) || !Number.isFinite(d)) return undefined;
         // The shortest decimal that round-trips: exact for what the sender's double could hold.
         const digits = String(d);
@@ -706,24 +713,24 @@ export class TimestampParser {
 
   // ---- conversion ----
 
-  private toNanos(observed: Long, nowMs: number): Long | undefined {
+  private toNanos(ref: TimeReference, nowMs: number): bigint | undefined {
     if (this.hour > 23 || this.minute > 59 || this.second > 60) return undefined;
     let ms: number;
     if (!this.hasDate) {
-      const ref = referenceMs(observed, nowMs);
-      const local = new Date(ref + this.zone.offsetForWall(ref));
+      const refMs = referenceMs(ref, nowMs);
+      const local = new Date(refMs + this.zone.offsetForWall(refMs));
       ms = this.instant(local.getUTCFullYear(), local.getUTCMonth() + 1, local.getUTCDate());
       if (Number.isNaN(ms)) return undefined;
       // Pick the day that puts the time at most an hour after the reference.
-      if (ms > ref + DATE_AHEAD_MS) ms = this.shiftDays(ms, -1);
-      else if (ms <= ref + DATE_AHEAD_MS - DAY_MS) ms = this.shiftDays(ms, 1);
+      if (ms > refMs + DATE_AHEAD_MS) ms = this.shiftDays(ms, -1);
+      else if (ms <= refMs + DATE_AHEAD_MS - DAY_MS) ms = this.shiftDays(ms, 1);
     } else if (!this.hasYear) {
-      const ref = referenceMs(observed, nowMs);
-      const y = new Date(ref).getUTCFullYear();
+      const refMs = referenceMs(ref, nowMs);
+      const y = new Date(refMs).getUTCFullYear();
       ms = this.instant(y, this.month, this.day);
       if (!Number.isNaN(ms)) {
-        if (ms > ref + YEAR_AHEAD_MS) ms = this.instant(y - 1, this.month, this.day);
-        else if (ms <= ref + YEAR_AHEAD_MS - 365 * DAY_MS) ms = this.instant(y + 1, this.month, this.day);
+        if (ms > refMs + YEAR_AHEAD_MS) ms = this.instant(y - 1, this.month, this.day);
+        else if (ms <= refMs + YEAR_AHEAD_MS - 365 * DAY_MS) ms = this.instant(y + 1, this.month, this.day);
       } else {
         // Feb 29 in a common year: the nearest leap year not after the reference year.
         let yy = y - 1;
@@ -736,7 +743,8 @@ export class TimestampParser {
     if (Number.isNaN(ms) || ms < 0) return undefined;
     const seconds = ms / 1000;
     if (seconds > MAX_SECONDS || (seconds === MAX_SECONDS && this.nanos > MAX_SECONDS_NANOS)) return undefined;
-    return Long.fromNumber(seconds, true).multiply(NANOS_PER_SECOND).add(Long.fromNumber(this.nanos, true));
+    // Whole seconds, unless a historical zone offset had a fraction of one: truncated.
+    return BigInt(Math.floor(seconds)) * NANOS_PER_SECOND + BigInt(this.nanos);
   }
 
   /** UTC ms (whole seconds) of the parsed wall time on this date, or NaN for an invalid date. */
@@ -757,9 +765,10 @@ function twoDigitYear(y: number): number {
   return y < 69 ? 2000 + y : 1900 + y;
 }
 
-function referenceMs(observed: Long, nowMs: number): number {
+function referenceMs(ref: TimeReference, nowMs: number): number {
+  const observed = ref.observedTimeUnixNano;
   // Float precision (~µs) is plenty for choosing a year or a day.
-  return observed.isZero() ? nowMs : observed.toNumber() / 1e6;
+  return observed === 0n ? nowMs : Number(observed) / 1e6;
 }
 
 /** Digits with at most one `.` between digits. */
@@ -777,7 +786,7 @@ function isNumeric(s: string, a: number, b: number): boolean {
  * Exact nanoseconds from a decimal epoch text `s[a, b)` in a unit (power of ten of ns per
  * unit; EPOCH_AUTO picks it from the integer digits). Fraction digits beyond ns are dropped.
  */
-export function epochNanos(s: string, a: number, b: number, unit: number): Long | undefined {
+export function epochNanos(s: string, a: number, b: number, unit: number): bigint | undefined {
   if (!isNumeric(s, a, b)) return undefined;
   let dot = s.indexOf('.', a);
   if (dot < 0 || dot >= b) dot = b;
@@ -792,5 +801,5 @@ export function epochNanos(s: string, a: number, b: number, unit: number): Long 
   while (z < digits.length - 1 && digits.charCodeAt(z) === 48) z++;
   if (z > 0) digits = digits.slice(z);
   if (digits.length > 20 || (digits.length === 20 && digits > MAX_U64)) return undefined;
-  return digits.length <= 15 ? Long.fromNumber(Number(digits), true) : Long.fromString(digits, true);
+  return BigInt(digits);
 }

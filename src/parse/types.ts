@@ -1,5 +1,5 @@
 /** The contract shared by the `parse` formats. */
-import type { KeyValue } from '../otlp/model';
+import type { AnyValue, KeyValue } from '../records/types';
 
 /**
  * One format: turns a text into fields. Instances are created once per processor (so they may
@@ -31,7 +31,7 @@ export function fieldIndex(fields: readonly KeyValue[], key: string): number {
 }
 
 /** Adds a field, replacing an earlier one with the same key so that keys stay unique (last wins, as in JSON.parse). */
-export function setField(fields: KeyValue[], key: string, value: KeyValue['value']): void {
+export function setField(fields: KeyValue[], key: string, value: AnyValue): void {
   const i = fieldIndex(fields, key);
   if (i < 0) fields.push({ key, value });
   else fields[i] = { key, value };
@@ -56,7 +56,7 @@ export class FieldWriter {
     this.index = undefined;
   }
 
-  set(key: string, value: KeyValue['value']): void {
+  set(key: string, value: AnyValue): void {
     const fields = this.fields;
     const bit = 1 << ((key.length * 7 + key.charCodeAt(0)) & 31);
     if (this.index === undefined) {

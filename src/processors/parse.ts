@@ -10,11 +10,10 @@
  * `log.parse.error` attribute. A record that parsed but whose time could not be read keeps
  * the parsed fields and its time, and counts as `invalid_time`.
  */
-import Long from 'long';
 import { opt } from '../config/options';
-import { OptionError, defineProcessor, type DropSink, type Processor, type ProcessorContext } from './contract';
-import type { AnyValue, KeyValue, LogRecord, LogsData } from '../otlp/model';
-import { anyValueKind, findAttribute, upsertAttribute } from '../otlp/values';
+import { OptionError, defineProcessor, type Processor, type ProcessorContext } from './contract';
+import type { AnyValue, Attributes, KeyValue, LogBatch, LogRecord } from '../records/types';
+import { anyValueKind } from '../records/values';
 import { ACCESS_LOG_FIELDS, AccessLogParser } from '../parse/access-log';
 import { HEADER_FIELDS, HeaderParser } from '../parse/header';
 import { JsonParser } from '../parse/json';
@@ -91,102 +90,83 @@ export class ParseProcessorInstance implements Processor {
   }
 
   /** Never drops: records that do not parse pass on unchanged (see `counts`). */
-  process(batch: LogsData, _drops?: DropSink): LogsData {
+  process(batch: LogBatch): void {
     this.nowMs = this.clock.now();
-    const rls = batch.resourceLogs;
-    for (let i = 0; i < rls.length; i++) {
-      const sls = rls[i]!.scopeLogs;
-      for (let j = 0; j < sls.length; j++) {
-        const recs = sls[j]!.logRecords;
-        for (let k = 0; k < recs.length; k++) this.record(recs[k]!);
-      }
-    }
-    return batch;
+    for (const rec of batch) this.record(rec);
   }
 
   private record(rec: LogRecord): void {
-    const source = this.sourceKey === undefined ? rec.body : sourceAttribute(rec.attributes, this.sourceKey);
-    const kind = anyValueKind(source);
+    // A string body is read without building a value; any other source is decoded.
+    let text = this.sourceKey === undefined ? rec.bodyString : undefined;
+    let source: AnyValue | undefined;
+    if (text === undefined) {
+      source = this.sourceKey === undefined ? rec.body : rec.attributes.get(this.sourceKey);
+      text = source?.stringValue;
+    }
     let fields: KeyValue[];
-    if (kind === 'stringValue') {
-      let text = source!.stringValue as string;
+    if (text !== undefined) {
       if (this.stripEol) text = withoutEol(text);
       fields = [];
       const reason = this.parser.parse(text, fields);
       if (reason !== undefined) return this.fail(rec, reason);
-    } else if (kind === 'kvlistValue' && this.structuredBody) {
+    } else if (source?.kvlistValue !== undefined && this.structuredBody) {
       // Already structured: nothing to parse, but time, level and message are still read from it.
-      fields = source!.kvlistValue!.values.slice();
+      fields = source.kvlistValue.values.slice();
     } else {
-      return this.fail(rec, source === undefined || source === null || kind === undefined ? 'source_missing' : 'source_not_string');
+      return this.fail(rec, anyValueKind(source) === undefined ? 'source_missing' : 'source_not_string');
     }
+    const parsed = text !== undefined;
 
     const level = pick(fields, this.levelKeys);
-    if (level >= 0 && !rec.severityNumber) {
-      const v = fields[level]!.value;
-      if (anyValueKind(v) === 'stringValue') rec.severityText = v!.stringValue as string;
+    if (level >= 0) {
+      const v = fields[level]!.value.stringValue;
+      if (v !== undefined && rec.severityNumber === 0) rec.severityText = v;
     }
 
     let timeOk = true;
     const t = pick(fields, this.timeKeys);
     // A null time (`"time": null`) is no time, not a bad one.
     if (t >= 0 && anyValueKind(fields[t]!.value) !== undefined) {
-      const nanos = this.time.parseValue(fields[t]!.value, rec.observedTimeUnixNano ?? Long.UZERO, this.nowMs);
+      // The record is the reference for times without a year: its observed time is read only then.
+      const nanos = this.time.parseValue(fields[t]!.value, rec, this.nowMs);
       if (nanos === undefined) timeOk = false;
       else rec.timeUnixNano = nanos;
     }
 
     if (this.replaceBody && this.structuredBody) {
       // A structured body stays as it is; a JSON text (from the body or an attribute) becomes the map.
-      if (kind === 'stringValue' || this.sourceKey !== undefined) rec.body = { kvlistValue: { values: fields } };
+      if (parsed || this.sourceKey !== undefined) rec.body = { kvlistValue: { values: fields } };
     } else {
       if (this.replaceBody) {
         const m = pick(fields, this.messageKeys);
         if (m >= 0) {
-          rec.body = fields[m]!.value ?? {};
+          rec.body = fields[m]!.value;
           fields.splice(m, 1);
         }
       }
-      this.write(rec.attributes, fields, kind === 'stringValue');
+      this.write(rec.attributes, fields, parsed);
     }
     if (!timeOk) this.fail(rec, 'invalid_time');
   }
 
-  /** `fresh`: the field objects were made by the parser for this record, so they can become the attributes themselves. */
-  private write(attrs: KeyValue[], fields: KeyValue[], fresh: boolean): void {
+  /** `fresh`: the values were made by the parser for this record, so they can become the attributes' values themselves. */
+  private write(attrs: Attributes, fields: KeyValue[], fresh: boolean): void {
     if (this.nestKey !== undefined) {
-      upsertAttribute(attrs, this.nestKey, { kvlistValue: { values: fields } });
+      attrs.set(this.nestKey, { kvlistValue: { values: fields } });
       return;
     }
     const prefix = this.prefix;
-    const existing = attrs.length;
     for (let i = 0; i < fields.length; i++) {
       const f = fields[i]!;
-      const key = prefix === '' ? f.key : prefix + f.key;
-      // Values read from a structured body are copied, so that editing the attribute later leaves the body alone.
-      const kv = fresh ? (prefix === '' ? f : { key, value: f.value ?? {} }) : { key, value: { ...f.value } };
-      // Parsed keys are unique, so only the attributes the record came with can collide.
-      let j = -1;
-      for (let a = 0; a < existing; a++) {
-        if (attrs[a]!.key === key) {
-          j = a;
-          break;
-        }
-      }
-      if (j < 0) attrs.push(kv);
-      else attrs[j] = kv;
+      // Values read from a structured body are copied, so that a value built from the attribute later leaves the body alone.
+      attrs.set(prefix === '' ? f.key : prefix + f.key, fresh ? f.value : { ...f.value });
     }
   }
 
   private fail(rec: LogRecord, reason: string): void {
     this.counts.set(reason, (this.counts.get(reason) ?? 0) + 1);
-    if (this.tag) upsertAttribute(rec.attributes, PARSE_ERROR_ATTRIBUTE, { stringValue: reason });
+    if (this.tag) rec.attributes.set(PARSE_ERROR_ATTRIBUTE, reason);
   }
-}
-
-function sourceAttribute(attrs: readonly KeyValue[], key: string): AnyValue | null | undefined {
-  const i = findAttribute(attrs, key);
-  return i < 0 ? undefined : attrs[i]!.value;
 }
 
 /** Index of the first field whose key is in `keys` (in the order of `keys`), or -1. */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { KeyValue } from '../../src/otlp/model';
+import type { KeyValue } from '../../src/records/types';
 import { KeyValueParser, LogfmtParser } from '../../src/parse/key-value';
 import type { LineParser } from '../../src/parse/types';
 
@@ -7,7 +7,7 @@ function run(parser: LineParser, text: string): { fields: Record<string, string 
   const out: KeyValue[] = [];
   const error = parser.parse(text, out);
   const fields: Record<string, string | boolean> = {};
-  for (const kv of out) fields[kv.key] = kv.value!.stringValue ?? kv.value!.boolValue!;
+  for (const kv of out) fields[kv.key] = kv.value.stringValue ?? kv.value.boolValue!;
   return { fields, keys: out.map((kv) => kv.key), error };
 }
 
@@ -98,7 +98,7 @@ describe('keyvalue', () => {
     const out: KeyValue[] = [];
     const error = new KeyValueParser(pairDelimiter, kvDelimiter).parse(text, out);
     expect(error).toBeUndefined();
-    expect(Object.fromEntries(out.map((kv) => [kv.key, kv.value!.stringValue]))).toEqual(expected);
+    expect(Object.fromEntries(out.map((kv) => [kv.key, kv.value.stringValue]))).toEqual(expected);
   });
 
   it.each(['', 'no pairs here', '=value'])('rejects %j', (text) => {

@@ -1,10 +1,10 @@
-import type { KeyValue } from '../../src/otlp/model';
+import type { KeyValue } from '../../src/records/types';
 import { RegexParser } from '../../src/parse/regex';
 
 function run(pattern: string, text: string): { fields: Record<string, string>; error: string | undefined } {
   const out: KeyValue[] = [];
   const error = new RegexParser(pattern).parse(text, out);
-  return { fields: Object.fromEntries(out.map((kv) => [kv.key, kv.value!.stringValue!])), error };
+  return { fields: Object.fromEntries(out.map((kv) => [kv.key, kv.value.stringValue!])), error };
 }
 
 describe('regex', () => {
@@ -42,7 +42,7 @@ describe('regex', () => {
     const b: KeyValue[] = [];
     expect(p.parse('1-2', a)).toBeUndefined();
     expect(p.parse('3', b)).toBeUndefined();
-    expect(b.map((kv) => [kv.key, kv.value!.stringValue])).toEqual([['a', '3']]);
+    expect(b.map((kv) => [kv.key, kv.value.stringValue])).toEqual([['a', '3']]);
     expect(p.fieldNames).toEqual(['a', 'b']);
   });
 

@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import Long from 'long';
 import { parseTimeZone } from '../../src/parse/time-zone';
 import { NAMED_LAYOUTS, TimestampParser, compileLayout, epochNanos } from '../../src/parse/timestamp';
 
@@ -11,9 +10,12 @@ function ns(iso: string, fractionNanos = 0n): string {
   return (BigInt(Date.parse(iso)) * 1_000_000n + fractionNanos).toString();
 }
 
-function parse(text: string, layout = 'auto', zone = 'UTC', ref: { observed?: Long; now?: number } = {}): string | undefined {
+/** A record without an observed time: times without a year or date are placed near `now`. */
+const UNOBSERVED = { observedTimeUnixNano: 0n };
+
+function parse(text: string, layout = 'auto', zone = 'UTC', ref: { observed?: bigint; now?: number } = {}): string | undefined {
   const p = new TimestampParser(layout, parseTimeZone(zone));
-  return p.parse(text, ref.observed ?? Long.UZERO, ref.now ?? NOW)?.toString();
+  return p.parse(text, { observedTimeUnixNano: ref.observed ?? 0n }, ref.now ?? NOW)?.toString();
 }
 
 describe('auto layout', () => {
@@ -101,7 +103,7 @@ describe('times without year or date', () => {
   });
 
   it('prefers the observed time over the clock as reference', () => {
-    const observed = Long.fromString(ns('2019-03-01T00:00:00Z'), true);
+    const observed = BigInt(ns('2019-03-01T00:00:00Z'));
     expect(parse('Feb 28 10:00:00', 'auto', 'UTC', { observed, now: NOW })).toBe(ns('2019-02-28T10:00:00Z'));
   });
 
@@ -225,10 +227,9 @@ describe('time zones', () => {
     const fmt = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
     for (let t = Date.UTC(2023, 0, 1); t < Date.UTC(2024, 0, 1); t += 3_600_000 + 17_000) {
       const wall = fmt.format(t); // "2023-03-26 00:00:17"
-      const got = p.parse(wall, Long.UZERO, NOW)!;
+      const got = p.parse(wall, UNOBSERVED, NOW)!;
       // Overlap hours read as the earlier instant: the same wall time one hour earlier.
-      const expected = Long.fromNumber(t, true).multiply(1_000_000);
-      const diff = got.toSigned().subtract(expected.toSigned()).toNumber();
+      const diff = Number(got - BigInt(t) * 1_000_000n);
       expect([0, -3_600_000_000_000]).toContain(diff);
       if (diff !== 0) expect(fmt.format(t - 3_600_000)).toBe(wall);
     }
@@ -238,20 +239,35 @@ describe('time zones', () => {
 describe('parseValue', () => {
   const p = new TimestampParser('auto', UTC);
   it('reads numbers as epoch by magnitude, big ones exactly', () => {
-    expect(p.parseValue({ intValue: Long.fromString('1700000000123456789') }, Long.UZERO, NOW)?.toString()).toBe('1700000000123456789');
-    expect(p.parseValue({ intValue: Long.fromInt(1700000000) }, Long.UZERO, NOW)?.toString()).toBe('1700000000000000000');
-    expect(p.parseValue({ doubleValue: 1700000000.25 }, Long.UZERO, NOW)?.toString()).toBe('1700000000250000000');
-    expect(p.parseValue({ doubleValue: 1700000000123.5 }, Long.UZERO, NOW)?.toString()).toBe('1700000000123500000');
-    expect(p.parseValue({ intValue: Long.fromInt(-5) }, Long.UZERO, NOW)).toBeUndefined();
-    expect(p.parseValue({ doubleValue: Number.NaN }, Long.UZERO, NOW)).toBeUndefined();
-    expect(p.parseValue({ boolValue: true }, Long.UZERO, NOW)).toBeUndefined();
-    expect(p.parseValue(undefined, Long.UZERO, NOW)).toBeUndefined();
+    expect(p.parseValue({ intValue: 1700000000123456789n }, UNOBSERVED, NOW)?.toString()).toBe('1700000000123456789');
+    expect(p.parseValue({ intValue: 1700000000n }, UNOBSERVED, NOW)?.toString()).toBe('1700000000000000000');
+    expect(p.parseValue({ doubleValue: 1700000000.25 }, UNOBSERVED, NOW)?.toString()).toBe('1700000000250000000');
+    expect(p.parseValue({ doubleValue: 1700000000123.5 }, UNOBSERVED, NOW)?.toString()).toBe('1700000000123500000');
+    expect(p.parseValue({ intValue: -5n }, UNOBSERVED, NOW)).toBeUndefined();
+    expect(p.parseValue({ doubleValue: Number.NaN }, UNOBSERVED, NOW)).toBeUndefined();
+    expect(p.parseValue({ boolValue: true }, UNOBSERVED, NOW)).toBeUndefined();
+    expect(p.parseValue(undefined, UNOBSERVED, NOW)).toBeUndefined();
+  });
+
+  it('reads the observed time only for a time without a year or date', () => {
+    let reads = 0;
+    const record = {
+      get observedTimeUnixNano(): bigint {
+        reads++;
+        return BigInt(ns('2019-03-01T00:00:00Z'));
+      },
+    };
+    expect(p.parseValue({ stringValue: '2024-01-02T03:04:05Z' }, record, NOW)?.toString()).toBe(ns('2024-01-02T03:04:05Z'));
+    expect(p.parseValue({ intValue: 1700000000n }, record, NOW)?.toString()).toBe('1700000000000000000');
+    expect(reads).toBe(0);
+    expect(p.parseValue({ stringValue: 'Feb 28 10:00:00' }, record, NOW)?.toString()).toBe(ns('2019-02-28T10:00:00Z'));
+    expect(reads).toBe(1);
   });
 
   it('does not read numbers with an explicit layout', () => {
     const q = new TimestampParser('yyyyMMdd', UTC);
-    expect(q.parseValue({ intValue: Long.fromInt(20240102) }, Long.UZERO, NOW)).toBeUndefined();
-    expect(q.parseValue({ stringValue: '20240102' }, Long.UZERO, NOW)?.toString()).toBe(ns('2024-01-02T00:00:00Z'));
+    expect(q.parseValue({ intValue: 20240102n }, UNOBSERVED, NOW)).toBeUndefined();
+    expect(q.parseValue({ stringValue: '20240102' }, UNOBSERVED, NOW)?.toString()).toBe(ns('2024-01-02T00:00:00Z'));
   });
 });
 
@@ -276,7 +292,7 @@ describe('exactness', () => {
         const ms = Number(n / 1_000_000_000n) * 1000;
         const frac = (n % 1_000_000_000n).toString().padStart(9, '0');
         const text = new Date(ms).toISOString().replace('.000Z', `.${frac}Z`);
-        expect(p.parse(text, Long.UZERO, NOW)?.toString()).toBe(n.toString());
+        expect(p.parse(text, UNOBSERVED, NOW)?.toString()).toBe(n.toString());
       }),
       { numRuns: 2000 },
     );
