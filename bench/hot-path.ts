@@ -1,29 +1,35 @@
 /**
- * In-process micro-benchmark of the request hot path: decode → processors → encode, on
- * 500-record requests built like the end-to-end bench's. Reports records/s per stage and for
- * the whole path, per wall second and per process CPU-second (GC threads included).
+ * In-process micro-benchmark of the request hot path: request bytes → record batch →
+ * processors → encode, on 500-record requests built like the end-to-end bench's. Reports
+ * records/s per stage and for the whole path, per wall second and per process CPU-second (GC
+ * threads included).
  *
  *   npm run build && node dist/bench/hot-path.js [--seconds 3] [--chain parse,severity,resource,classify] [--path-only]
  *
  * The chain (default `severity,resource`) is built from the built-in registry with option
  * defaults, plus `format: 'header'` for parse (OLP_PARSE_FORMAT=header, as the end-to-end
- * configuration c) and service_name `bench` for resource. Stages:
- *   decode                        decode of the requests
- *   encode (decoded, unchanged)   encode of freshly decoded requests
+ * configuration c) and service_name `bench` for resource. Each processor runs as the chain
+ * runner runs it: between begin() and commit() of the batch. Stages:
+ *   index                         the record batch over the request bytes (nothing decoded yet)
+ *   encode (unchanged)            index + encode of a batch nothing changed (its own bytes)
  *   <processor>                   each processor alone, on batches that went through the
  *                                 processors before it (prepared outside the timed part)
- *   encode (processed)            encode of the chain's output (more attributes per record)
- *   decode+chain, decode+chain+encode   the whole path (only this with --path-only, for profiles)
+ *   encode (processed)            encode of the chain's output (changed records re-written)
+ *   index+chain, index+chain+encode   the whole path (only this with --path-only, for profiles)
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
-import { decodeLogsData, encodeLogsData } from '../src/otlp/codec';
-import { countRecords, type LogsData } from '../src/otlp/model';
 import { builtinProcessors } from '../src/processors/registry';
 import { ProcessingChain } from '../src/pipeline/chain';
+import { RecordBatch } from '../src/records/batch';
 import { Metrics } from '../src/telemetry/metrics';
-import type { DropSink, Processor, ProcessorContext } from '../src/processors/contract';
+import type { Processor, ProcessorContext } from '../src/processors/contract';
 import { buildRequests, loadSamples } from './bench-requests';
+
+const USAGE = 'Usage: node dist/bench/hot-path.js [--seconds 3] [--chain severity,resource] [--path-only]\n';
+
+/** Requests are cut into output requests of at most this many records, as the exporters' batch size. */
+const MAX_RECORDS = 500;
 
 /** Options beyond the defaults, per processor (what bench configuration c sets). */
 const OVERRIDES: Readonly<Record<string, Record<string, unknown>>> = {
@@ -51,8 +57,26 @@ function report(label: string, records: number, wallS: number, cpuS: number, ext
   console.log(`${label.padEnd(30)} ${fmt(records / wallS)} records/s ${fmt(records / cpuS)} records/CPU-s${extra}`);
 }
 
+/** Runs `processor` over the batch as the chain runner does (a throw undoes its changes). */
+function runStage(processor: Processor, batch: RecordBatch): RecordBatch {
+  batch.begin();
+  try {
+    processor.process(batch);
+    batch.commit();
+  } catch (err) {
+    batch.rollback();
+    throw err;
+  }
+  batch.takeDrops();
+  return batch;
+}
+
 function main(): void {
-  const { values } = parseArgs({ options: { seconds: { type: 'string' }, chain: { type: 'string' }, 'path-only': { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { seconds: { type: 'string' }, chain: { type: 'string' }, 'path-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
   const seconds = Number(values.seconds ?? 3);
   const names = (values.chain ?? 'severity,resource')
     .split(',')
@@ -60,7 +84,6 @@ function main(): void {
     .filter((s) => s !== '');
   const requests = buildRequests(loadSamples(), 500, 64).map((r) => Buffer.from(r.template));
   const ctx: ProcessorContext = { logger: pino({ level: 'silent' }), clock: { now: () => Date.now() }, env: {}, chain: names };
-  const drops: DropSink = { drop: () => undefined };
   // The chain gets its own instances; the per-stage ones below learn (classify) separately.
   const chain = new ProcessingChain(
     names.map((name) => ({ name, processor: createProcessor(name, ctx) })),
@@ -71,16 +94,16 @@ function main(): void {
   console.log(`chain: ${names.join(',') || '(none)'}; ${requests.length} requests of 500 records; ${seconds}s per stage`);
 
   /** Times fn over the requests (in groups of 16) for `seconds`, after a 0.5 s warm-up. */
-  const time = (label: string, fn: (buf: Buffer, i: number) => number): void => {
+  const time = (label: string, fn: (buf: Buffer) => number): void => {
     let records = 0;
     let i = 0;
     const warm = Date.now() + 500;
-    while (Date.now() < warm) fn(requests[i % requests.length]!, i++);
+    while (Date.now() < warm) fn(requests[i++ % requests.length]!);
     const start = process.hrtime.bigint();
     const cpu = process.cpuUsage();
     const end = Date.now() + seconds * 1000;
     while (Date.now() < end) {
-      for (let k = 0; k < 16; k++, i++) records += fn(requests[i % requests.length]!, i);
+      for (let k = 0; k < 16; k++, i++) records += fn(requests[i % requests.length]!);
     }
     const s = Number(process.hrtime.bigint() - start) / 1e9;
     const used = process.cpuUsage(cpu);
@@ -88,14 +111,14 @@ function main(): void {
   };
 
   /**
-   * Times `fn` on pools of POOL batches made by `prepare` (decode + the stages before), only
+   * Times `fn` on pools of POOL batches made by `prepare` (index + the stages before), only
    * the calls of `fn` counted (GC started by the preparation may still fall into them), until
    * `seconds` of them or 4 × `seconds` in all.
    */
-  const timePooled = (label: string, prepare: (buf: Buffer) => LogsData, fn: (data: LogsData) => number, extra?: () => string): void => {
+  const timePooled = (label: string, prepare: (buf: Buffer) => RecordBatch, fn: (batch: RecordBatch) => number, extra?: () => string): void => {
     let next = 0;
-    const pool = (): LogsData[] => {
-      const out: LogsData[] = [];
+    const pool = (): RecordBatch[] => {
+      const out: RecordBatch[] = [];
       for (let k = 0; k < POOL; k++) out.push(prepare(requests[next++ % requests.length]!));
       return out;
     };
@@ -118,21 +141,27 @@ function main(): void {
     report(label, records, Number(wallNs) / 1e9, cpuUs / 1e6, extra?.() ?? '');
   };
 
+  /** The whole path: index, chain, encode; counted as the records that came in. */
+  const path = (b: Buffer): number => {
+    const batch = new RecordBatch(b);
+    const n = batch.size;
+    chain.run(batch);
+    batch.encode(MAX_RECORDS);
+    return n;
+  };
+
   if (values['path-only']) {
     // For profiles of the whole path alone.
-    time('decode+chain+encode', (b) => {
-      encodeLogsData(chain.run(decodeLogsData(b), 500));
-      return 500;
-    });
+    time('index+chain+encode', path);
     return;
   }
 
-  const decoded: LogsData[] = requests.map((b) => decodeLogsData(b));
   const rawBytes = requests.reduce((n, b) => n + b.length, 0) / (requests.length * 500);
-  time('decode', (b) => countRecords(decodeLogsData(b)));
-  time('encode (decoded, unchanged)', (_b, i) => {
-    encodeLogsData(decoded[i % decoded.length]!);
-    return 500;
+  time('index', (b) => new RecordBatch(b).size);
+  time('encode (unchanged)', (b) => {
+    const batch = new RecordBatch(b);
+    batch.encode(MAX_RECORDS);
+    return batch.size;
   });
 
   for (let s = 0; s < stages.length; s++) {
@@ -140,8 +169,8 @@ function main(): void {
     const stage = stages[s]!;
     timePooled(
       `  ${stage.name}`,
-      (b) => before.reduce((d, st) => st.processor.process(d, drops), decodeLogsData(b)),
-      (d) => countRecords(stage.processor.process(d, drops)),
+      (b) => before.reduce((batch, st) => runStage(st.processor, batch), new RecordBatch(b)),
+      (batch) => runStage(stage.processor, batch).size,
     );
   }
 
@@ -149,22 +178,22 @@ function main(): void {
   let outRecords = 0;
   timePooled(
     'encode (processed)',
-    (b) => stages.reduce((d, st) => st.processor.process(d, drops), decodeLogsData(b)),
-    (d) => {
-      const n = countRecords(d);
-      outBytes += encodeLogsData(d).length;
+    (b) => stages.reduce((batch, st) => runStage(st.processor, batch), new RecordBatch(b)),
+    (batch) => {
+      const n = batch.size;
+      for (const part of batch.encode(MAX_RECORDS)) outBytes += part.bytes.length;
       outRecords += n;
       return n;
     },
     () => `   (${rawBytes.toFixed(0)} → ${(outBytes / outRecords).toFixed(0)} bytes/record)`,
   );
 
-  time('decode+chain', (b) => countRecords(chain.run(decodeLogsData(b), 500)));
-  time('decode+chain+encode', (b) => {
-    const data = chain.run(decodeLogsData(b), 500);
-    encodeLogsData(data);
-    return 500;
+  time('index+chain', (b) => {
+    const batch = new RecordBatch(b);
+    chain.run(batch);
+    return batch.size;
   });
+  time('index+chain+encode', path);
 }
 
 main();

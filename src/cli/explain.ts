@@ -3,9 +3,11 @@
  * shows per record what each processor changed, dropped or added.
  *
  * The whole input goes through each stage in order, as the service would run it (stateful
- * processors such as dedup or rate limits see the records in their real order); records are
- * snapshotted between stages and followed by object identity. A record missing after a stage
- * was dropped by it, with the reason that stage reported to its drop sink.
+ * processors such as dedup or rate limits see the records in their real order), on the same
+ * record batches the service uses. Between stages the batch is written as it would be exported
+ * and decoded again: those pictures are compared field by field, each record followed by its
+ * place among the batch's live records. A record gone after a stage was dropped by it, with
+ * the reason it gave.
  */
 import * as fs from 'node:fs';
 import * as readline from 'node:readline';
@@ -14,11 +16,13 @@ import Long from 'long';
 import pino from 'pino';
 import { ConfigError } from '../config/load';
 import { parseKeyValueMap } from '../config/values';
+import { decodeLogsData, encodeLogsData } from '../otlp/codec';
 import { decodeLogsDataJson } from '../otlp/json';
-import { routeMark, type AnyValue, type InstrumentationScope, type KeyValue, type LogRecord, type LogsData, type Resource, type ResourceLogs, type ScopeLogs } from '../otlp/model';
+import type { AnyValue, InstrumentationScope, KeyValue, LogRecord, LogsData, Resource, ResourceLogs, ScopeLogs } from '../otlp/model';
 import { anyValueKind, anyValueToString, newLogRecord, stringValue, unixNanosFromMillis } from '../otlp/values';
 import { processWhere, type ChainStage } from '../pipeline/chain';
-import type { DropSink } from '../processors/contract';
+import { RecordBatch, type RecordImpl } from '../records/batch';
+import type { Scope } from '../records/types';
 import { resolveServiceConfig } from '../processors/custom';
 import { explainSeverity, type SeverityBefore } from '../processors/severity';
 import { createStages } from '../pipeline/stages';
@@ -79,7 +83,7 @@ export interface StepExplanation {
   resourceSameAs?: number;
   /** Set when the processor removed the record. */
   readonly dropped?: { readonly reason: string };
-  /** Set when the processor threw (the batch was passed on as it stood, like the service does). */
+  /** Set when the processor threw (the batch was passed on as it was before it, like the service does). */
   readonly error?: string;
   /** `severity` steps: the rule that set the record's severity (sent, alias, which locator rule, default). */
   severityRule?: string;
@@ -123,7 +127,8 @@ function isoTime(nanos: Long): string {
 }
 
 function hex(b: Uint8Array | null | undefined): string {
-  return b ? Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex') : '';
+  // Decoded empty bytes may be a plain array (protobufjs' default where it found no Buffer).
+  return b && b.length > 0 ? Buffer.from(b).toString('hex') : '';
 }
 
 /** AnyValue in OTLP/JSON form (int64 as string, bytes as base64). */
@@ -252,14 +257,23 @@ export function diffSnapshots(before: Snapshot, after: Snapshot): Change[] {
 // Running the chain
 
 interface Located {
+  /** The record in the batch. */
+  live: RecordImpl;
+  /** Its picture: as written out and decoded again, with its resource and scope. */
   record: LogRecord;
   rl: ResourceLogs;
   sl: ScopeLogs;
 }
 
-function locate(batch: LogsData): Located[] {
+/** The batch's records as they would be exported, decoded, each next to the record it is. */
+function locate(batch: RecordBatch): Located[] {
+  const live = batch.records();
+  const parts = batch.encode(Number.MAX_SAFE_INTEGER);
+  const data = parts.length === 0 ? { resourceLogs: [] } : decodeLogsData(parts[0]!.bytes);
+  // Written in batch order (resource, scope, record), the order records() lists them in.
   const out: Located[] = [];
-  for (const rl of batch.resourceLogs ?? []) for (const sl of rl.scopeLogs ?? []) for (const record of sl.logRecords ?? []) out.push({ record, rl, sl });
+  for (const rl of data.resourceLogs) for (const sl of rl.scopeLogs) for (const record of sl.logRecords) out.push({ live: live[out.length]!, record, rl, sl });
+  if (out.length !== live.length) throw new Error(`explain: ${out.length} records written for ${live.length} in the batch`);
   return out;
 }
 
@@ -268,130 +282,102 @@ interface Tracked {
   snapshot: Snapshot;
 }
 
-/** Assigns the reasons a stage reported to the records it removed (in batch order). */
-function dropReasons(drops: readonly { reason: string; count: number }[], missing: number): string[] {
-  const total = drops.reduce((n, d) => n + d.count, 0);
-  const distinct = [...new Set(drops.map((d) => d.reason))];
-  const reasons: string[] = [];
-  if (distinct.length === 1) {
-    for (let i = 0; i < Math.min(total, missing); i++) reasons.push(distinct[0]!);
-  } else if (drops.every((d) => d.count === 1) && total === missing) {
-    // Reported one by one: assume batch order, as processors walk the batch.
-    for (const d of drops) reasons.push(d.reason);
-  } else if (distinct.length > 1) {
-    const summary = `one of: ${distinct.map((r) => `${r} ×${drops.filter((d) => d.reason === r).reduce((n, d) => n + d.count, 0)}`).join(', ')}`;
-    for (let i = 0; i < Math.min(total, missing); i++) reasons.push(summary);
-  }
-  while (reasons.length < missing) reasons.push('removed without a reported drop');
-  return reasons;
-}
-
 /**
  * Runs each batch through every stage in order (state carries over, as in the service) and
- * explains per record what each stage did. Batches are changed in place, as processors do.
+ * explains per record what each stage did.
  */
 export function explainBatches(stages: readonly ChainStage[], batches: readonly LogsData[], exporters: readonly string[] = []): RecordExplanation[] {
   const all: RecordExplanation[] = [];
-  const tracked = new Map<LogRecord, Tracked>();
-  const run = (input: LogsData, from: number, addedBy?: string): void => {
+  const tracked = new Map<RecordImpl, Tracked>();
+  /** `addedBy`: the batch is what that stage emitted at its flush. */
+  const run = (batch: RecordBatch, from: number, addedBy?: string): void => {
     tracked.clear();
-    for (const { record } of locate(input)) {
+    for (const { live, record } of locate(batch)) {
       const explanation: RecordExplanation = { index: all.length + 1, body: anyValueToString(record.body), steps: [], ...(addedBy ? { addedBy } : {}) };
       all.push(explanation);
-      tracked.set(record, { explanation, snapshot: snapshotRecord(record) });
+      tracked.set(live, { explanation, snapshot: snapshotRecord(record) });
     }
-    let current = input;
     for (const stage of stages.slice(from)) {
-      const before = locate(current);
-      const resourceBefore = new Map<ScopeLogs, Snapshot>();
-      for (const l of before) if (!resourceBefore.has(l.sl)) resourceBefore.set(l.sl, snapshotResource(l.rl, l.sl));
-      const reported: { reason: string; count: number }[] = [];
+      // As the runner does: emitted records (window summaries) skip processors that thin the stream.
+      if (addedBy !== undefined && stage.processor.thins) continue;
+      const before = locate(batch);
+      // Records of a group share one scope object: resource and scope pictures are taken per group.
+      const resourceBefore = new Map<Scope, Snapshot>();
+      for (const l of before) if (!resourceBefore.has(l.live.scope)) resourceBefore.set(l.live.scope, snapshotResource(l.rl, l.sl));
       // The severity fields before a `severity` stage, to tell afterwards which rule set them.
-      const severityBefore = stage.name === 'severity' ? new Map<LogRecord, SeverityBefore>(before.map((l) => [l.record, { severityNumber: l.record.severityNumber || 0, severityText: l.record.severityText || '', body: l.record.body }])) : undefined;
-      const sink: DropSink = { drop: (reason, count) => void reported.push({ reason, count }) };
+      const severityBefore = stage.name === 'severity' ? new Map<RecordImpl, SeverityBefore>(before.map((l) => [l.live, { severityNumber: l.live.severityNumber, severityText: l.live.severityText, body: l.live.body }])) : undefined;
       let error: string | undefined;
+      batch.begin();
       try {
-        current = stage.where ? processWhere(stage.processor, stage.where, current, sink) : stage.processor.process(current, sink);
+        if (stage.where) processWhere(stage.processor, stage.where, batch);
+        else stage.processor.process(batch);
+        batch.commit();
       } catch (e) {
-        // As the chain does: the batch is passed on as it stands.
+        // As the runner does: the batch goes on as it was before the processor.
+        batch.rollback();
         error = e instanceof Error ? e.message : String(e);
       }
-      const after = locate(current);
-      const afterByRecord = new Map(after.map((l) => [l.record, l]));
-      const missing = before.filter((l) => !afterByRecord.has(l.record) && tracked.has(l.record));
-      const fresh = after.filter((l) => !tracked.has(l.record));
-      // A stage that swaps records for new objects without reporting drops replaced them: follow the new ones.
-      const replaced = reported.length === 0 && missing.length > 0 && missing.length === fresh.length;
-      const reasons = replaced ? [] : dropReasons(reported, missing.length);
-      // Resource / scope changes are listed once per (scope before, scope after) pair.
-      const sharedSteps = new Map<ScopeLogs, Map<ScopeLogs, { step: StepExplanation; index: number; count: number }>>();
-      const replacementOf = new Map(replaced ? missing.map((l, i) => [l.record, fresh[i]!] as const) : []);
+      const after = locate(batch);
+      const afterByRecord = new Map(after.map((l) => [l.live, l]));
+      // Resource / scope changes are listed once per scope, on the first record of it.
+      const sharedSteps = new Map<Scope, { step: StepExplanation; index: number; count: number }>();
 
-      const explainStep = (t: Tracked, was: Located, now: Located): void => {
+      for (const was of before) {
+        const t = tracked.get(was.live);
+        if (!t) continue;
+        const now = afterByRecord.get(was.live);
+        if (!now) {
+          tracked.delete(was.live);
+          t.explanation.steps.push({ processor: stage.name, changes: [], resourceChanges: [], dropped: { reason: was.live.dropReason ?? 'dropped' } });
+          t.explanation.droppedBy = stage.name;
+          continue;
+        }
         const record = snapshotRecord(now.record);
         const step: StepExplanation = { processor: stage.name, changes: diffSnapshots(t.snapshot, record), resourceChanges: [], ...(error ? { error } : {}) };
-        const sev = severityBefore?.get(was.record);
+        const sev = severityBefore?.get(was.live);
         // Only where this step set the number: otherwise there is no decision to explain.
-        if (sev && (now.record.severityNumber || 0) !== sev.severityNumber) step.severityRule = explainSeverity(sev, now.record.severityNumber || 0);
+        if (sev && now.live.severityNumber !== sev.severityNumber) step.severityRule = explainSeverity(sev, now.live.severityNumber);
         t.snapshot = record;
-        const resChanges = diffSnapshots(resourceBefore.get(was.sl) ?? snapshotResource(was.rl, was.sl), snapshotResource(now.rl, now.sl));
+        const scope = was.live.scope;
+        const resChanges = diffSnapshots(resourceBefore.get(scope)!, snapshotResource(now.rl, now.sl));
         if (resChanges.length > 0) {
-          let byAfter = sharedSteps.get(was.sl);
-          if (!byAfter) sharedSteps.set(was.sl, (byAfter = new Map()));
-          const first = byAfter.get(now.sl);
+          const first = sharedSteps.get(scope);
           if (first) {
             first.count++;
             step.resourceSameAs = first.index;
           } else {
             step.resourceChanges = resChanges;
-            byAfter.set(now.sl, { step, index: t.explanation.index, count: 1 });
+            sharedSteps.set(scope, { step, index: t.explanation.index, count: 1 });
           }
         }
         t.explanation.steps.push(step);
-      };
-
-      let dropIndex = 0;
-      for (const was of before) {
-        const t = tracked.get(was.record);
-        if (!t) continue;
-        const now = afterByRecord.get(was.record);
-        if (now) {
-          explainStep(t, was, now);
-        } else if (replaced) {
-          const replacement = replacementOf.get(was.record)!;
-          tracked.delete(was.record);
-          tracked.set(replacement.record, t);
-          explainStep(t, was, replacement);
-        } else {
-          tracked.delete(was.record);
-          t.explanation.steps.push({ processor: stage.name, changes: [], resourceChanges: [], dropped: { reason: reasons[dropIndex++]! }, ...(error ? { error } : {}) });
-          t.explanation.droppedBy = stage.name;
-        }
       }
-      for (const byAfter of sharedSteps.values()) for (const s of byAfter.values()) if (s.count > 1) s.step.resourceRecords = s.count;
-      if (!replaced) {
-        for (const l of fresh) {
-          const explanation: RecordExplanation = { index: all.length + 1, addedBy: stage.name, body: anyValueToString(l.record.body), steps: [] };
-          all.push(explanation);
-          tracked.set(l.record, { explanation, snapshot: snapshotRecord(l.record) });
-        }
+      for (const s of sharedSteps.values()) if (s.count > 1) s.step.resourceRecords = s.count;
+      const known = new Set(before.map((l) => l.live));
+      for (const l of after) {
+        if (known.has(l.live)) continue;
+        const explanation: RecordExplanation = { index: all.length + 1, addedBy: stage.name, body: anyValueToString(l.record.body), steps: [] };
+        all.push(explanation);
+        tracked.set(l.live, { explanation, snapshot: snapshotRecord(l.record) });
       }
     }
     for (const [record, t] of tracked) t.explanation.exporters = routedTo(record, exporters);
   };
-  for (const input of batches) run(input, 0);
+  for (const input of batches) run(new RecordBatch(encodeLogsData(input)), 0);
   // As at shutdown: windowed processors emit what they hold, through the stages after them.
   const now = Date.now();
   stages.forEach((stage, i) => {
-    const emitted = stage.processor.flush?.(now, true, { drop: () => undefined });
-    if (emitted) run(emitted, i + 1, stage.name);
+    if (!stage.processor.flush) return;
+    const out = new RecordBatch();
+    stage.processor.flush(now, true, out);
+    if (out.size > 0) run(out, i + 1, stage.name);
   });
   return all;
 }
 
 /** Exporter names a record goes to: those `route` chose, or all of them. */
-function routedTo(record: LogRecord, exporters: readonly string[]): readonly string[] {
-  const mask = record[routeMark];
+function routedTo(record: RecordImpl, exporters: readonly string[]): readonly string[] {
+  const mask = record.routes;
   return mask === undefined ? exporters : exporters.filter((_, i) => mask & (1 << i));
 }
 
@@ -420,7 +406,7 @@ export function formatText(explanations: readonly RecordExplanation[], stageName
     out.push(head);
     for (const s of e.steps) {
       const parts: string[] = [];
-      if (s.error) parts.push(`error: ${s.error} (batch passed on as it stood)`);
+      if (s.error) parts.push(`error: ${s.error} (batch passed on as it was before it)`);
       if (s.dropped) parts.push(`dropped (${s.dropped.reason})`);
       parts.push(...s.changes.map(changeText));
       if (s.resourceChanges.length > 0) {

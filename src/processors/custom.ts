@@ -6,9 +6,10 @@
  *
  * A custom processor is guarded: if it throws (or returns a Promise: processors are
  * synchronous), only that batch is affected, by the processor's `on_error` option — `pass`
- * forwards the batch exactly as it was before the processor ran (restored from an encoded
- * snapshot, since the processor may have changed it in place), `drop` drops it (reason
- * `processor_error`). Either way the failure is counted and logged; the process carries on.
+ * lets the failure through to the chain runner, which puts the batch back as it was before the
+ * processor and passes it on; `drop` drops every record of the batch (reason
+ * `processor_error`). Either way the failure is counted (`error`) and logged; the process
+ * carries on.
  */
 import { registerHooks } from 'node:module';
 import * as path from 'node:path';
@@ -16,9 +17,7 @@ import { pathToFileURL } from 'node:url';
 import { opt, type OptionShape, type OptionValues } from '../config/options';
 import { ConfigError, peekList } from '../config/load';
 import { resolveConfig, type ResolvedConfig } from '../config/resolve';
-import { decodeLogsData, encodeLogsData } from '../otlp/codec';
-import { countRecords, type LogsData } from '../otlp/model';
-import type { DropSink, Processor, ProcessorContext, ProcessorFactory } from './contract';
+import type { Processor, ProcessorContext, ProcessorFactory } from './contract';
 import { builtinProcessors } from './registry';
 import { splitInstance } from '../config/instances';
 
@@ -45,6 +44,10 @@ const guardOptions = {
   on_error: opt.enum(['pass', 'drop'] as const, 'pass', 'When this custom processor throws: `pass` forwards the batch as it was before the processor, `drop` drops it (counted as `processor_error`).'),
 };
 
+function isPromiseLike(x: unknown): x is PromiseLike<unknown> {
+  return typeof x === 'object' && x !== null && typeof (x as PromiseLike<unknown>).then === 'function';
+}
+
 /** Wraps a user factory: adds `on_error` and contains failures of the processors it creates. */
 export function guardFactory(factory: ProcessorFactory<OptionShape>, reference: string): ProcessorFactory<OptionShape> {
   if ('on_error' in factory.options) throw new Error(`custom processor "${factory.name}" (${reference}) must not declare an option named on_error: the service adds it`);
@@ -52,38 +55,38 @@ export function guardFactory(factory: ProcessorFactory<OptionShape>, reference: 
     name: factory.name,
     summary: `${factory.summary} (custom processor, ${reference})`,
     options: { ...factory.options, ...guardOptions },
+    ...(factory.parallel !== undefined ? { parallel: factory.parallel } : {}),
     create(options: OptionValues<OptionShape>, ctx: ProcessorContext): Processor {
       const onError = (options as unknown as { on_error: 'pass' | 'drop' }).on_error;
       const inner = factory.create(options, ctx);
       const counts = new Map<string, number>();
-      const fail = (err: unknown, records: number, snapshot: Uint8Array | undefined, drops: DropSink): LogsData => {
-        counts.set('error', (counts.get('error') ?? 0) + 1);
-        ctx.logger.error({ err: err instanceof Error ? err.message : String(err), on_error: onError }, 'custom processor failed on a batch');
-        if (onError === 'drop') {
-          drops.drop('processor_error', records);
-          return { resourceLogs: [] };
-        }
-        return decodeLogsData(snapshot!);
-      };
-      return {
+      const guarded: Processor = {
         counts: inner.counts ? mergedCounts(inner.counts, counts) : counts,
         state: inner.state,
-        process(batch, drops) {
-          // The snapshot is what makes `pass` exact: user code may change records in place before it throws.
-          const snapshot = onError === 'pass' ? encodeLogsData(batch) : undefined;
-          const before = onError === 'drop' ? countRecords(batch) : 0;
+        thins: inner.thins,
+        process(batch) {
           try {
-            const out = inner.process(batch, drops);
-            if (out && typeof (out as unknown as PromiseLike<unknown>).then === 'function') {
+            const out: unknown = inner.process(batch);
+            if (isPromiseLike(out)) {
+              // Nobody awaits it: a later rejection must not become an unhandled one.
+              out.then(undefined, () => undefined);
               throw new Error('process() returned a Promise: processors must be synchronous');
             }
-            if (!out || !Array.isArray(out.resourceLogs)) throw new Error('process() must return the batch ({ resourceLogs: [...] })');
-            return out;
           } catch (err) {
-            return fail(err, before, snapshot, drops);
+            counts.set('error', (counts.get('error') ?? 0) + 1);
+            // The runner undoes the processor's changes, drops and additions, and logs the error.
+            if (onError === 'pass') throw err;
+            ctx.logger.error({ err: err instanceof Error ? err.message : String(err), on_error: onError }, 'custom processor failed on a batch; its records dropped');
+            // Not rolled back (nothing was rethrown): what the processor dropped keeps its reason.
+            for (const r of batch) r.drop('processor_error');
           }
         },
       };
+      if (inner.flush && inner.flushIntervalMs) {
+        // The runner contains a throwing flush (nothing emitted) and counts it.
+        return { ...guarded, flushIntervalMs: inner.flushIntervalMs, flush: (now, final, out) => inner.flush!(now, final, out) };
+      }
+      return guarded;
     },
   };
 }

@@ -3,11 +3,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
-import Long from 'long';
 import { EXPLAIN_HELP, explainBatches, explainCommand, formatText, parseJsonRequests } from '../../src/cli/explain';
-import type { LogRecord, LogsData } from '../../src/otlp/model';
+import type { LogsData } from '../../src/otlp/model';
 import type { ChainStage } from '../../src/pipeline/chain';
-import { asString, intValue, newLogRecord, stringValue, upsertAttribute } from '../../src/otlp/values';
+import { newLogRecord, stringValue } from '../../src/otlp/values';
 import { builtinProcessors } from '../../src/processors/registry';
 import { runCli } from '../helpers/cli';
 
@@ -40,24 +39,12 @@ function batch(...bodies: string[]): LogsData {
   };
 }
 
-function forEachRecord(data: LogsData, f: (r: LogRecord) => void): void {
-  for (const rl of data.resourceLogs) for (const sl of rl.scopeLogs) sl.logRecords.forEach(f);
-}
-
-/** Drops records whose body contains "debug", reporting the count once per batch like the built-in filter. */
+/** Drops records whose body contains "debug", like the built-in filter. */
 const dropDebug: ChainStage = {
   name: 'dropper',
   processor: {
-    process(data, drops) {
-      let n = 0;
-      for (const rl of data.resourceLogs)
-        for (const sl of rl.scopeLogs) {
-          const kept = sl.logRecords.filter((r) => !asString(r.body)!.includes('debug'));
-          n += sl.logRecords.length - kept.length;
-          sl.logRecords = kept;
-        }
-      if (n > 0) drops.drop('filtered', n);
-      return data;
+    process(batch) {
+      for (const r of batch) if (r.bodyString!.includes('debug')) r.drop('filtered');
     },
   },
 };
@@ -171,9 +158,8 @@ describe('explain (in process)', () => {
         {
           name: 'stamp',
           processor: {
-            process(data) {
-              forEachRecord(data, (rec) => (rec.timeUnixNano = Long.fromString('1714557601000000001', true)));
-              return data;
+            process(batch) {
+              for (const rec of batch) rec.timeUnixNano = 1714557601000000001n;
             },
           },
         },
@@ -222,9 +208,8 @@ describe('explainBatches', () => {
     const severity: ChainStage = {
       name: 'severity',
       processor: {
-        process(data) {
-          forEachRecord(data, (rec) => (rec.severityNumber = 9));
-          return data;
+        process(batch) {
+          for (const rec of batch) rec.severityNumber = 9;
         },
       },
     };
@@ -238,34 +223,31 @@ describe('explainBatches', () => {
     expect(text).toContain('3 records in, 2 out (1 dropped, 0 added)');
   });
 
-  test('reasons reported one by one follow batch order; a removal nobody reported says so', () => {
+  test('each dropped record shows the reason it was dropped with', () => {
     const perRecord: ChainStage = {
       name: 'picky',
       processor: {
-        process(data, drops) {
-          const sl = data.resourceLogs[0]!.scopeLogs[0]!;
-          sl.logRecords = sl.logRecords.filter((r) => {
-            const b = asString(r.body)!;
-            if (b.startsWith('dup')) drops.drop('deduplicated', 1);
-            else if (b.startsWith('rate')) drops.drop('rate_limited', 1);
-            return !b.startsWith('dup') && !b.startsWith('rate');
-          });
-          return data;
+        process(batch) {
+          for (const r of batch) {
+            const b = r.bodyString!;
+            if (b.startsWith('dup')) r.drop('deduplicated');
+            else if (b.startsWith('rate')) r.drop('rate_limited');
+          }
         },
       },
     };
-    const silent: ChainStage = {
-      name: 'silent',
+    const first: ChainStage = {
+      name: 'first',
       processor: {
-        process(data) {
-          data.resourceLogs[0]!.scopeLogs[0]!.logRecords.splice(0, 1);
-          return data;
+        process(batch) {
+          const [head] = batch;
+          head?.drop('trimmed');
         },
       },
     };
-    const result = explainBatches([perRecord, silent], [batch('rate 1', 'ok 1', 'dup 1', 'ok 2')]);
-    expect(result.map((e) => e.steps.at(-1)!.dropped?.reason)).toEqual(['rate_limited', 'removed without a reported drop', 'deduplicated', undefined]);
-    expect(result.map((e) => e.droppedBy)).toEqual(['picky', 'silent', 'picky', undefined]);
+    const result = explainBatches([perRecord, first], [batch('rate 1', 'ok 1', 'dup 1', 'ok 2')]);
+    expect(result.map((e) => e.steps.at(-1)!.dropped?.reason)).toEqual(['rate_limited', 'trimmed', 'deduplicated', undefined]);
+    expect(result.map((e) => e.droppedBy)).toEqual(['picky', 'first', 'picky', undefined]);
   });
 
   test('processors are stateful across the batch: the second of two equal records is the one dropped', () => {
@@ -273,18 +255,12 @@ describe('explainBatches', () => {
     const dedup: ChainStage = {
       name: 'dedup',
       processor: {
-        process(data, drops) {
-          let n = 0;
-          for (const rl of data.resourceLogs)
-            for (const sl of rl.scopeLogs)
-              sl.logRecords = sl.logRecords.filter((r) => {
-                const b = asString(r.body)!;
-                if (seen.has(b)) return (n++, false);
-                seen.add(b);
-                return true;
-              });
-          if (n) drops.drop('deduplicated', n);
-          return data;
+        process(batch) {
+          for (const r of batch) {
+            const b = r.bodyString!;
+            if (seen.has(b)) r.drop('deduplicated');
+            else seen.add(b);
+          }
         },
       },
     };
@@ -292,22 +268,24 @@ describe('explainBatches', () => {
     expect(result.map((e) => e.droppedBy ?? 'kept')).toEqual(['kept', 'kept', 'dedup', 'dedup']);
   });
 
-  test('records added by a processor are followed from there, and a throwing processor is reported', () => {
+  test('records added by a processor are followed from there; a throwing processor is reported, its changes undone', () => {
     const splitter: ChainStage = {
       name: 'split',
       processor: {
-        process(data) {
-          const sl = data.resourceLogs[0]!.scopeLogs[0]!;
-          sl.logRecords.push(newLogRecord({ body: stringValue('extra') }));
-          return data;
+        process(batch) {
+          for (const r of batch) batch.add({ body: 'extra' }, r);
         },
       },
     };
     const broken: ChainStage = {
       name: 'broken',
       processor: {
-        process(data) {
-          forEachRecord(data, (rec) => upsertAttribute(rec.attributes, 'n', intValue(Long.fromString('-9223372036854775808'))));
+        process(batch) {
+          for (const rec of batch) {
+            rec.attributes.set('n', -9223372036854775808n);
+            rec.drop('never');
+          }
+          batch.add({ body: 'lost' });
           throw new Error('boom');
         },
       },
@@ -316,31 +294,31 @@ describe('explainBatches', () => {
     expect(result).toHaveLength(2);
     expect(result[1]).toMatchObject({ index: 2, addedBy: 'split', body: 'extra' });
     expect(result[1]!.steps.map((s) => s.processor)).toEqual(['broken']);
-    expect(result[0]!.steps[1]).toMatchObject({
-      processor: 'broken',
-      error: 'boom',
-      changes: [{ field: 'attributes["n"]', op: 'added', after: { intValue: '-9223372036854775808' } }],
-    });
+    // As the service does: the batch goes on as it was before the processor that threw.
+    expect(result[0]!.steps[1]).toEqual({ processor: 'broken', error: 'boom', changes: [], resourceChanges: [] });
+    expect(result.map((e) => e.droppedBy)).toEqual([undefined, undefined]);
     const text = formatText(result, ['split', 'broken']);
     expect(text).toContain('record 2 (added by split): "extra"');
-    expect(text).toMatch(/ {2}broken +error: boom \(batch passed on as it stood\); \+ attributes\["n"\] = -9223372036854775808\n/);
+    expect(text).toMatch(/ {2}broken +error: boom \(batch passed on as it was before it\)\n/);
     expect(text).toContain('1 records in, 2 out (0 dropped, 1 added)');
   });
 
-  test('a processor that replaces record objects without dropping is followed to the replacements', () => {
-    const replacer: ChainStage = {
-      name: 'replace',
+  test('resource changes are listed once per resource; records added in a group of their own are followed', () => {
+    const two: LogsData = { resourceLogs: [...batch('a1', 'a2').resourceLogs, ...batch('b1', 'b2').resourceLogs] };
+    const stamp: ChainStage = {
+      name: 'stamp',
       processor: {
-        process(data) {
-          const sl = data.resourceLogs[0]!.scopeLogs[0]!;
-          sl.logRecords = sl.logRecords.map((r) => ({ ...r, eventName: 'copied' }));
-          return data;
+        process(batch) {
+          for (const rec of batch) rec.resource.attributes.set('stamped', rec.bodyString!.slice(0, 1));
+          batch.add({ body: 'summary', attributes: { n: 4n } }, { resource: { 'service.name': 'olp' } });
         },
       },
     };
-    const result = explainBatches([replacer], [batch('a', 'b')]);
-    expect(result).toHaveLength(2);
-    expect(result[1]!.steps[0]!.changes).toEqual([expect.objectContaining({ field: 'event_name', before: '', after: 'copied' })]);
+    const result = explainBatches([stamp], [two]);
+    expect(result.map((e) => e.steps[0]?.resourceChanges.map((c) => `${c.field}=${c.afterText}`))).toEqual([['resource["stamped"]="a"'], [], ['resource["stamped"]="b"'], [], undefined]);
+    expect(result.map((e) => e.steps[0]?.resourceSameAs)).toEqual([undefined, 1, undefined, 3, undefined]);
+    expect(result[0]!.steps[0]!.resourceRecords).toBe(2);
+    expect(result[4]).toMatchObject({ index: 5, addedBy: 'stamp', body: 'summary', steps: [] });
   });
 });
 

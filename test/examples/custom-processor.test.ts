@@ -2,19 +2,71 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { LogsData } from '../../src/otlp/model';
 import { getAttribute } from '../../src/otlp/values';
 import { ConfigError } from '../../src/config/load';
-import { resolveServiceConfig } from '../../src/processors/custom';
+import { loadProcessorModule, resolveServiceConfig } from '../../src/processors/custom';
 import { startTestService } from '../helpers/service';
 import { useServiceFixture } from '../helpers/service-fixture';
 import { startServiceProcess, runCli } from '../helpers/cli';
 import { exportLogs } from '../helpers/grpc-client';
 import { bodies, record, request } from '../helpers/builders';
 import { eventually } from '../helpers/eventually';
+import { createProcessor, runProcessor } from '../helpers/processors';
 
 const EXAMPLE = './examples/custom-processor/tenant-processor.js';
-const FAULTY = './test/fixtures/processors/faulty.js';
 const ROOT = path.resolve(__dirname, '../..');
+
+/** Marks every record, then fails when a body is "boom": by throwing, or by returning a Promise. */
+const FAULTY_JS = `const { defineProcessor, opt } = require('otlp-log-processor');
+exports.processor = defineProcessor({
+  name: 'faulty',
+  summary: 'Marks records, then fails on "boom".',
+  options: { mode: opt.enum(['throw', 'promise'], 'throw', 'How to fail.') },
+  create(options) {
+    return {
+      process(batch) {
+        let boom = false;
+        for (const r of batch) {
+          r.attributes.set('touched', 'yes');
+          if (r.bodyString === 'boom') boom = true;
+        }
+        if (boom && options.mode === 'promise') return Promise.resolve();
+        if (boom) throw new Error('boom seen');
+      },
+    };
+  },
+});
+`;
+const FAULTY = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'olp-faulty-')), 'faulty.js');
+fs.writeFileSync(FAULTY, FAULTY_JS);
+
+describe('the example tenant processor', () => {
+  const tenant = createProcessor(loadProcessorModule(EXAMPLE, ROOT));
+  const resources = (...namespaces: (string | undefined)[]): LogsData => ({
+    resourceLogs: namespaces.flatMap((ns, i) => request([record(`r${i}a`), record(`r${i}b`)], ns === undefined ? {} : { 'k8s.namespace.name': ns }).resourceLogs),
+  });
+  const tenants = (out: LogsData): (string | undefined)[] =>
+    out.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((r) => getAttribute(r.attributes, 'tenant')?.stringValue ?? undefined)));
+
+  test('derives the tenant from each resource namespace, prefix removed, "unknown" without one', () => {
+    const { out, drops } = runProcessor(tenant, resources('team-payments', 'search', undefined));
+    expect(tenants(out)).toEqual(['payments', 'payments', 'search', 'search', 'unknown', 'unknown']);
+    expect(drops).toEqual({});
+  });
+
+  test('replaces a tenant attribute the record already has rather than adding a second one', () => {
+    const data = request([record('a', { attributes: [{ key: 'tenant', value: { stringValue: 'spoofed' } }] })], { 'k8s.namespace.name': 'team-search' });
+    const { out } = runProcessor(tenant, data);
+    expect(out.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.attributes.filter((kv) => kv.key === 'tenant').map((kv) => kv.value?.stringValue)).toEqual(['search']);
+  });
+
+  test('its options are its own: attribute, prefix and unknown tenant', () => {
+    const custom = createProcessor(loadProcessorModule(EXAMPLE, ROOT), { attribute: 'team', prefix: 'ns-', unknown: 'none' });
+    const { out } = runProcessor(custom, resources('ns-a', undefined));
+    expect(out.resourceLogs.map((rl) => getAttribute(rl.scopeLogs[0]!.logRecords[0]!.attributes, 'team')?.stringValue)).toEqual(['a', 'none']);
+  });
+});
 
 function problems(env: Record<string, string>): string {
   try {
@@ -69,26 +121,26 @@ describe('custom processors', () => {
   });
 
   test.each([
-    [{ OLP_PROCESSORS: './test/fixtures/processors/missing.js' }, 'OLP_PROCESSORS: cannot load processor "./test/fixtures/processors/missing.js"'],
-    [{ OLP_PROCESSORS: './test/fixtures/processors/not-a-processor.js' }, 'exports no processor factory'],
-    [{ OLP_PROCESSORS: './test/fixtures/processors/named-like-builtin.js' }, 'is named "severity", which is already taken'],
-    [{ OLP_PROCESSORS: FAULTY, OLP_FAULTY_MODE: 'explode' }, 'OLP_FAULTY_MODE:'],
-    [{ OLP_PROCESSORS: FAULTY, OLP_FAULTY_ON_ERROR: 'retry' }, 'OLP_FAULTY_ON_ERROR:'],
-  ])('refuses %j with a message naming the variable', (env, message) => {
+    ['a missing module', { OLP_PROCESSORS: './test/fixtures/processors/missing.js' }, 'OLP_PROCESSORS: cannot load processor "./test/fixtures/processors/missing.js"'],
+    ['a module without a factory', { OLP_PROCESSORS: './test/fixtures/processors/not-a-processor.js' }, 'exports no processor factory'],
+    ['a processor named like a built-in one', { OLP_PROCESSORS: './test/fixtures/processors/named-like-builtin.js' }, 'is named "severity", which is already taken'],
+    ['an invalid option of the processor', { OLP_PROCESSORS: FAULTY, OLP_FAULTY_MODE: 'explode' }, 'OLP_FAULTY_MODE:'],
+    ['an invalid on_error', { OLP_PROCESSORS: FAULTY, OLP_FAULTY_ON_ERROR: 'retry' }, 'OLP_FAULTY_ON_ERROR:'],
+  ])('refuses %s with a message naming the variable', (_what, env, message) => {
     expect(problems(env)).toContain(message);
   });
 
   // Written outside the checkout, where no node_modules holds the package: the loader must resolve it.
-  const OUTSIDE_JS = `const { defineProcessor, opt, upsertAttribute, stringValue } = require('otlp-log-processor');
+  const OUTSIDE_JS = `const { defineProcessor, opt, stringValue } = require('otlp-log-processor');
 exports.processor = defineProcessor({
   name: 'outside_js', summary: 'Marks records.', options: { mark: opt.string('js', 'Mark.') },
-  create(o) { return { process(b) { for (const rl of b.resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) upsertAttribute(r.attributes, 'mark', stringValue(o.mark)); return b; } }; },
+  create(o) { const mark = stringValue(o.mark); return { process(b) { for (const r of b) r.attributes.set('mark', mark); } }; },
 });
 `;
-  const OUTSIDE_TS = `import { defineProcessor, opt, upsertAttribute, stringValue, type LogsData } from 'otlp-log-processor';
+  const OUTSIDE_TS = `import { defineProcessor, opt, type LogBatch } from 'otlp-log-processor';
 export const processor = defineProcessor({
   name: 'outside_ts', summary: 'Marks records.', options: { mark: opt.string('ts', 'Mark.') },
-  create(o) { return { process(b: LogsData): LogsData { for (const rl of b.resourceLogs) for (const sl of rl.scopeLogs) for (const r of sl.logRecords) upsertAttribute(r.attributes, 'mark', stringValue(o.mark)); return b; } }; },
+  create(o) { return { process(b: LogBatch): void { for (const r of b) r.attributes.set('mark', o.mark); } }; },
 });
 `;
 
