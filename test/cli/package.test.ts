@@ -58,8 +58,8 @@ describe('package', () => {
     execFileSync('tar', ['-xzf', path.join(packs, packed!.filename), '-C', installed, '--strip-components=1']);
     fs.writeFileSync(
       path.join(app, 'marker.ts'),
-      `import { defineProcessor, opt, type LogsData } from 'otlp-log-processor';
-export const processor = defineProcessor({ name: 'marker', summary: 'No-op.', options: { mark: opt.string('m', 'Mark.') }, create() { return { process: (b: LogsData): LogsData => b }; } });
+      `import { defineProcessor, opt, type LogBatch } from 'otlp-log-processor';
+export const processor = defineProcessor({ name: 'marker', summary: 'Marks records.', options: { mark: opt.string('m', 'Mark.') }, create(o) { return { process: (b: LogBatch): void => { for (const r of b) r.attributes.set('mark', o.mark); } }; } });
 `,
     );
     const tsc = path.join(NODE_MODULES, 'typescript/bin/tsc');
