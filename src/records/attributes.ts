@@ -1,6 +1,8 @@
 /**
- * An attribute map over the KeyValue entries of a received message: keys are decoded when the
- * map is first used, values when read; unchanged entries are written back as their bytes.
+ * An attribute map over the KeyValue entries of a received message. Looking a key up compares
+ * it with the entries' key bytes, so reading one attribute or adding a new one decodes nothing
+ * else; the entries are decoded into a list only for what needs them all (iteration, delete, a
+ * replaced value). Unchanged entries are written back as their bytes.
  */
 import type { AnyValue, Attributes, ValueInput } from './types';
 import { decodeAnyValue, toAnyValue, writeKeyValueField } from './values';
@@ -26,11 +28,27 @@ interface Entry {
   valueEnd: number;
 }
 
+/** What `save` returns and `restore` takes. */
+export interface AttributeState {
+  readonly entries: Entry[] | undefined;
+  readonly added: Entry[] | undefined;
+  readonly changed: boolean;
+}
+
 const EMPTY_RANGES: readonly number[] = [];
 const EMPTY_VALUE: AnyValue = Object.freeze({}) as AnyValue;
+const KEY_TAG = (1 << 3) | WT_LEN;
+const VALUE_TAG = (2 << 3) | WT_LEN;
+
+function newEntry(key: string, value: AnyValue): Entry {
+  return { key, value, start: -1, end: -1, valueStart: -1, valueEnd: -1 };
+}
 
 export class AttributeMap implements Attributes {
+  /** Every entry, once decoded; until then the source ranges plus `added`. */
   private entries: Entry[] | undefined;
+  /** Keys set while the entries were not decoded (none of them is in the source). */
+  private added: Entry[] | undefined;
   /** True once an entry was set or deleted: the map is written from its entries. */
   changed = false;
 
@@ -40,6 +58,68 @@ export class AttributeMap implements Attributes {
     private readonly ranges: readonly number[] = EMPTY_RANGES,
     public owner?: ChangeListener,
   ) {}
+
+  // ---- lookups without decoding ----
+
+  /** Index (into ranges) of the first source entry whose key is `key`, or -1. */
+  private findSource(key: string): number {
+    const r = this.ranges;
+    if (r.length === 0) return -1;
+    const b = this.b;
+    // ASCII keys (nearly all) compare unit by unit with the bytes; others through their UTF-8 form.
+    let utf8Key: Buffer | undefined;
+    for (let k = 0; k < key.length; k++) {
+      if (key.charCodeAt(k) >= 0x80) {
+        utf8Key = Buffer.from(key, 'utf8');
+        break;
+      }
+    }
+    const want = utf8Key ? utf8Key.length : key.length;
+    for (let i = 0; i < r.length; i += 2) {
+      const end = r[i + 1]!;
+      const c = new WireCursor(b, r[i]!, end);
+      let keyStart = -1;
+      let keyLen = 0;
+      while (c.pos < end) {
+        const tag = c.varint();
+        if (tag === KEY_TAG) {
+          keyLen = c.length();
+          keyStart = c.pos;
+          c.pos += keyLen;
+        } else c.skip(tag);
+      }
+      if (keyLen !== want) continue;
+      let k = 0;
+      if (utf8Key) while (k < keyLen && b[keyStart + k] === utf8Key[k]) k++;
+      else while (k < keyLen && b[keyStart + k] === key.charCodeAt(k)) k++;
+      if (k === keyLen) return i;
+    }
+    return -1;
+  }
+
+  private sourceValue(i: number): AnyValue {
+    const b = this.b;
+    const end = this.ranges[i + 1]!;
+    const c = new WireCursor(b, this.ranges[i]!, end);
+    let value: AnyValue = EMPTY_VALUE;
+    while (c.pos < end) {
+      const tag = c.varint();
+      if (tag === VALUE_TAG) {
+        const n = c.length();
+        value = decodeAnyValue(b, c.pos, c.pos + n);
+        c.pos += n;
+      } else c.skip(tag);
+    }
+    return value;
+  }
+
+  private findAdded(key: string): Entry | undefined {
+    const a = this.added;
+    if (a) for (let i = 0; i < a.length; i++) if (a[i]!.key === key) return a[i];
+    return undefined;
+  }
+
+  // ---- the decoded list ----
 
   private list(): Entry[] {
     if (this.entries) return this.entries;
@@ -55,11 +135,11 @@ export class AttributeMap implements Attributes {
       let valueEnd = -1;
       while (c.pos < end) {
         const tag = c.varint();
-        if (tag === ((1 << 3) | WT_LEN)) {
+        if (tag === KEY_TAG) {
           const n = c.length();
           key = utf8(b, c.pos, c.pos + n);
           c.pos += n;
-        } else if (tag === ((2 << 3) | WT_LEN)) {
+        } else if (tag === VALUE_TAG) {
           const n = c.length();
           valueStart = c.pos;
           valueEnd = c.pos + n;
@@ -68,6 +148,8 @@ export class AttributeMap implements Attributes {
       }
       out.push({ key, value: undefined, start, end, valueStart, valueEnd });
     }
+    if (this.added) for (const e of this.added) out.push(e);
+    this.added = undefined;
     this.entries = out;
     return out;
   }
@@ -83,13 +165,20 @@ export class AttributeMap implements Attributes {
     return e.value;
   }
 
+  // ---- Attributes ----
+
   get size(): number {
-    return this.entries ? this.entries.length : this.ranges.length / 2;
+    return this.entries ? this.entries.length : this.ranges.length / 2 + (this.added?.length ?? 0);
   }
 
   get(key: string): AnyValue | undefined {
-    const e = this.find(key);
-    return e ? this.valueOf(e) : undefined;
+    if (this.entries) {
+      const e = this.find(key);
+      return e ? this.valueOf(e) : undefined;
+    }
+    const i = this.findSource(key);
+    if (i >= 0) return this.sourceValue(i);
+    return this.findAdded(key)?.value;
   }
 
   getString(key: string): string | undefined {
@@ -97,20 +186,28 @@ export class AttributeMap implements Attributes {
   }
 
   has(key: string): boolean {
-    return this.find(key) !== undefined;
+    if (this.entries) return this.find(key) !== undefined;
+    return this.findSource(key) >= 0 || this.findAdded(key) !== undefined;
   }
 
   set(key: string, value: ValueInput): void {
     const v = toAnyValue(value);
     this.owner?.willChange();
+    if (!this.entries) {
+      const added = this.findAdded(key);
+      if (added) added.value = v;
+      else if (this.findSource(key) < 0) (this.added ??= []).push(newEntry(key, v));
+      else this.replace(key, v);
+    } else this.replace(key, v);
+    this.markChanged();
+  }
+
+  private replace(key: string, v: AnyValue): void {
     const e = this.find(key);
     if (e) {
       e.value = v;
       e.start = -1;
-    } else {
-      this.entries!.push({ key, value: v, start: -1, end: -1, valueStart: -1, valueEnd: -1 });
-    }
-    this.markChanged();
+    } else this.entries!.push(newEntry(key, v));
   }
 
   delete(key: string): boolean {
@@ -127,6 +224,7 @@ export class AttributeMap implements Attributes {
     if (this.size === 0) return;
     this.owner?.willChange();
     this.entries = [];
+    this.added = undefined;
     this.markChanged();
   }
 
@@ -144,18 +242,29 @@ export class AttributeMap implements Attributes {
   }
 
   /** The map's state, to put back with `restore` (entries are replaced, never changed in place, after this). */
-  save(): { entries: Entry[] | undefined; changed: boolean } {
-    return { entries: this.entries?.map((e) => ({ ...e })), changed: this.changed };
+  save(): AttributeState {
+    return { entries: this.entries?.map((e) => ({ ...e })), added: this.added?.map((e) => ({ ...e })), changed: this.changed };
   }
 
-  restore(s: { entries: Entry[] | undefined; changed: boolean }): void {
+  restore(s: AttributeState): void {
     this.entries = s.entries;
+    this.added = s.added;
     this.changed = s.changed;
   }
 
   /** Writes every entry as field `field` (KeyValue): unchanged ones as their bytes. */
   write(w: WireWriter, field: number): void {
-    for (const e of this.list()) {
+    if (!this.entries) {
+      const r = this.ranges;
+      for (let i = 0; i < r.length; i += 2) {
+        w.tag(field, WT_LEN);
+        w.varint(r[i + 1]! - r[i]!);
+        w.bytes(this.b, r[i]!, r[i + 1]!);
+      }
+      if (this.added) for (const e of this.added) writeKeyValueField(w, field, e.key, e.value!);
+      return;
+    }
+    for (const e of this.entries) {
       if (e.start >= 0) {
         w.tag(field, WT_LEN);
         w.varint(e.end - e.start);

@@ -103,7 +103,8 @@ export class WireCursor {
     const p = this.pos;
     if (p + 8 > this.end) throw corrupt();
     this.pos = p + 8;
-    return new DataView(this.b.buffer, this.b.byteOffset + p, 8).getFloat64(0, true);
+    const b = this.b;
+    return Buffer.isBuffer(b) ? b.readDoubleLE(p) : new DataView(b.buffer, b.byteOffset + p, 8).getFloat64(0, true);
   }
 
   /** Length of a LEN field; leaves pos at its content. */
@@ -170,7 +171,11 @@ function slow(b: Uint8Array, start: number, end: number): string {
   return Buffer.isBuffer(b) ? b.toString('utf8', start, end) : decoder.decode(b.subarray(start, end));
 }
 
-const encoder = new TextEncoder();
+/** Length of `s` when it is all ASCII (one byte per unit), else -1. */
+function asciiLength(s: string): number {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return -1;
+  return s.length;
+}
 
 /** Encoded size of a varint holding a non-negative number below 2^53. */
 export function varintSize(n: number): number {
@@ -270,8 +275,7 @@ export class WireWriter {
 
   double(v: number): void {
     this.ensure(8);
-    new DataView(this.buf.buffer, this.buf.byteOffset + this.len, 8).setFloat64(0, v, true);
-    this.len += 8;
+    this.len = this.buf.writeDoubleLE(v, this.len);
   }
 
   bytes(src: Uint8Array, start = 0, end = src.length): void {
@@ -287,26 +291,23 @@ export class WireWriter {
     this.len += n;
   }
 
-  /** A LEN field holding `s` as UTF-8. */
+  /** A LEN field holding `s` as UTF-8, written in place (no intermediate encoding). */
   stringField(field: number, s: string): void {
     this.tag(field, WT_LEN);
-    if (s.length < 0x80) {
-      // At most 3 bytes per UTF-16 unit: reserve, write, then fix the one-byte length.
-      let ascii = true;
-      for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) ascii = false;
-      if (ascii) {
-        this.ensure(1 + s.length);
-        const b = this.buf;
-        let p = this.len;
-        b[p++] = s.length;
-        for (let i = 0; i < s.length; i++) b[p++] = s.charCodeAt(i);
-        this.len = p;
-        return;
-      }
+    const n = s.length < 64 ? asciiLength(s) : -1;
+    if (n >= 0) {
+      this.ensure(1 + n);
+      const b = this.buf;
+      let p = this.len;
+      b[p++] = n;
+      for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
+      this.len = p;
+      return;
     }
-    const enc = encoder.encode(s);
-    this.varint(enc.length);
-    this.bytes(enc);
+    const size = Buffer.byteLength(s, 'utf8');
+    this.varint(size);
+    this.ensure(size);
+    this.len += this.buf.write(s, this.len, size, 'utf8');
   }
 
   bytesField(field: number, v: Uint8Array): void {
