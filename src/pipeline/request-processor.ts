@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { PipelineError, boundedText } from '../errors';
 import { MalformedRequest, readRequest, removeFields, type RecordLimits, type WireReport } from '../otlp/wire-reader';
 import { RecordBatch } from '../records/batch';
+import { WireWriter } from '../records/wire';
 import type { ProcessingChain } from './chain';
 
 export interface RequestSettings {
@@ -56,8 +57,13 @@ export interface PreparedRequest {
   readonly outputs: readonly PreparedOutput[];
 }
 
+/** A thread's arena for changed records is dropped after a request that grew it past this. */
+const ARENA_KEEP_BYTES = 4 * 1024 * 1024;
+
 export class RequestProcessor {
   private readonly allExporters: readonly number[];
+  /** Where the record batches of this thread write changed records (one request at a time). */
+  private arena = new WireWriter(64 * 1024);
 
   constructor(
     private readonly chain: ProcessingChain,
@@ -95,9 +101,10 @@ export class RequestProcessor {
     if (this.chain.length === 0 && accepted <= this.settings.batchMaxRecords) {
       outputs = [{ exporters: this.allExporters, batches: [{ bytes: kept, records: accepted }] }];
     } else {
-      const batch = new RecordBatch(kept);
+      const batch = new RecordBatch(kept, this.arena);
       if (this.chain.length > 0) this.chain.run(batch);
       outputs = this.encode(batch);
+      if (this.arena.buf.length > ARENA_KEEP_BYTES) this.arena = new WireWriter(64 * 1024);
     }
     // Counted once nothing here can throw any more (a throw refuses the request whole).
     tally.accepted += accepted;

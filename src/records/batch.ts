@@ -860,8 +860,16 @@ export class RecordBatch implements LogBatch {
   /** The request as a Buffer view (native copies and UTF-8 decoding). */
   readonly bytes: Buffer;
 
-  /** An index over an admitted request's bytes (the wire reader checked them). */
-  constructor(bytes: Uint8Array = EMPTY) {
+  /**
+   * An index over an admitted request's bytes (the wire reader checked them). `arena`: a writer
+   * to reuse for changed records (the caller's, emptied here), so a thread writes every request
+   * into the same memory instead of growing a new buffer each time.
+   */
+  constructor(bytes: Uint8Array = EMPTY, arena?: WireWriter) {
+    if (arena) {
+      arena.reset();
+      this.arenaWriter = arena;
+    }
     const b = (this.bytes = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
     scanContainer(
       b,
@@ -934,7 +942,7 @@ export class RecordBatch implements LogBatch {
 
   /** Where changed records are written, back to back. */
   get arena(): WireWriter {
-    return (this.arenaWriter ??= new WireWriter(Math.max(1024, this.bytes.length >> 1)));
+    return (this.arenaWriter ??= new WireWriter(Math.max(1024, this.bytes.length + (this.bytes.length >> 2))));
   }
 
   /** Records not dropped, in order (a snapshot: records added later are not in it). */
