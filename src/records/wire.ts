@@ -74,11 +74,22 @@ export class WireCursor {
     throw corrupt();
   }
 
-  /** A varint truncated to 32 bits as protobuf does for int32/uint32/enum (as an unsigned or signed number). */
+  /** A varint truncated to 32 bits as protobuf does for int32/uint32/enum (as a signed or unsigned number). */
   varint32(signed: boolean): number {
-    const v = this.varint64();
-    const low = Number(v & 0xffffffffn);
-    return signed ? low | 0 : low;
+    const b = this.b;
+    let pos = this.pos;
+    let lo = 0;
+    for (let shift = 0; shift < 70; shift += 7) {
+      if (pos >= this.end) throw corrupt();
+      const byte = b[pos++]!;
+      // Bits past the 32nd fall off the 32-bit shift, which is the truncation wanted.
+      if (shift < 32) lo |= (byte & 0x7f) << shift;
+      if (byte < 0x80) {
+        this.pos = pos;
+        return signed ? lo | 0 : lo >>> 0;
+      }
+    }
+    throw corrupt();
   }
 
   fixed64(): bigint {

@@ -44,6 +44,16 @@ describe('record batch', () => {
     expect(a!.scope.version).toBe('1');
   });
 
+  it.each([
+    ['a negative severity number (a 10-byte varint)', { severityNumber: -1 }, (r: LogRecord) => r.severityNumber, -1],
+    ['the largest dropped attributes count', { droppedAttributesCount: 0xffffffff }, (r: LogRecord) => r.droppedAttributesCount, 0xffffffff],
+    ['all flags', { flags: 0xffffffff }, (r: LogRecord) => r.flags, 0xffffffff],
+    ['the largest observed time', { observedTimeUnixNano: Long.MAX_UNSIGNED_VALUE }, (r: LogRecord) => r.observedTimeUnixNano, 0xffffffffffffffffn],
+  ])('reads %s exactly', (_name, fields, read, expected) => {
+    const batch = new RecordBatch(encodeLogsData(request([record('x', fields)])));
+    expect(read(recordsOf(batch)[0]!)).toBe(expected);
+  });
+
   it('keeps unknown fields of the request through a change to a record', () => {
     const bytes = withUnknownFields(data);
     const batch = new RecordBatch(bytes);
