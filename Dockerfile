@@ -12,7 +12,7 @@
 # read-only root filesystem (`docker run --read-only`, Kubernetes readOnlyRootFilesystem: true).
 # Checked by test/deploy/dockerfile.test.ts (hadolint-style checklist).
 
-FROM node:22-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 # Dependencies first, for layer caching. --ignore-scripts: the package's `prepare` script runs
 # tsc, and the sources are not copied yet; the build runs explicitly below.
@@ -26,11 +26,13 @@ COPY proto ./proto
 RUN npm run build \
  && chmod -R a+rX,go-w dist/src proto
 
-FROM node:22-bookworm-slim
+FROM node:24-bookworm-slim
 LABEL org.opencontainers.image.title="otlp-log-processor" \
       org.opencontainers.image.description="OTLP/gRPC log processing hop: receive, process, re-export OTLP logs" \
       org.opencontainers.image.licenses="Apache-2.0"
 ENV NODE_ENV=production
+# A smaller young generation than V8's default: RSS at saturation about 290 → 200 MiB for a few % throughput.
+ENV NODE_OPTIONS=--max-semi-space-size=16
 WORKDIR /app
 # Production dependencies only; no install scripts (none are needed at run time, and `prepare`
 # would try to compile). npm, npx, corepack and yarn are then removed: nothing runs them.

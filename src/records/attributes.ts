@@ -40,6 +40,22 @@ const EMPTY_VALUE: AnyValue = Object.freeze({}) as AnyValue;
 const KEY_TAG = (1 << 3) | WT_LEN;
 const VALUE_TAG = (2 << 3) | WT_LEN;
 
+/** Whether b[at, end) is empty or exactly one value field (so the key before `at` is the only key). */
+function isKeyThenValue(b: Uint8Array, at: number, end: number): boolean {
+  if (at === end) return true;
+  if (b[at] !== VALUE_TAG) return false;
+  let len = 0;
+  let scale = 1;
+  let p = at + 1;
+  for (let k = 0; k < 5 && p < end; k++) {
+    const byte = b[p++]!;
+    len += (byte & 0x7f) * scale;
+    if (byte < 0x80) return p + len === end;
+    scale *= 128;
+  }
+  return false;
+}
+
 function newEntry(key: string, value: AnyValue): Entry {
   return { key, value, start: -1, end: -1, valueStart: -1, valueEnd: -1 };
 }
@@ -76,17 +92,24 @@ export class AttributeMap implements Attributes {
     }
     const want = utf8Key ? utf8Key.length : key.length;
     for (let i = 0; i < r.length; i += 2) {
+      const start = r[i]!;
       const end = r[i + 1]!;
-      const c = new WireCursor(b, r[i]!, end);
       let keyStart = -1;
       let keyLen = 0;
-      while (c.pos < end) {
-        const tag = c.varint();
-        if (tag === KEY_TAG) {
-          keyLen = c.length();
-          keyStart = c.pos;
-          c.pos += keyLen;
-        } else c.skip(tag);
+      if (b[start] === KEY_TAG && b[start + 1]! < 0x80 && isKeyThenValue(b, start + 2 + b[start + 1]!, end)) {
+        // The usual layout, a short key then the value and nothing else: no need to walk the fields.
+        keyLen = b[start + 1]!;
+        keyStart = start + 2;
+      } else {
+        const c = new WireCursor(b, start, end);
+        while (c.pos < end) {
+          const tag = c.varint();
+          if (tag === KEY_TAG) {
+            keyLen = c.length();
+            keyStart = c.pos;
+            c.pos += keyLen;
+          } else c.skip(tag);
+        }
       }
       if (keyLen !== want) continue;
       let k = 0;

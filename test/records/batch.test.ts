@@ -96,6 +96,17 @@ describe('record batch', () => {
     ]);
   });
 
+  it('reads a key written twice inside one attribute as its last occurrence, as decoders do', () => {
+    const kv = Buffer.from([0x0a, 0x01, 0x61, 0x12, 0x03, 0x0a, 0x01, 0x78, 0x0a, 0x01, 0x62]); // key "a", value "x", key "b"
+    const rec = Buffer.concat([Buffer.from([0x32, kv.length]), kv]);
+    const wrap = (tag: number, b: Buffer): Buffer => Buffer.concat([Buffer.from([tag, b.length]), b]);
+    const bytes = wrap(0x0a, wrap(0x12, wrap(0x12, rec)));
+    expect(decodeLogsData(bytes).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.attributes[0]!.key).toBe('b');
+    const [r] = recordsOf(new RecordBatch(bytes));
+    expect(r!.attributes.getString('b')).toBe('x');
+    expect(r!.attributes.has('a')).toBe(false);
+  });
+
   it('drops records, removes the scopes and resources they empty, and counts by reason', () => {
     const two = { resourceLogs: [...data.resourceLogs, ...request([record('other')]).resourceLogs] };
     const batch = new RecordBatch(encodeLogsData(two));
