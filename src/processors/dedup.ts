@@ -42,9 +42,16 @@ class Hasher {
     this.h2 = h2;
   }
 
+  /**
+   * One 32-bit input. The shift after each multiply carries high bits down: multiplication alone
+   * only moves differences upwards, so inputs differing in their high bits (an int's two halves,
+   * -1 against 1) collided for one seed in four.
+   */
   code(c: number): void {
-    this.h1 = Math.imul(this.h1 ^ c, 2654435761);
-    this.h2 = Math.imul(this.h2 ^ c, 1597334677);
+    const a = Math.imul(this.h1 ^ c, 2654435761);
+    const b = Math.imul(this.h2 ^ c, 1597334677);
+    this.h1 = a ^ (a >>> 15);
+    this.h2 = b ^ (b >>> 15);
   }
 
   /** Length-prefixed, so that ("ab","c") and ("a","bc") differ. */
@@ -59,6 +66,8 @@ class Hasher {
       const c = s.charCodeAt(i);
       h1 = Math.imul(h1 ^ c, 2654435761);
       h2 = Math.imul(h2 ^ c, 1597334677);
+      h1 ^= h1 >>> 15;
+      h2 ^= h2 >>> 15;
     }
     this.h1 = h1;
     this.h2 = h2;

@@ -28,6 +28,8 @@ const R_SPAN = 10;
 const R_OBSERVED = 11;
 const R_EVENT = 12;
 const R_MAX = 13;
+/** Field positions of a record that has no bytes (one a processor added). */
+const NO_FIELDS = new Int32Array(R_MAX).fill(-1);
 // Journal entries that are not a field (negative: never a field number).
 const J_MASK = -1;
 const J_DROP = -2;
@@ -47,8 +49,8 @@ const RES_DROPPED = 2;
  * of field f (f < pos.length), -1 when absent; content ranges of the repeated attribute field
  * go to `attrs`.
  */
-function indexFields(b: Uint8Array, start: number, end: number, pos: Int32Array, attrField: number, attrs: number[]): void {
-  pos.fill(-1);
+function indexFields(b: Uint8Array, start: number, end: number, pos: Int32Array, base: number, count: number, attrField: number, attrs: number[]): void {
+  pos.fill(-1, base, base + count);
   const c = new WireCursor(b, start, end);
   while (c.pos < end) {
     const tag = c.varint();
@@ -59,7 +61,7 @@ function indexFields(b: Uint8Array, start: number, end: number, pos: Int32Array,
       c.pos += n;
       continue;
     }
-    if (f < pos.length) pos[f] = c.pos;
+    if (f < count) pos[base + f] = c.pos;
     c.skip(tag);
   }
 }
@@ -128,7 +130,7 @@ class ResourceImpl implements Resource, ChangeListener {
   private index(): Int32Array {
     if (!this.pos) {
       this.pos = new Int32Array(3);
-      if (this.start >= 0) indexFields(this.b, this.start, this.end, this.pos, RES_ATTRS, this.attrRanges);
+      if (this.start >= 0) indexFields(this.b, this.start, this.end, this.pos, 0, 3, RES_ATTRS, this.attrRanges);
       else this.pos.fill(-1);
     }
     return this.pos;
@@ -225,7 +227,7 @@ class ScopeImpl implements Scope, ChangeListener {
   private index(): Int32Array {
     if (!this.pos) {
       this.pos = new Int32Array(5);
-      if (this.start >= 0) indexFields(this.b, this.start, this.end, this.pos, S_ATTRS, this.attrRanges);
+      if (this.start >= 0) indexFields(this.b, this.start, this.end, this.pos, 0, 5, S_ATTRS, this.attrRanges);
       else this.pos.fill(-1);
     }
     return this.pos;
@@ -326,6 +328,7 @@ class ScopeImpl implements Scope, ChangeListener {
 
 export class RecordImpl implements LogRecord, ChangeListener {
   private pos: Int32Array | undefined;
+  private posBase = -1;
   private attrRanges: number[] | undefined;
   private attrs: AttributeMap | undefined;
   /** Field bits (1 << field number) replaced by a processor. */
@@ -354,17 +357,28 @@ export class RecordImpl implements LogRecord, ChangeListener {
     /** Content range of the LogRecord in `b`; start = end = 0 for a new record. */
     readonly start: number,
     readonly end: number,
+    /** The record's number in the request (its row in the batch's field positions); -1 for a new record. */
+    private readonly slot = -1,
   ) {}
 
-  private index(): Int32Array {
-    let pos = this.pos;
-    if (!pos) {
-      pos = new Int32Array(R_MAX);
+  /** Where field `field`'s value starts (after its tag), -1 when absent; locates the fields on first use. */
+  private at(field: number): number {
+    if (this.posBase < 0) this.index();
+    return this.pos![this.posBase + field]!;
+  }
+
+  private index(): void {
+    if (this.end === this.start) {
+      this.pos = NO_FIELDS;
+      this.posBase = 0;
       this.attrRanges = [];
-      indexFields(this.b, this.start, this.end, pos, R_ATTRS, this.attrRanges);
-      this.pos = pos;
+      return;
     }
-    return pos;
+    const batch = this.group.resource.batch;
+    this.pos = batch.positions();
+    this.posBase = this.slot * R_MAX;
+    this.attrRanges = [];
+    indexFields(this.b, this.start, this.end, this.pos, this.posBase, R_MAX, R_ATTRS, this.attrRanges);
   }
 
   private has(bit: number): boolean {
@@ -470,7 +484,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   get timeUnixNano(): bigint {
     if (this.has(R_TIME)) return this.vTime;
-    const at = this.index()[R_TIME]!;
+    const at = this.at(R_TIME);
     return at < 0 ? 0n : new WireCursor(this.b, at, this.end).fixed64();
   }
 
@@ -482,7 +496,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   get observedTimeUnixNano(): bigint {
     if (this.has(R_OBSERVED)) return this.vObserved;
-    const at = this.index()[R_OBSERVED]!;
+    const at = this.at(R_OBSERVED);
     return at < 0 ? 0n : new WireCursor(this.b, at, this.end).fixed64();
   }
 
@@ -494,7 +508,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   get severityNumber(): number {
     if (this.has(R_SEV_NUM)) return this.vSevNum;
-    const at = this.index()[R_SEV_NUM]!;
+    const at = this.at(R_SEV_NUM);
     return at < 0 ? 0 : new WireCursor(this.b, at, this.end).varint32(true);
   }
 
@@ -507,7 +521,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   get severityText(): string {
     if (this.has(R_SEV_TEXT)) return this.vSevText;
-    const at = this.index()[R_SEV_TEXT]!;
+    const at = this.at(R_SEV_TEXT);
     if (at < 0) return '';
     this.vSevText = readString(this.b, at);
     return this.vSevText;
@@ -522,7 +536,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   get body(): AnyValue | undefined {
     if (!this.bodyLoaded) {
-      const at = this.index()[R_BODY]!;
+      const at = this.at(R_BODY);
       if (at >= 0) {
         const [s, e] = lenRange(this.b, at);
         this.vBody = decodeAnyValue(this.b, s, e);
@@ -542,7 +556,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   get bodyString(): string | undefined {
     if (this.bodyLoaded) return this.vBody?.stringValue;
-    const at = this.index()[R_BODY]!;
+    const at = this.at(R_BODY);
     if (at < 0) return undefined;
     const [s, e] = lenRange(this.b, at);
     const str = decodeStringValue(this.b, s, e);
@@ -555,7 +569,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   get attributes(): Attributes {
     if (!this.attrs) {
-      this.index();
+      if (this.posBase < 0) this.index();
       this.attrs = new AttributeMap(this.b, this.attrRanges!, this);
     }
     return this.attrs;
@@ -563,7 +577,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   get droppedAttributesCount(): number {
     if (this.has(R_DROPPED)) return this.vDropped;
-    const at = this.index()[R_DROPPED]!;
+    const at = this.at(R_DROPPED);
     return at < 0 ? 0 : new WireCursor(this.b, at, this.end).varint32(false);
   }
 
@@ -575,7 +589,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   get flags(): number {
     if (this.has(R_FLAGS)) return this.vFlags;
-    const at = this.index()[R_FLAGS]!;
+    const at = this.at(R_FLAGS);
     return at < 0 ? 0 : new WireCursor(this.b, at, this.end).fixed32();
   }
 
@@ -587,7 +601,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   get traceId(): Uint8Array {
     if (this.has(R_TRACE)) return this.vTrace;
-    const at = this.index()[R_TRACE]!;
+    const at = this.at(R_TRACE);
     return at < 0 ? EMPTY : readBytes(this.b, at);
   }
 
@@ -599,7 +613,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   get spanId(): Uint8Array {
     if (this.has(R_SPAN)) return this.vSpan;
-    const at = this.index()[R_SPAN]!;
+    const at = this.at(R_SPAN);
     return at < 0 ? EMPTY : readBytes(this.b, at);
   }
 
@@ -611,7 +625,7 @@ export class RecordImpl implements LogRecord, ChangeListener {
 
   get eventName(): string {
     if (this.has(R_EVENT)) return this.vEvent;
-    const at = this.index()[R_EVENT]!;
+    const at = this.at(R_EVENT);
     return at < 0 ? '' : readString(this.b, at);
   }
 
@@ -846,6 +860,9 @@ export class RecordBatch implements LogBatch {
   /** Some record has a route mask. */
   routed = false;
   private live = 0;
+  /** Records read from the bytes (each has a row of R_MAX field positions in `fieldPositions`). */
+  private received = 0;
+  private fieldPositions: Int32Array | undefined;
   private flat: RecordImpl[] | undefined;
   /** While a processor runs (begin … commit/rollback): how to undo each change it made. */
   journal: unknown[] | undefined;
@@ -924,7 +941,7 @@ export class RecordBatch implements LogBatch {
           return true;
         }
         if (f === 2) {
-          sg.records.push(new RecordImpl(sg, b, s, e));
+          sg.records.push(new RecordImpl(sg, b, s, e, this.received++));
           return true;
         }
         return false;
@@ -938,6 +955,11 @@ export class RecordBatch implements LogBatch {
 
   get size(): number {
     return this.live;
+  }
+
+  /** One table of field positions for every received record, filled as records are first read. */
+  positions(): Int32Array {
+    return (this.fieldPositions ??= new Int32Array(this.received * R_MAX));
   }
 
   /** Where changed records are written, back to back. */

@@ -110,9 +110,10 @@ describe('dedup', () => {
     expect(out).toHaveLength(2);
   });
 
-  it('compares int values over all 64 bits', () => {
+  it('compares int values over all 64 bits, whatever the instance seed', () => {
     const withInt = (n: bigint) => record('x', { attributes: [{ key: 'n', value: intValue(n) }] });
-    expect(pass(make(), request([withInt(1n), withInt(1n + (1n << 32n)), withInt(-1n), withInt(1n + (1n << 32n))]))).toHaveLength(3);
+    // Each instance draws its own hash seed: 32 of them, so a weakness of some seeds shows.
+    for (let i = 0; i < 32; i++) expect(pass(make(), request([withInt(1n), withInt(1n + (1n << 32n)), withInt(-1n), withInt(1n + (1n << 32n))]))).toHaveLength(3);
   });
 
   it('exclude_attributes ignores volatile keys', () => {
