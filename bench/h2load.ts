@@ -9,8 +9,11 @@
  *     [--clients 4] [--streams 8] [--service-cpu 0] [--load-cpu 1] [--main path/to/dist/src/main.js]
  *     [--node-options "--max-semi-space-size=4"]   (V8 flags of the service, e.g. to compare memory settings)
  *
- * `--main` runs another build of the service (before/after). Without h2load on PATH it says so
- * and points at `npm run bench`, whose built-in generator needs nothing installed.
+ * `--main` runs another build of the service (before/after). `--downstream debug` exports to
+ * the service's own `debug` exporter (one line per batch, nothing sent) instead of the gRPC sink,
+ * and counts from the service's metrics: the service's capacity, not that of the sink sharing the
+ * load generator's core. Without h2load on PATH it says so and points at `npm run bench`, whose
+ * built-in generator needs nothing installed.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -24,6 +27,14 @@ import { configSpec } from './bench-configs';
 import { installExitHandlers, killAll, startService, track } from './bench-processes';
 import { buildRequests, generatedSample, loadSamples } from './bench-requests';
 import { startSink } from './counting-sink';
+
+/** The service's metrics port with `--downstream debug` (what it exported is read there). */
+const METRICS_PORT = 18_889;
+
+async function exportedByService(): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${METRICS_PORT}/metrics`)).text();
+  return Number(/^olp_exporter_sent_log_records_total\{exporter="debug"\} (\d+)/m.exec(text)?.[1] ?? 0);
+}
 
 const SERVICE_ENV = { K8S_POD_NAME: 'olp-bench-0', K8S_NAMESPACE_NAME: 'bench', K8S_NODE_NAME: 'node-1', OLP_SHUTDOWN_TIMEOUT: '2s', OLP_WORKERS: '0' };
 const log = (msg: string): void => void process.stderr.write(`bench:h2load: ${msg}\n`);
@@ -69,8 +80,11 @@ async function main(): Promise<void> {
       main: { type: 'string' },
       'node-options': { type: 'string' },
       datasets: { type: 'string' },
+      downstream: { type: 'string', default: 'sink' },
     },
   });
+  if (values.downstream !== 'sink' && values.downstream !== 'debug') throw new Error(`--downstream takes sink or debug, got ${values.downstream}`);
+  const toDebug = values.downstream === 'debug';
   if (!hasH2load()) {
     log('h2load is not installed (Debian: apt-get install nghttp2-client); `npm run bench` measures with its built-in generator instead');
     process.exitCode = 2;
@@ -105,6 +119,7 @@ async function main(): Promise<void> {
         ...spec.env,
         OLP_PROCESSORS: spec.processors,
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.port}`,
+        ...(toDebug ? { OLP_EXPORTERS: 'debug', OLP_DEBUG_VERBOSITY: 'basic', OLP_METRICS_ENDPOINT: `127.0.0.1:${METRICS_PORT}` } : {}),
         ...(values['node-options'] ? { NODE_OPTIONS: values['node-options'] } : {}),
       },
       15_000,
@@ -126,12 +141,13 @@ async function main(): Promise<void> {
     h2.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     await sleep(warmup * 1000);
     sink.reset();
+    const sentBefore = toDebug ? await exportedByService() : 0;
     const before = service.stats();
     const t0 = process.hrtime.bigint();
     await new Promise<void>((resolve) => h2.once('exit', () => resolve()));
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const after = service.stats();
-    const records = sink.records();
+    const records = toDebug ? (await exportedByService()) - sentBefore : sink.records();
     const status = /status codes: (.*)/.exec(out)?.[1] ?? '?';
     // gRPC refusals travel in trailers of HTTP 200 answers: h2load counts them as done, the sink never sees them.
     const done = Number(/requests: \d+ total, \d+ started, (\d+) done/.exec(out)?.[1] ?? 0);
