@@ -82,15 +82,10 @@ export class AttributeMap implements Attributes {
     const r = this.ranges;
     if (r.length === 0) return -1;
     const b = this.b;
-    // ASCII keys (nearly all) compare unit by unit with the bytes; others through their UTF-8 form.
+    // A key of as many bytes as `key` has units can only be it in ASCII (UTF-8 takes more bytes for
+    // anything else, and the wire reader checked the bytes are UTF-8): compared unit by unit.
+    // A longer one only matters for a non-ASCII `key`, compared through its UTF-8 form.
     let utf8Key: Buffer | undefined;
-    for (let k = 0; k < key.length; k++) {
-      if (key.charCodeAt(k) >= 0x80) {
-        utf8Key = Buffer.from(key, 'utf8');
-        break;
-      }
-    }
-    const want = utf8Key ? utf8Key.length : key.length;
     for (let i = 0; i < r.length; i += 2) {
       const start = r[i]!;
       const end = r[i + 1]!;
@@ -111,10 +106,14 @@ export class AttributeMap implements Attributes {
           } else c.skip(tag);
         }
       }
-      if (keyLen !== want) continue;
       let k = 0;
-      if (utf8Key) while (k < keyLen && b[keyStart + k] === utf8Key[k]) k++;
-      else while (k < keyLen && b[keyStart + k] === key.charCodeAt(k)) k++;
+      if (keyLen === key.length) {
+        while (k < keyLen && b[keyStart + k] === key.charCodeAt(k)) k++;
+      } else if (keyLen > key.length) {
+        utf8Key ??= Buffer.from(key, 'utf8');
+        if (keyLen !== utf8Key.length) continue;
+        while (k < keyLen && b[keyStart + k] === utf8Key[k]) k++;
+      } else continue;
       if (k === keyLen) return i;
     }
     return -1;
@@ -273,6 +272,16 @@ export class AttributeMap implements Attributes {
     this.entries = s.entries;
     this.added = s.added;
     this.changed = s.changed;
+  }
+
+  /** True while every change only added keys the received list lacks (nothing replaced or deleted). */
+  get onlyAdded(): boolean {
+    return this.entries === undefined;
+  }
+
+  /** Writes the keys added since the list was received (see onlyAdded) as field `field`. */
+  writeAdded(w: WireWriter, field: number): void {
+    if (this.added) for (const e of this.added) writeKeyValueField(w, field, e.key, e.value!);
   }
 
   /** Writes every entry as field `field` (KeyValue): unchanged ones as their bytes. */

@@ -336,6 +336,8 @@ export class RecordImpl implements LogRecord, ChangeListener {
   /** Where the batch's arena holds the record as changed, once written; -1 until then or after a later change. */
   encStart = -1;
   encEnd = -1;
+  /** The arena holds only fields to append after the received bytes (see encode). */
+  private appended = false;
   dropReason: string | undefined;
   /** Exporters the record goes to (bit per exporter index), set by `route`; undefined: all. */
   routes: number | undefined;
@@ -662,20 +664,41 @@ export class RecordImpl implements LogRecord, ChangeListener {
     this.routes = mask;
   }
 
-  /** Writes the changed record into the batch's arena once (one buffer for all, not one per record). */
+  /**
+   * Writes the changed record into the batch's arena once (one buffer for all, not one per
+   * record). A record that only gained fields it did not have and attributes it did not have is
+   * written as a patch: its received bytes stay where they are and only the new fields go to the
+   * arena (they are appended on output — protobuf reads fields in any order). Anything else is
+   * rewritten whole: received fields minus the replaced ones, then the new values.
+   */
   private encode(): void {
     if (this.encStart >= 0) return;
     const arena = this.group.resource.batch.arena;
+    this.appended = this.onlyAdds();
     this.encStart = arena.len;
-    this.writeContent(arena);
+    if (this.appended) this.writeChanges(arena, true);
+    else {
+      if (this.end > this.start) copyFieldsExcept(arena, this.b, this.start, this.end, this.changedMask);
+      this.writeChanges(arena, false);
+    }
     this.encEnd = arena.len;
+  }
+
+  /** Whether every change adds a field the received bytes lack (so appending it is the whole edit). */
+  private onlyAdds(): boolean {
+    const m = this.changedMask;
+    // A body is a message (a second one would merge, not replace); new records have no bytes.
+    if (m & ((1 << R_BODY) | (1 << 31)) || this.end === this.start) return false;
+    if (m & (1 << R_ATTRS) && !this.attrs!.onlyAdded) return false;
+    for (let f = 1; f < R_MAX; f++) if (f !== R_ATTRS && m & (1 << f) && this.at(f) >= 0) return false;
+    return true;
   }
 
   /** Size of the LogRecord content as written. */
   size(): number {
     if (this.changedMask === 0) return this.end - this.start;
     this.encode();
-    return this.encEnd - this.encStart;
+    return this.appended ? this.end - this.start + this.encEnd - this.encStart : this.encEnd - this.encStart;
   }
 
   writeTo(w: WireWriter): void {
@@ -684,19 +707,21 @@ export class RecordImpl implements LogRecord, ChangeListener {
       return;
     }
     this.encode();
+    if (this.appended) w.bytes(this.b, this.start, this.end);
     w.bytes(this.group.resource.batch.arena.buf, this.encStart, this.encEnd);
   }
 
-  private writeContent(w: WireWriter): void {
+  /** The changed fields' values (`added`: only the attributes set since they were received). */
+  private writeChanges(w: WireWriter, added: boolean): void {
     const m = this.changedMask;
-    if (this.end > this.start) copyFieldsExcept(w, this.b, this.start, this.end, m);
     if (m & (1 << R_TIME) && this.vTime !== 0n) {
       w.tag(R_TIME, WT_I64);
       w.fixed64(this.vTime);
     }
     if (m & (1 << R_SEV_NUM) && this.vSevNum !== 0) {
       w.tag(R_SEV_NUM, WT_VARINT);
-      w.varint64(BigInt(this.vSevNum));
+      if (this.vSevNum > 0) w.varint(this.vSevNum);
+      else w.varint64(BigInt(this.vSevNum));
     }
     if (m & (1 << R_SEV_TEXT) && this.vSevText !== '') w.stringField(R_SEV_TEXT, this.vSevText);
     if (m & (1 << R_BODY) && this.vBody !== undefined) {
@@ -704,7 +729,10 @@ export class RecordImpl implements LogRecord, ChangeListener {
       writeAnyValue(w, this.vBody);
       w.endLen(mark);
     }
-    if (m & (1 << R_ATTRS)) this.attrs!.write(w, R_ATTRS);
+    if (m & (1 << R_ATTRS)) {
+      if (added) this.attrs!.writeAdded(w, R_ATTRS);
+      else this.attrs!.write(w, R_ATTRS);
+    }
     if (m & (1 << R_DROPPED) && this.vDropped !== 0) {
       w.tag(R_DROPPED, WT_VARINT);
       w.varint(this.vDropped);
@@ -848,6 +876,21 @@ function scanContainer(b: Uint8Array, start: number, end: number, onField: (fiel
   }
 }
 
+/** Iterates the records of a list not dropped (a plain iterator: cheaper than a generator per batch). */
+class LiveRecords implements Iterator<LogRecord> {
+  private i = 0;
+  constructor(private readonly list: readonly RecordImpl[]) {}
+
+  next(): IteratorResult<LogRecord> {
+    const list = this.list;
+    while (this.i < list.length) {
+      const r = list[this.i++]!;
+      if (r.dropReason === undefined) return { value: r, done: false };
+    }
+    return { value: undefined, done: true };
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The batch.
 
@@ -977,12 +1020,8 @@ export class RecordBatch implements LogBatch {
     return this.flat;
   }
 
-  *[Symbol.iterator](): IterableIterator<LogRecord> {
-    const list = this.records();
-    for (let i = 0; i < list.length; i++) {
-      const r = list[i]!;
-      if (r.dropReason === undefined) yield r;
-    }
+  [Symbol.iterator](): Iterator<LogRecord> {
+    return new LiveRecords(this.records());
   }
 
   /** Starts a processor's pass: its changes can be undone until commit(). */
@@ -1290,8 +1329,8 @@ export class BatchView implements LogBatch {
     return n;
   }
 
-  *[Symbol.iterator](): IterableIterator<LogRecord> {
-    for (const r of this.list) if (r.dropReason === undefined) yield r;
+  [Symbol.iterator](): Iterator<LogRecord> {
+    return new LiveRecords(this.list);
   }
 
   add(init: NewRecord, origin?: LogRecord | NewOrigin): LogRecord {

@@ -182,11 +182,6 @@ function slow(b: Uint8Array, start: number, end: number): string {
   return Buffer.isBuffer(b) ? b.toString('utf8', start, end) : decoder.decode(b.subarray(start, end));
 }
 
-/** Length of `s` when it is all ASCII (one byte per unit), else -1. */
-function asciiLength(s: string): number {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) >= 0x80) return -1;
-  return s.length;
-}
 
 /** Encoded size of a varint holding a non-negative number below 2^53. */
 export function varintSize(n: number): number {
@@ -305,15 +300,24 @@ export class WireWriter {
   /** A LEN field holding `s` as UTF-8, written in place (no intermediate encoding). */
   stringField(field: number, s: string): void {
     this.tag(field, WT_LEN);
-    const n = s.length < 64 ? asciiLength(s) : -1;
-    if (n >= 0) {
+    const n = s.length;
+    if (n < 0x80) {
+      // Short ASCII, the usual case: one pass, the one-byte length first; undone at the first other unit.
       this.ensure(1 + n);
       const b = this.buf;
-      let p = this.len;
-      b[p++] = n;
-      for (let i = 0; i < n; i++) b[p++] = s.charCodeAt(i);
-      this.len = p;
-      return;
+      const start = this.len;
+      let p = start + 1;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        b[p++] = c;
+      }
+      if (i === n) {
+        b[start] = n;
+        this.len = p;
+        return;
+      }
     }
     const size = Buffer.byteLength(s, 'utf8');
     this.varint(size);
