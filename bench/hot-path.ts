@@ -5,6 +5,7 @@
  * threads included).
  *
  *   npm run build && node dist/bench/hot-path.js [--seconds 3] [--chain parse,severity,resource,classify] [--path-only]
+ *                                                 [--tap idle|start|end|<processor> [--tap-rate N] [--tap-where CEL]]
  *
  * The chain (default `severity,resource`) is built from the built-in registry with option
  * defaults, plus `format: 'header'` for parse (OLP_PARSE_FORMAT=header, as the end-to-end
@@ -16,6 +17,9 @@
  *                                 processors before it (prepared outside the timed part)
  *   encode (processed)            encode of the chain's output (changed records re-written)
  *   index+chain, index+chain+encode   the whole path (only this with --path-only, for profiles)
+ * --tap: the chain has tap points attached as in the service (src/pipeline/tap.ts): `idle` with
+ * no tap, else one tap at that point (default rate, as GET /api/tap), its lines handed on
+ * (joined, as written to a client) after each request.
  */
 import { parseArgs } from 'node:util';
 import pino from 'pino';
@@ -23,10 +27,11 @@ import { builtinProcessors } from '../src/processors/registry';
 import { ProcessingChain } from '../src/pipeline/chain';
 import { RecordBatch } from '../src/records/batch';
 import { Metrics } from '../src/telemetry/metrics';
+import { TapPoints, TAP_DEFAULT_RATE } from '../src/pipeline/tap';
 import type { Processor, ProcessorContext } from '../src/processors/contract';
 import { buildRequests, loadSamples } from './bench-requests';
 
-const USAGE = 'Usage: node dist/bench/hot-path.js [--seconds 3] [--chain severity,resource] [--path-only]\n';
+const USAGE = 'Usage: node dist/bench/hot-path.js [--seconds 3] [--chain severity,resource] [--path-only] [--tap idle|start|end|<processor> [--tap-rate N] [--tap-where CEL]]\n';
 
 /** Requests are cut into output requests of at most this many records, as the exporters' batch size. */
 const MAX_RECORDS = 500;
@@ -72,7 +77,17 @@ function runStage(processor: Processor, batch: RecordBatch): RecordBatch {
 }
 
 function main(): void {
-  const { values } = parseArgs({ options: { seconds: { type: 'string' }, chain: { type: 'string' }, 'path-only': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    options: {
+      seconds: { type: 'string' },
+      chain: { type: 'string' },
+      'path-only': { type: 'boolean' },
+      tap: { type: 'string' },
+      'tap-rate': { type: 'string' },
+      'tap-where': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return;
@@ -91,7 +106,23 @@ function main(): void {
     pino({ level: 'silent' }),
   );
   const stages = names.map((name) => ({ name, processor: createProcessor(name, ctx) }));
-  console.log(`chain: ${names.join(',') || '(none)'}; ${requests.length} requests of 500 records; ${seconds}s per stage`);
+  let tapLines = 0;
+  let tapChars = 0;
+  const taps = values.tap === undefined ? undefined : new TapPoints(chain.length, (outputs) => {
+    for (const o of outputs) {
+      tapLines += o.lines.length;
+      tapChars += `${o.lines.join('\n')}\n`.length;
+    }
+  });
+  if (taps) {
+    chain.attachTaps(taps);
+    const at = values.tap!;
+    const point = at === 'idle' ? -1 : at === 'start' ? 0 : at === 'end' ? names.length : names.indexOf(at) + 1;
+    if (point === 0 && at !== 'start') throw new Error(`--tap: expected idle, start, end or a processor of the chain, got "${at}"`);
+    if (point >= 0) taps.set([{ id: 1, point, where: values['tap-where'] ?? '', rate: Number(values['tap-rate'] ?? TAP_DEFAULT_RATE), limit: 0 }]);
+  }
+  const tapNote = taps ? `; tap: ${values.tap}${values.tap === 'idle' ? ' (attached, none open)' : `, ${values['tap-rate'] ?? TAP_DEFAULT_RATE}/s${values['tap-where'] ? `, where ${values['tap-where']}` : ''}`}` : '';
+  console.log(`chain: ${names.join(',') || '(none)'}; ${requests.length} requests of 500 records; ${seconds}s per stage${tapNote}`);
 
   /** Times fn over the requests (in groups of 16) for `seconds`, after a 0.5 s warm-up. */
   const time = (label: string, fn: (buf: Buffer) => number): void => {
@@ -147,12 +178,15 @@ function main(): void {
     const n = batch.size;
     chain.run(batch);
     batch.encode(MAX_RECORDS);
+    // What the service does once per turn of the event loop.
+    taps?.flush();
     return n;
   };
 
   if (values['path-only']) {
     // For profiles of the whole path alone.
     time('index+chain+encode', path);
+    if (tapLines > 0) console.log(`tap: ${tapLines} lines, ${Math.round(tapChars / tapLines)} characters each`);
     return;
   }
 

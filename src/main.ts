@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** Command-line entry point: `otlp-log-processor [run|send|top|…] …`. */
+/** Command-line entry point: `otlp-log-processor [run|send|top|tap|…] …`. */
 import { MAIN_HELP, runHelp } from './cli/help';
 import { runCommand } from './cli/run';
 import { sendCommand } from './cli/send';
@@ -7,6 +7,7 @@ import { printConfigCommand, validateCommand } from './cli/config-commands';
 import { explainCommand } from './cli/explain';
 import { templatesCommand } from './cli/templates';
 import { topCommand } from './cli/top';
+import { tapCommand } from './cli/tap';
 import { builtinProcessors } from './processors/registry';
 import { packageVersion } from './telemetry/admin';
 
@@ -37,6 +38,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'explain') return explainCommand(rest, process.env);
   if (command === 'templates') return templatesCommand(rest);
   if (command === 'top') return topCommand(rest, process.env);
+  if (command === 'tap') return tapCommand(rest, process.env);
   process.stderr.write(`otlp-log-processor: unknown command "${command}"\n\n${MAIN_HELP}`);
   return 2;
 }

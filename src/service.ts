@@ -32,6 +32,7 @@ import { minReceiveBudgetMib } from './config/settings';
 import { DESCRIPTOR_RESERVE, descriptorLimit } from './receiver/connection-guard';
 import { Metrics, registryTotal } from './telemetry/metrics';
 import { planWorkers, WorkerPool } from './pipeline/worker-pool';
+import { TapHub, TapPoints } from './pipeline/tap';
 import { resolveServiceConfig } from './processors/custom';
 import { createStages, requestSettings } from './pipeline/stages';
 import type { Registry } from 'prom-client';
@@ -97,8 +98,19 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       workerCount = 0;
     }
   }
-  const pool = workerCount > 0 ? new WorkerPool({ size: workerCount, env, logLevel: logger.level, maxInFlightPerThread: s[''].workers_max_in_flight, busyRetryAfterMs: QUEUE_FULL_RETRY_AFTER_MS }, metrics, logger) : undefined;
+  const pool =
+    workerCount > 0
+      ? new WorkerPool(
+          { size: workerCount, env, logLevel: logger.level, maxInFlightPerThread: s[''].workers_max_in_flight, busyRetryAfterMs: QUEUE_FULL_RETRY_AFTER_MS, onTap: (o) => taps.deliver(o) },
+          metrics,
+          logger,
+        )
+      : undefined;
   metrics.workers.set(workerCount);
+  // Taps (GET /api/tap) look at the chain of whichever threads run it.
+  const localTaps = pool ? undefined : new TapPoints(chain.length, (o) => taps.deliver(o), metrics.tapDropped);
+  if (localTaps) chain.attachTaps(localTaps);
+  const taps = new TapHub({ processors: s[''].processors, metrics, threads: pool?.size ?? 1, publish: (specs) => (pool ? pool.setTaps(specs) : localTaps!.set(specs)) });
 
   // Queue full, disk full and memory limit all answer this retryable kind (OLP_QUEUE_FULL_CODE).
   const refuseKind = s.queue.full_code === 'unavailable' ? ('unavailable' as const) : ('overloaded' as const);
@@ -231,6 +243,8 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
     templates,
     verify: auth ? (authorization) => auth.verify(authorization) : undefined,
     now: () => Date.now(),
+    taps,
+    tapAccess: s.metrics.tap,
     summary: () => ({
       version: packageVersion(),
       startedAt,
@@ -314,6 +328,7 @@ export async function startService(config: ResolvedConfig, deps: ServiceDeps): P
       // Memory queues drain within the deadline; persistent queues stop and keep the rest for the next start.
       await Promise.all(allExporters.map((e) => e.shutdown(deadline)));
       memoryLimiter?.stop();
+      taps.close();
       await Promise.all(httpServers.map(closeServer));
       auth?.close();
       tls.close();

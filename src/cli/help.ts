@@ -102,6 +102,7 @@ Commands:
   explain         Run the configured processors over sample logs and show what each one changes.
   templates       Mine message templates from a log file (CSV LineId,EventTemplate); see 'templates --help'.
   top             Watch a running service: rates, drops, queues, templates; see 'top --help'.
+  tap             Print records of a running service as they leave the chain or a processor; see 'tap --help'.
 
 Options:
   -h, --help      Show help.

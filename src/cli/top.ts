@@ -55,10 +55,17 @@ export function parseTopArgs(argv: string[], env: NodeJS.ProcessEnv): TopOptions
     iterations = Number(v.iterations);
     if (!/^\d+$/.test(v.iterations) || iterations < 1) return { error: `--iterations: expected a positive integer, got "${v.iterations}"` };
   }
-  const fromEnv = env.OLP_METRICS_ENDPOINT ? `http://${env.OLP_METRICS_ENDPOINT.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '127.0.0.1:')}` : 'http://127.0.0.1:8888';
-  const endpoint = (v.endpoint ?? fromEnv).replace(/\/+$/, '');
-  if (!/^https?:\/\//.test(endpoint)) return { error: `--endpoint: expected an http:// or https:// URL, got "${endpoint}"` };
+  const endpoint = adminEndpoint(v.endpoint, env);
+  if (typeof endpoint !== 'string') return endpoint;
   return { endpoint, token: v.token, iterations };
+}
+
+/** The admin API's URL: --endpoint, else http:// + OLP_METRICS_ENDPOINT (0.0.0.0 and [::] read as 127.0.0.1), else http://127.0.0.1:8888. */
+export function adminEndpoint(given: string | undefined, env: NodeJS.ProcessEnv): string | { error: string } {
+  const fromEnv = env.OLP_METRICS_ENDPOINT ? `http://${env.OLP_METRICS_ENDPOINT.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '127.0.0.1:')}` : 'http://127.0.0.1:8888';
+  const endpoint = (given ?? fromEnv).replace(/\/+$/, '');
+  if (!/^https?:\/\//.test(endpoint)) return { error: `--endpoint: expected an http:// or https:// URL, got "${endpoint}"` };
+  return endpoint;
 }
 
 /** What one refresh shows: the two answers, and the previous templates answer for template rates. */

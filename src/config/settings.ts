@@ -129,6 +129,11 @@ export const serviceSections = {
   },
   metrics: {
     endpoint: opt.string('0.0.0.0:8888', 'Prometheus self-metrics listen address (GET /metrics); also serves /healthz and /readyz unless OLP_HEALTH_ENDPOINT is set. Empty disables.'),
+    tap: opt.enum(
+      ['loopback', 'any', 'off'] as const,
+      'loopback',
+      'Who may open a live record stream (GET /api/tap, `otlp-log-processor tap`) on the metrics port: `loopback` connections only (the pod itself, `kubectl port-forward`), `any` client that reaches the port, or nobody (`off`). It shows record contents: with OLP_AUTH_* set it also needs a bearer token.',
+    ),
   },
   health: {
     endpoint: opt.string('', 'Separate listen address for /healthz (live) and /readyz (ready). Empty: served on the metrics endpoint.'),

@@ -10,6 +10,7 @@ import type { ProcessorTemplates } from '../processors/contract';
 import type { Condition } from '../conditions';
 import type { Processor } from '../processors/contract';
 import { BatchView, RecordBatch, type RecordImpl } from '../records/batch';
+import type { TapPoints } from './tap';
 
 export interface ChainStage {
   readonly name: string;
@@ -35,6 +36,8 @@ export class ProcessingChain {
   private readonly reported = new Map<string, number>();
   /** Label sets of olp_processor_window_records last set, per stage. */
   private readonly windowLabels = new Map<string, { processor: string; dimension: string; value: string }[]>();
+  /** Where taps look at the records (tap.ts); its `wanted` is undefined while no tap is attached. */
+  private taps: TapPoints | undefined;
 
   constructor(
     stages: readonly ChainStage[],
@@ -80,8 +83,19 @@ export class ProcessingChain {
     return this.stages.flatMap((s) => (s.processor.templates ? [{ processor: s.name, templates: s.processor.templates(limit) }] : []));
   }
 
+  /** Lets `taps` look at the records between stages (points 0 … length). */
+  attachTaps(taps: TapPoints): void {
+    this.taps = taps;
+  }
+
+  /** Whether a tap is attached (then even an empty chain gets a record batch to look at). */
+  get tapped(): boolean {
+    return this.taps?.wanted !== undefined;
+  }
+
   /** Runs every stage over the batch (changed in place). */
   run(batch: RecordBatch): void {
+    if (this.taps?.wanted?.[0]) this.taps.offer(0, batch);
     this.runFrom(0, batch);
   }
 
@@ -110,6 +124,7 @@ export class ProcessingChain {
     this.publishWindow(stage);
     if (out.size === 0) return undefined;
     stage.outgoing.inc(out.size);
+    if (this.taps?.wanted?.[index + 1]) this.taps.offer(index + 1, out);
     this.runFrom(index + 1, out, true);
     return out.size > 0 ? out : undefined;
   }
@@ -144,9 +159,14 @@ export class ProcessingChain {
 
   /** `emitted`: the batch is records a processor emitted (they skip processors that thin the stream). */
   private runFrom(from: number, batch: RecordBatch, emitted = false): void {
+    // One lookup per stage when taps are attached, none otherwise.
+    const tapped = this.taps?.wanted;
     for (let i = from; i < this.stages.length; i++) {
       const stage = this.stages[i]!;
-      if (emitted && stage.processor.thins) continue;
+      if (emitted && stage.processor.thins) {
+        if (tapped !== undefined && tapped[i + 1] === 1) this.taps!.offer(i + 1, batch);
+        continue;
+      }
       stage.incoming.inc(batch.size);
       const start = process.hrtime.bigint();
       batch.begin();
@@ -165,6 +185,7 @@ export class ProcessingChain {
       if (drops) for (const [reason, n] of drops) stage.dropped(reason, n);
       stage.outgoing.inc(batch.size);
       this.publishCounts(stage);
+      if (tapped !== undefined && tapped[i + 1] === 1) this.taps!.offer(i + 1, batch);
     }
   }
 }

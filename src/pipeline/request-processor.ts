@@ -98,11 +98,12 @@ export class RequestProcessor {
     if (accepted === 0) return { received, rejection, outputs: [] };
     const kept = removeFields(bytes, report.cuts);
     let outputs: PreparedOutput[];
-    if (this.chain.length === 0 && accepted <= this.settings.batchMaxRecords) {
+    const chained = this.chain.length > 0 || this.chain.tapped;
+    if (!chained && accepted <= this.settings.batchMaxRecords) {
       outputs = [{ exporters: this.allExporters, batches: [{ bytes: kept, records: accepted }] }];
     } else {
       const batch = new RecordBatch(kept, this.arena);
-      if (this.chain.length > 0) this.chain.run(batch);
+      if (chained) this.chain.run(batch);
       outputs = this.encode(batch);
       if (this.arena.buf.length > ARENA_KEEP_BYTES) this.arena = new WireWriter(64 * 1024);
     }

@@ -25,6 +25,7 @@ import { PipelineError, type FailureKind } from '../errors';
 import type { Metrics, MetricsSnapshot } from '../telemetry/metrics';
 import type { ProcessorTemplates } from '../processors/contract';
 import type { ChainStage } from './chain';
+import type { TapOutput, TapSpec } from './tap';
 import type { ProcessorFactory } from '../processors/contract';
 import type { PreparedOutput, ReceiverTally, Rejection, RequestOutcome, RequestRunner } from './request-processor';
 
@@ -32,7 +33,9 @@ import type { PreparedOutput, ReceiverTally, Rejection, RequestOutcome, RequestR
 export type ToWorker =
   | { readonly type: 'process'; readonly id: number; readonly bytes: Uint8Array; readonly transport: string }
   | { readonly type: 'metrics'; readonly id: number }
-  | { readonly type: 'templates'; readonly id: number; readonly limit: number };
+  | { readonly type: 'templates'; readonly id: number; readonly limit: number }
+  /** The current taps (tap.ts), whenever they change and to a thread when it is ready. */
+  | { readonly type: 'taps'; readonly taps: readonly TapSpec[] };
 
 /** What a worker thread answers. */
 export type FromWorker =
@@ -41,7 +44,9 @@ export type FromWorker =
   | { readonly type: 'result'; readonly id: number; readonly received: number; readonly rejection: Rejection; readonly outputs: readonly PreparedOutput[]; readonly tally: ReceiverTally }
   | { readonly type: 'error'; readonly id: number; readonly error: { readonly kind: FailureKind; readonly message: string; readonly retryAfterMs?: number }; readonly tally: ReceiverTally }
   | { readonly type: 'metrics'; readonly id: number; readonly metrics: MetricsSnapshot }
-  | { readonly type: 'templates'; readonly id: number; readonly templates: ProcessorTemplates[] };
+  | { readonly type: 'templates'; readonly id: number; readonly templates: ProcessorTemplates[] }
+  /** Lines and drop counts the thread's taps took since its last hand-over. */
+  | { readonly type: 'tap'; readonly outputs: readonly TapOutput[] };
 
 /** Start-up data of a worker thread. */
 export interface WorkerInit {
@@ -184,6 +189,8 @@ export interface WorkerPoolOptions {
   readonly logLevel: string;
   /** Thread entry script; default workerEntry(). */
   readonly entry?: string;
+  /** Receives what the threads' taps took (tap.ts). */
+  readonly onTap?: (outputs: readonly TapOutput[]) => void;
 }
 
 export class WorkerPool implements RequestRunner {
@@ -194,6 +201,7 @@ export class WorkerPool implements RequestRunner {
   private closing = false;
   private closed = false;
   private readonly restartTimers = new Set<NodeJS.Timeout>();
+  private taps: readonly TapSpec[] = [];
 
   constructor(
     private readonly options: WorkerPoolOptions,
@@ -246,6 +254,12 @@ export class WorkerPool implements RequestRunner {
       slot.pending.set(id, { records, resolve });
       slot.worker.postMessage({ type: 'process', id, bytes: own, transport } satisfies ToWorker, [own.buffer]);
     });
+  }
+
+  /** Tells every thread the current taps (a thread started later is told when it is ready). */
+  setTaps(taps: readonly TapSpec[]): void {
+    this.taps = taps;
+    for (const slot of this.slots) if (slot.ready) slot.worker.postMessage({ type: 'taps', taps } satisfies ToWorker);
   }
 
   /** Every thread's series (for /metrics): live answers within a short timeout, else the last ones. */
@@ -342,6 +356,7 @@ export class WorkerPool implements RequestRunner {
           case 'ready':
             slot.ready = true;
             slot.failedStarts = 0;
+            if (this.taps.length > 0) worker.postMessage({ type: 'taps', taps: this.taps } satisfies ToWorker);
             resolve();
             return;
           case 'fatal':
@@ -359,6 +374,9 @@ export class WorkerPool implements RequestRunner {
           case 'templates':
             slot.templateWaiters.get(m.id)?.(m.templates);
             slot.templateWaiters.delete(m.id);
+            return;
+          case 'tap':
+            this.options.onTap?.(m.outputs);
             return;
         }
       });

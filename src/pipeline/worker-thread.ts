@@ -12,6 +12,7 @@ import { createStages, requestSettings } from './stages';
 import { createLogger } from '../telemetry/logger';
 import { Metrics } from '../telemetry/metrics';
 import { ProcessingChain } from './chain';
+import { TapPoints } from './tap';
 import { RequestProcessor, runRequest, type PreparedOutput } from './request-processor';
 import type { FromWorker, ToWorker, WorkerInit } from './worker-pool';
 
@@ -26,6 +27,7 @@ function run(port: MessagePort, init: WorkerInit): void {
   let metrics: Metrics;
   let requests: RequestProcessor;
   let chain: ProcessingChain;
+  let taps: TapPoints;
   try {
     const env = init.env as NodeJS.ProcessEnv;
     const { config, processors } = resolveServiceConfig(env);
@@ -33,6 +35,8 @@ function run(port: MessagePort, init: WorkerInit): void {
     metrics = new Metrics({ processMetrics: false });
     const stages = createStages(config, processors, { logger, clock: { now: () => Date.now() }, env });
     chain = new ProcessingChain(stages, metrics, logger);
+    taps = new TapPoints(chain.length, (outputs) => port.postMessage({ type: 'tap', outputs } satisfies FromWorker), metrics.tapDropped);
+    chain.attachTaps(taps);
     requests = new RequestProcessor(chain, requestSettings(config), logger);
   } catch (e) {
     const msg: FromWorker = e instanceof ConfigError ? { type: 'fatal', message: e.message, problems: e.problems } : { type: 'fatal', message: (e as Error).message };
@@ -60,6 +64,10 @@ function run(port: MessagePort, init: WorkerInit): void {
   port.on('message', (m: ToWorker) => {
     if (m.type === 'process') {
       handle(m.id, m.bytes, m.transport);
+      return;
+    }
+    if (m.type === 'taps') {
+      taps.set(m.taps);
       return;
     }
     if (m.type === 'templates') {

@@ -117,6 +117,8 @@ export interface StatusReport {
   }[];
   readonly drops: readonly { readonly component: string; readonly reason: string; readonly count: Counted }[];
   readonly workers: { readonly threads: number; readonly restarts: number };
+  /** Tap streams open (GET /api/tap). */
+  readonly taps: number;
   readonly memory: { readonly rssBytes: number; readonly heapUsedBytes: number; readonly heapTotalBytes: number };
 }
 
@@ -186,6 +188,7 @@ export function statusReport(
         return { component: component!, reason: reason!, count: counted(k) };
       }),
     workers: { threads: summary.workers, restarts: gauge('olp_worker_restarts_total', {}) },
+    taps: gauge('olp_taps', {}),
     memory: { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal },
   };
 }

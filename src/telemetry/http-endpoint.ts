@@ -4,6 +4,9 @@ import * as http from 'node:http';
 export interface RouteRequest {
   readonly query: URLSearchParams;
   readonly authorization: string | undefined;
+  readonly method: string;
+  /** The peer's address (to tell loopback connections apart). */
+  readonly remoteAddress: string | undefined;
 }
 
 export interface RouteAnswer {
@@ -13,7 +16,15 @@ export interface RouteAnswer {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-export type Route = (req: RouteRequest) => Promise<RouteAnswer>;
+/** An answer written over time (GET /api/tap): the head is sent, then `stream` owns the response until it ends it. */
+export interface StreamAnswer {
+  readonly status: number;
+  readonly contentType: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  stream(res: http.ServerResponse): void;
+}
+
+export type Route = (req: RouteRequest) => Promise<RouteAnswer | StreamAnswer>;
 
 /**
  * Scrapers and probes send a short GET and read the answer: a connection that takes longer, or
@@ -39,8 +50,12 @@ export function startHttpEndpoint(endpoint: string, variable: string, routes: Re
       res.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' }).end('method not allowed\n');
       return;
     }
-    route({ query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), authorization: req.headers.authorization }).then(
-      (r) => res.writeHead(r.status, { ...r.headers, 'content-type': r.contentType }).end(req.method === 'HEAD' ? undefined : r.body),
+    route({ query: new URLSearchParams(q < 0 ? '' : url.slice(q + 1)), authorization: req.headers.authorization, method: req.method, remoteAddress: req.socket.remoteAddress }).then(
+      (r) => {
+        res.writeHead(r.status, { ...r.headers, 'content-type': r.contentType });
+        if ('stream' in r) r.stream(res);
+        else res.end(req.method === 'HEAD' ? undefined : r.body);
+      },
       (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
     );
   });

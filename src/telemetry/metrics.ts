@@ -213,6 +213,23 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly tapSent = new Counter({
+    name: 'olp_tap_sent_log_records_total',
+    help: 'Records written to tap streams (GET /api/tap, otlp-log-processor tap).',
+    registers: [this.registry],
+  });
+  readonly tapDropped = new Counter({
+    name: 'olp_tap_dropped_log_records_total',
+    help: 'Records a tap did not show, by reason: rate (the tap was at its records/s cap; not matched against its condition), full (more than its queue in one turn of the event loop), slow_client (the client was not reading). Taps never hold up or drop pipeline records.',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly taps = new Gauge({
+    name: 'olp_taps',
+    help: 'Tap streams open (GET /api/tap).',
+    registers: [this.registry],
+  });
+
   constructor(options: { processMetrics?: boolean } = {}) {
     if (options.processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'olp_' });
   }

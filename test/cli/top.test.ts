@@ -31,6 +31,7 @@ function status(extra: Partial<StatusReport> = {}): StatusReport {
     exporters: [{ name: 'otlp', sent: c(4900, 245), failedRequests: c(3, 0.5), queue: { size: 2500, capacity: 10000, bytes: 1 } }],
     drops: [{ component: 'exporter/otlp', reason: 'queue_full', count: c(7, 0.7) }],
     workers: { threads: 2, restarts: 0 },
+    taps: 0,
     memory: { rssBytes: 200 * 1048576, heapUsedBytes: 50 * 1048576, heapTotalBytes: 80 * 1048576 },
     ...extra,
   };
