@@ -9,7 +9,6 @@ import { PipelineError } from '../../src/errors';
 import type { QueuedExporter } from '../../src/exporters/queued-exporter';
 import type { EncodedBatch } from '../../src/otlp/encoded-batch';
 import { encodeLogsData } from '../../src/otlp/codec';
-import type { LogsData } from '../../src/otlp/model';
 import { ProcessingChain } from '../../src/pipeline/chain';
 import { MemoryLimiter } from '../../src/pipeline/memory-limiter';
 import { Pipeline, type PipelineSettings } from '../../src/pipeline/pipeline';
