@@ -1,8 +1,9 @@
 /**
- * The in-memory shape of OTLP logs as protobufjs decodes them (camelCase field names).
- * 64-bit integers are `Long` values so that timestamps and int attributes survive exactly.
- * Decoded messages carry proto3 defaults; messages built by processors should start from
- * the constructors in `builders.ts` so that every field has a value.
+ * The in-memory shape of OTLP logs as protobufjs decodes them (camelCase field names), for what
+ * works on decoded requests: OTLP/JSON, the CLI (`send`, `explain`), the debug exporter and tests.
+ * Processors do not see it: they work on the record model (src/records/). 64-bit integers are
+ * `Long` values so that timestamps and int attributes survive exactly. Messages built here should
+ * start from `newLogRecord` (values.ts) so that every field has a value.
  */
 import type Long from 'long';
 
@@ -51,14 +52,7 @@ export interface Resource {
   entityRefs: EntityRef[];
 }
 
-/**
- * Exporters a record goes to, as a bit mask over the configured exporters (set by `route`).
- * A symbol key: never encoded, invisible to conditions and attribute code.
- */
-export const routeMark: unique symbol = Symbol('olp.route');
-
 export interface LogRecord {
-  [routeMark]?: number;
   timeUnixNano: Long;
   observedTimeUnixNano: Long;
   severityNumber: number;
@@ -102,51 +96,4 @@ export function countRecords(data: LogsData): number {
   let n = 0;
   for (const rl of data.resourceLogs) for (const sl of rl.scopeLogs) n += sl.logRecords.length;
   return n;
-}
-
-/**
- * Keeps, in order, the records for which `keep` returns true (it may change them) and removes
- * the scopes and resources that leaves empty. Returns how many records were removed. A scope's
- * record list is copied only once a record in it is removed.
- */
-export function retainRecords(data: LogsData, keep: (record: LogRecord, rl: ResourceLogs, sl: ScopeLogs) => boolean): number {
-  let removed = 0;
-  const emptied: ScopeLogs[] = [];
-  for (const rl of data.resourceLogs) {
-    for (const sl of rl.scopeLogs) {
-      const records = sl.logRecords;
-      let kept: LogRecord[] | undefined;
-      for (let i = 0; i < records.length; i++) {
-        const rec = records[i]!;
-        if (keep(rec, rl, sl)) {
-          kept?.push(rec);
-        } else {
-          kept ??= records.slice(0, i);
-          removed++;
-        }
-      }
-      if (kept) {
-        sl.logRecords = kept;
-        if (kept.length === 0) emptied.push(sl);
-      }
-    }
-  }
-  pruneEmptied(data, emptied);
-  return removed;
-}
-
-/**
- * After a processor removed records: drops the scopes it emptied (`emptied`) and the resources
- * left with no scope by that. Containers that arrived empty are not the processor's business.
- */
-export function pruneEmptied(data: LogsData, emptied: readonly ScopeLogs[]): void {
-  if (emptied.length === 0) return;
-  const gone = new Set(emptied);
-  let rw = 0;
-  for (const rl of data.resourceLogs) {
-    const before = rl.scopeLogs.length;
-    rl.scopeLogs = rl.scopeLogs.filter((sl) => !gone.has(sl));
-    if (rl.scopeLogs.length > 0 || before === 0) data.resourceLogs[rw++] = rl;
-  }
-  data.resourceLogs.length = rw;
 }

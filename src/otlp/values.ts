@@ -1,4 +1,4 @@
-/** Constructors and accessors for AnyValue / KeyValue lists, shared by every processor. */
+/** Constructors and accessors for decoded AnyValue / KeyValue lists (OTLP/JSON, the CLI, the debug exporter; processors use src/records/values.ts). */
 import Long from 'long';
 import type { AnyValue, KeyValue, LogRecord } from './model';
 
@@ -45,35 +45,6 @@ export function findAttribute(attrs: readonly KeyValue[], key: string): number {
 export function getAttribute(attrs: readonly KeyValue[], key: string): AnyValue | undefined {
   const i = findAttribute(attrs, key);
   return i < 0 ? undefined : (attrs[i]!.value ?? undefined);
-}
-
-/** Sets key to value, replacing an existing entry in place (keys stay unique). */
-export function upsertAttribute(attrs: KeyValue[], key: string, value: AnyValue): void {
-  const i = findAttribute(attrs, key);
-  if (i < 0) attrs.push({ key, value });
-  else attrs[i] = { key, value };
-}
-
-/** Adds key only when it is absent; returns whether it was added. */
-export function insertAttribute(attrs: KeyValue[], key: string, value: AnyValue): boolean {
-  if (findAttribute(attrs, key) >= 0) return false;
-  attrs.push({ key, value });
-  return true;
-}
-
-/** Replaces the value of an existing key only; returns whether it was present. */
-export function updateAttribute(attrs: KeyValue[], key: string, value: AnyValue): boolean {
-  const i = findAttribute(attrs, key);
-  if (i < 0) return false;
-  attrs[i] = { key, value };
-  return true;
-}
-
-export function deleteAttribute(attrs: KeyValue[], key: string): boolean {
-  const i = findAttribute(attrs, key);
-  if (i < 0) return false;
-  attrs.splice(i, 1);
-  return true;
 }
 
 /** Human-readable rendering of a value (debug output, severity inference on structured bodies). */

@@ -124,6 +124,18 @@ describe('record batch', () => {
     expect(out.resourceLogs[0]!.scopeLogs[0]!.logRecords.map((r) => r.body?.stringValue)).toEqual(['second line']);
   });
 
+  it('keeps the scopes and resources that arrived empty when drops empty others', () => {
+    const emptied = request([record('dropped')]).resourceLogs[0]!;
+    const arrivedEmpty = request([]).resourceLogs[0]!;
+    const mixed = request([record('kept')]).resourceLogs[0]!;
+    mixed.scopeLogs.push(request([record('dropped too')]).resourceLogs[0]!.scopeLogs[0]!);
+    const noScopes = { ...request([]).resourceLogs[0]!, scopeLogs: [] };
+    const batch = new RecordBatch(encodeLogsData({ resourceLogs: [emptied, arrivedEmpty, mixed, noScopes] }));
+    for (const r of batch) if (r.bodyString !== 'kept') r.drop('filtered');
+    const out = batchToLogsData(batch);
+    expect(out.resourceLogs.map((rl) => rl.scopeLogs.map((sl) => sl.logRecords.length))).toEqual([[0], [1], []]);
+  });
+
   it('adds records into a record’s scope and under a resource of their own', () => {
     const batch = new RecordBatch(encodeLogsData(data));
     const [a] = recordsOf(batch);
