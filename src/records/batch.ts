@@ -1270,7 +1270,8 @@ function writeChunk(batch: RecordBatch, chunk: Chunk, first: boolean): Uint8Arra
   const scopeBytes = new Map<ScopeGroup, Uint8Array>();
   let total = first ? rangesSize(batch.others) : 0;
   for (const p of chunk.parts) total += fieldSize(1, sizeResource(p, resBytes, scopeBytes));
-  const w = new WireWriter(total + 16);
+  // Sized exactly, in memory of its own: a worker thread hands it to the event-loop thread without a copy.
+  const w = new WireWriter(total, true);
   for (const p of chunk.parts) {
     const rg = p.rg;
     w.tag(1, WT_LEN);

@@ -203,8 +203,9 @@ export class WireWriter {
   buf: Buffer;
   len = 0;
 
-  constructor(capacity = 256) {
-    this.buf = Buffer.allocUnsafe(capacity);
+  /** `exact`: the buffer will hold exactly `capacity` bytes, its own memory (not a slice of Node's pool), so it can be transferred. */
+  constructor(capacity = 256, exact = false) {
+    this.buf = exact ? Buffer.allocUnsafeSlow(capacity) : Buffer.allocUnsafe(capacity);
   }
 
   reset(): void {
@@ -226,7 +227,7 @@ export class WireWriter {
   }
 
   varint(n: number): void {
-    this.ensure(10);
+    this.ensure(n < 0x80 ? 1 : varintSize(n));
     const b = this.buf;
     let p = this.len;
     while (n >= 0x80) {

@@ -152,6 +152,16 @@ describe('record batch', () => {
     expect(out.resourceLogs[1]!.scopeLogs[0]!.scope!.name).toBe('summary');
   });
 
+  it('writes each request into memory of its own, so a worker thread can transfer it without a copy', () => {
+    for (const n of [1, 300]) {
+      const batch = new RecordBatch(encodeLogsData(request(Array.from({ length: n }, (_, i) => record(`line ${i}`)))));
+      for (const r of batch) r.severityNumber = 9;
+      const [out] = batch.encode(1000);
+      expect(out!.bytes.byteOffset).toBe(0);
+      expect(out!.bytes.byteLength).toBe(out!.bytes.buffer.byteLength);
+    }
+  });
+
   it('splits into requests of at most N records, repeating resource and scope', () => {
     const batch = new RecordBatch(encodeLogsData(request(Array.from({ length: 5 }, (_, i) => record(`line ${i}`)))));
     const parts = batch.encode(2);
