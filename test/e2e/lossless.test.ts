@@ -10,6 +10,7 @@ import { useSharedService } from '../helpers/service-fixture';
 import { exportRaw } from '../helpers/grpc-client';
 import { logsDataArb, setSeverity } from '../helpers/arbitraries';
 import { record, request } from '../helpers/builders';
+import { UNKNOWN_IN_RECORD, withFieldsInRecords } from '../helpers/wire';
 
 /** Encodes and decodes, so that expected and received values have the same shape. */
 const canonical = (d: LogsData): LogsData => decodeLogsData(encodeLogsData(d));
@@ -64,5 +65,20 @@ describe.each([
       }),
       { numRuns: runs },
     );
+  });
+
+  test('unknown fields and groups inside records arrive with them, also on records a processor changed', async () => {
+    f.sink.requests.length = 0;
+    f.sink.rawRequests.length = 0;
+    // No severity: the default chain infers one and adds an attribute to every record.
+    const bytes = withFieldsInRecords(encodeLogsData(request([record('ERROR disk full'), record('user logged in'), record('WARN slow')])));
+    expect((await exportRaw(f.service.endpoint, bytes)).code).toBe(0);
+    await f.sink.waitForRecords(3);
+    const received = Buffer.concat(f.sink.rawRequests);
+    let markers = 0;
+    for (let i = received.indexOf(Buffer.from(UNKNOWN_IN_RECORD)); i >= 0; i = received.indexOf(Buffer.from(UNKNOWN_IN_RECORD), i + 1)) markers++;
+    expect(markers).toBe(3);
+    const severities = f.sink.requests.flatMap((r) => r.resourceLogs.flatMap((rl) => rl.scopeLogs.flatMap((sl) => sl.logRecords.map((x) => x.severityNumber))));
+    expect(severities).toEqual(processors ? [17, 9, 13] : [0, 0, 0]);
   });
 });

@@ -15,6 +15,8 @@ export interface PlannedFailure {
 
 export class OtlpTestServer {
   readonly requests: LogsData[] = [];
+  /** The same requests as the bytes received. */
+  readonly rawRequests: Buffer[] = [];
   readonly metadata: grpc.Metadata[] = [];
   /** Failures answered to the next calls, in order. */
   readonly failures: PlannedFailure[] = [];
@@ -45,6 +47,7 @@ export class OtlpTestServer {
             return;
           }
           this.requests.push(decodeLogsData(call.request));
+          this.rawRequests.push(call.request);
           this.metadata.push(call.metadata);
           cb(null, Buffer.from(encodeExportResponse(this.partialSuccess ? { partialSuccess: this.partialSuccess } : {})));
           this.notify();

@@ -9,8 +9,8 @@ import { decodeLogsData, encodeLogsData } from '../../src/otlp/codec';
 import type { AnyValue as WireValue, KeyValue as WireKeyValue, LogRecord as WireRecord, LogsData, ResourceLogs, ScopeLogs } from '../../src/otlp/model';
 import { RecordBatch } from '../../src/records/batch';
 import type { AnyValue } from '../../src/records/types';
-import { WT_LEN, WireCursor, WireWriter } from '../../src/records/wire';
 import { anySeverity, anyValueArb, logsDataArb } from '../helpers/arbitraries';
+import { UNKNOWN_IN_RECORD, withFieldsInRecords } from '../helpers/wire';
 
 const RUNS = Number(process.env.FUZZ_RUNS ?? 2000);
 
@@ -161,32 +161,6 @@ function normalised(data: LogsData): LogsData {
   return decodeLogsData(encodeLogsData(data));
 }
 
-const UNKNOWN = [0xc0, 0x3e, 0x2a, 0xcb, 0x3e, 0xcc, 0x3e]; // field 1000 = 42, then an empty group 1001
-
-/** Re-writes a request with UNKNOWN appended inside every log record. */
-function withUnknownInRecords(bytes: Uint8Array): Uint8Array {
-  const path = [1, 2, 2];
-  const rewrite = (start: number, end: number, depth: number): Uint8Array => {
-    const w = new WireWriter();
-    const c = new WireCursor(bytes, start, end);
-    while (c.pos < end) {
-      const at = c.pos;
-      const tag = c.varint();
-      if ((tag & 7) === WT_LEN && tag >>> 3 === path[depth]) {
-        const n = c.length();
-        const inner = depth + 1 === path.length ? Buffer.concat([bytes.subarray(c.pos, c.pos + n), Buffer.from(UNKNOWN)]) : rewrite(c.pos, c.pos + n, depth + 1);
-        c.pos += n;
-        w.bytesField(tag >>> 3, inner);
-      } else {
-        c.skip(tag);
-        w.bytes(bytes, at, c.pos);
-      }
-    }
-    return w.finish();
-  };
-  return rewrite(0, bytes.length, 0);
-}
-
 function occurrences(hay: Uint8Array, needle: readonly number[]): number {
   let n = 0;
   const b = Buffer.from(hay);
@@ -211,12 +185,12 @@ describe('record model against the decoder', () => {
   it('keeps unknown fields and groups inside every record it writes back', () => {
     fc.assert(
       fc.property(logsDataArb(anySeverity), fc.array(editArb.filter((e) => e.op !== 'add'), { maxLength: 6 }), (data, edits) => {
-        const bytes = withUnknownInRecords(encodeLogsData(data));
+        const bytes = withFieldsInRecords(encodeLogsData(data));
         const batch = new RecordBatch(bytes);
         applyToBatch(batch, edits);
         const parts = batch.encode(Number.MAX_SAFE_INTEGER);
         const out = parts.length === 0 ? new Uint8Array(0) : parts[0]!.bytes;
-        expect(occurrences(out, UNKNOWN)).toBe(batch.size);
+        expect(occurrences(out, UNKNOWN_IN_RECORD)).toBe(batch.size);
       }),
       { numRuns: RUNS },
     );
