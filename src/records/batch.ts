@@ -173,7 +173,9 @@ class ResourceImpl implements Resource, ChangeListener {
     batch.journal.push(() => {
       this.changedMask = mask;
       this.droppedValue = dropped;
+      // A map made after the save is dropped: it is made again, from the bytes, when read.
       if (attrs) this.attrs!.restore(attrs);
+      else this.attrs = undefined;
       this.savedAt = -1;
     }, 0, 0);
   }
@@ -294,7 +296,9 @@ class ScopeImpl implements Scope, ChangeListener {
     const { changedMask, nameValue, versionValue, droppedValue } = this;
     batch.journal.push(() => {
       Object.assign(this, { changedMask, nameValue, versionValue, droppedValue });
+      // A map made after the save is dropped: it is made again, from the bytes, when read.
       if (attrs) this.attrs!.restore(attrs);
+      else this.attrs = undefined;
       this.savedAt = -1;
     }, 0, 0);
   }

@@ -198,6 +198,21 @@ describe('record batch', () => {
     expect(decodeLogsData(batch.encode(100)[0]!.bytes)).toEqual(decodeLogsData(bytes));
   });
 
+  it('undoes a resource and scope change made before their attributes were first read', () => {
+    const bytes = encodeLogsData(data);
+    const batch = new RecordBatch(bytes);
+    const [a] = recordsOf(batch);
+    batch.begin();
+    a!.resource.droppedAttributesCount = 3;
+    a!.resource.attributes.set('added', 'x');
+    a!.scope.version = '2';
+    a!.scope.attributes.set('added', 'y');
+    batch.rollback();
+    expect(a!.resource.attributes.has('added')).toBe(false);
+    expect(a!.scope.attributes.has('added')).toBe(false);
+    expect(decodeLogsData(batch.encode(100)[0]!.bytes)).toEqual(decodeLogsData(bytes));
+  });
+
   it('keeps the changes of earlier passes when a later one rolls back', () => {
     const batch = new RecordBatch(encodeLogsData(data));
     const [a] = recordsOf(batch);
