@@ -104,33 +104,47 @@ function lenRange(b: Uint8Array, at: number): [number, number] {
 // ---------------------------------------------------------------------------------------------
 // Resource and scope: shared by the records of their group, decoded on first read.
 
-class ResourceImpl implements Resource, ChangeListener {
+/**
+ * What a resource and a scope share: attributes and dropped_attributes_count located on first
+ * read, changes kept beside the bytes, journalled once per processor pass.
+ */
+abstract class SharedMessage implements ChangeListener {
   private pos: Int32Array | undefined;
   private attrRanges: number[] = [];
-  private attrs: AttributeMap | undefined;
-  private droppedValue = 0;
+  protected attrs: AttributeMap | undefined;
+  protected droppedValue = 0;
   /** Field bits replaced by a processor. */
   changedMask = 0;
+  private savedAt = -1;
 
   constructor(
-    private readonly group: ResourceGroup,
-    private readonly b: Uint8Array,
-    /** Content of the (last) resource field; start -1 when there is none. */
-    private readonly start: number,
-    private readonly end: number,
-    fresh?: AttributeMap,
+    protected readonly b: Uint8Array,
+    /** Content of the (last) message field; start -1 when there is none. */
+    protected readonly start: number,
+    protected readonly end: number,
+    private readonly fieldCount: number,
+    private readonly attrField: number,
+    private readonly droppedField: number,
+    fresh: AttributeMap | undefined,
+    freshMask: number,
   ) {
     if (fresh) {
       this.attrs = fresh;
       fresh.owner = this;
-      this.changedMask = 1 << RES_ATTRS;
+      this.changedMask = freshMask;
     }
   }
 
-  private index(): Int32Array {
+  protected abstract get batch(): RecordBatch;
+  /** Marks the containers above as changed. */
+  protected abstract markDirty(): void;
+  /** The subclass's own changed values, and a way to put them back (journal). */
+  protected abstract saveOwn(): () => void;
+
+  protected index(): Int32Array {
     if (!this.pos) {
-      this.pos = new Int32Array(3);
-      if (this.start >= 0) indexFields(this.b, this.start, this.end, this.pos, 0, 3, RES_ATTRS, this.attrRanges);
+      this.pos = new Int32Array(this.fieldCount);
+      if (this.start >= 0) indexFields(this.b, this.start, this.end, this.pos, 0, this.fieldCount, this.attrField, this.attrRanges);
       else this.pos.fill(-1);
     }
     return this.pos;
@@ -145,94 +159,133 @@ class ResourceImpl implements Resource, ChangeListener {
   }
 
   get droppedAttributesCount(): number {
-    if (this.changedMask & (1 << RES_DROPPED)) return this.droppedValue;
-    const at = this.index()[RES_DROPPED]!;
+    if (this.changedMask & (1 << this.droppedField)) return this.droppedValue;
+    const at = this.index()[this.droppedField]!;
     return at < 0 ? 0 : new WireCursor(this.b, at, this.end).varint32(false);
   }
 
   set droppedAttributesCount(n: number) {
-    this.willChange();
+    this.replace(this.droppedField);
     this.droppedValue = n >>> 0;
-    this.changedMask |= 1 << RES_DROPPED;
     this.touch();
   }
 
-  get schemaUrl(): string {
-    return this.group.schemaUrl();
+  /** Before field `field` is set: journal, and mark it replaced. */
+  protected replace(field: number): void {
+    this.willChange();
+    this.changedMask |= 1 << field;
   }
 
-  private savedAt = -1;
-
   willChange(): void {
-    const batch = this.group.batch;
+    const batch = this.batch;
     if (!batch.journal || this.savedAt === batch.stage) return;
     this.savedAt = batch.stage;
     const attrs = this.attrs?.save();
     const mask = this.changedMask;
     const dropped = this.droppedValue;
-    batch.journal.push(() => {
-      this.changedMask = mask;
-      this.droppedValue = dropped;
-      // A map made after the save is dropped: it is made again, from the bytes, when read.
-      if (attrs) this.attrs!.restore(attrs);
-      else this.attrs = undefined;
-      this.savedAt = -1;
-    }, 0, 0);
+    const own = this.saveOwn();
+    batch.journal.push(
+      () => {
+        this.changedMask = mask;
+        this.droppedValue = dropped;
+        own();
+        // A map made after the save is dropped: it is made again, from the bytes, when read.
+        if (attrs) this.attrs!.restore(attrs);
+        else this.attrs = undefined;
+        this.savedAt = -1;
+      },
+      0,
+      0,
+    );
   }
 
   touch(): void {
-    if (this.attrs?.changed) this.changedMask |= 1 << RES_ATTRS;
-    this.group.dirty = true;
-    this.group.batch.dirty = true;
+    if (this.attrs?.changed) this.changedMask |= 1 << this.attrField;
+    this.markDirty();
   }
 
   get changed(): boolean {
     return this.changedMask !== 0;
   }
 
-  /** The Resource message's content with the changes applied. */
+  /** The received fields minus the replaced ones, then `writeOwn`, the attributes and the dropped count. */
   writeContent(w: WireWriter): void {
-    if (this.start >= 0) copyFieldsExcept(w, this.b, this.start, this.end, this.changedMask);
-    if (this.changedMask & (1 << RES_ATTRS)) this.attrs!.write(w, RES_ATTRS);
-    if (this.changedMask & (1 << RES_DROPPED) && this.droppedValue !== 0) {
-      w.tag(RES_DROPPED, WT_VARINT);
+    const m = this.changedMask;
+    if (this.start >= 0) copyFieldsExcept(w, this.b, this.start, this.end, m);
+    this.writeOwn(w, m);
+    if (m & (1 << this.attrField)) this.attrs!.write(w, this.attrField);
+    if (m & (1 << this.droppedField) && this.droppedValue !== 0) {
+      w.tag(this.droppedField, WT_VARINT);
       w.varint(this.droppedValue);
     }
   }
+
+  protected writeOwn(_w: WireWriter, _mask: number): void {}
 }
 
-class ScopeImpl implements Scope, ChangeListener {
-  private pos: Int32Array | undefined;
-  private attrRanges: number[] = [];
-  private attrs: AttributeMap | undefined;
+class ResourceImpl extends SharedMessage implements Resource {
+  constructor(
+    private readonly group: ResourceGroup,
+    b: Uint8Array,
+    start: number,
+    end: number,
+    fresh?: AttributeMap,
+  ) {
+    super(b, start, end, 3, RES_ATTRS, RES_DROPPED, fresh, 1 << RES_ATTRS);
+  }
+
+  protected get batch(): RecordBatch {
+    return this.group.batch;
+  }
+
+  protected markDirty(): void {
+    this.group.dirty = true;
+    this.group.batch.dirty = true;
+  }
+
+  protected saveOwn(): () => void {
+    return () => undefined;
+  }
+
+  get schemaUrl(): string {
+    return this.group.schemaUrl();
+  }
+}
+
+class ScopeImpl extends SharedMessage implements Scope {
   private nameValue = '';
   private versionValue = '';
-  private droppedValue = 0;
-  changedMask = 0;
 
   constructor(
     private readonly group: ScopeGroup,
-    private readonly b: Uint8Array,
-    private readonly start: number,
-    private readonly end: number,
+    b: Uint8Array,
+    start: number,
+    end: number,
     fresh?: { name?: string; version?: string; attributes: AttributeMap },
   ) {
+    super(b, start, end, 5, S_ATTRS, S_DROPPED, fresh?.attributes, (1 << S_NAME) | (1 << S_VERSION) | (1 << S_ATTRS));
     if (fresh) {
-      this.attrs = fresh.attributes;
-      fresh.attributes.owner = this;
       this.nameValue = fresh.name ?? '';
       this.versionValue = fresh.version ?? '';
-      this.changedMask = (1 << S_NAME) | (1 << S_VERSION) | (1 << S_ATTRS);
     }
   }
 
-  private index(): Int32Array {
-    if (!this.pos) {
-      this.pos = new Int32Array(5);
-      if (this.start >= 0) indexFields(this.b, this.start, this.end, this.pos, 0, 5, S_ATTRS, this.attrRanges);
-      else this.pos.fill(-1);
-    }
-    return this.pos;
+  protected get batch(): RecordBatch {
+    return this.group.resource.batch;
+  }
+
+  protected markDirty(): void {
+    this.group.dirty = true;
+    this.group.resource.dirty = true;
+    this.group.resource.batch.dirty = true;
+  }
+
+  protected saveOwn(): () => void {
+    const { nameValue, versionValue } = this;
+    return () => {
+      this.nameValue = nameValue;
+      this.versionValue = versionValue;
+    };
   }
 
   get name(): string {
@@ -242,9 +295,8 @@ class ScopeImpl implements Scope, ChangeListener {
   }
 
   set name(v: string) {
-    this.willChange();
+    this.replace(S_NAME);
     this.nameValue = v;
-    this.changedMask |= 1 << S_NAME;
     this.touch();
   }
 
@@ -255,30 +307,8 @@ class ScopeImpl implements Scope, ChangeListener {
   }
 
   set version(v: string) {
-    this.willChange();
+    this.replace(S_VERSION);
     this.versionValue = v;
-    this.changedMask |= 1 << S_VERSION;
-    this.touch();
-  }
-
-  get attributes(): Attributes {
-    if (!this.attrs) {
-      this.index();
-      this.attrs = new AttributeMap(this.b, this.attrRanges, this);
-    }
-    return this.attrs;
-  }
-
-  get droppedAttributesCount(): number {
-    if (this.changedMask & (1 << S_DROPPED)) return this.droppedValue;
-    const at = this.index()[S_DROPPED]!;
-    return at < 0 ? 0 : new WireCursor(this.b, at, this.end).varint32(false);
-  }
-
-  set droppedAttributesCount(n: number) {
-    this.willChange();
-    this.droppedValue = n >>> 0;
-    this.changedMask |= 1 << S_DROPPED;
     this.touch();
   }
 
@@ -286,44 +316,9 @@ class ScopeImpl implements Scope, ChangeListener {
     return this.group.schemaUrl();
   }
 
-  private savedAt = -1;
-
-  willChange(): void {
-    const batch = this.group.resource.batch;
-    if (!batch.journal || this.savedAt === batch.stage) return;
-    this.savedAt = batch.stage;
-    const attrs = this.attrs?.save();
-    const { changedMask, nameValue, versionValue, droppedValue } = this;
-    batch.journal.push(() => {
-      Object.assign(this, { changedMask, nameValue, versionValue, droppedValue });
-      // A map made after the save is dropped: it is made again, from the bytes, when read.
-      if (attrs) this.attrs!.restore(attrs);
-      else this.attrs = undefined;
-      this.savedAt = -1;
-    }, 0, 0);
-  }
-
-  touch(): void {
-    if (this.attrs?.changed) this.changedMask |= 1 << S_ATTRS;
-    this.group.dirty = true;
-    this.group.resource.dirty = true;
-    this.group.resource.batch.dirty = true;
-  }
-
-  get changed(): boolean {
-    return this.changedMask !== 0;
-  }
-
-  writeContent(w: WireWriter): void {
-    if (this.start >= 0) copyFieldsExcept(w, this.b, this.start, this.end, this.changedMask);
-    const m = this.changedMask;
+  protected override writeOwn(w: WireWriter, m: number): void {
     if (m & (1 << S_NAME) && this.nameValue !== '') w.stringField(S_NAME, this.nameValue);
     if (m & (1 << S_VERSION) && this.versionValue !== '') w.stringField(S_VERSION, this.versionValue);
-    if (m & (1 << S_ATTRS)) this.attrs!.write(w, S_ATTRS);
-    if (m & (1 << S_DROPPED) && this.droppedValue !== 0) {
-      w.tag(S_DROPPED, WT_VARINT);
-      w.varint(this.droppedValue);
-    }
   }
 }
 
